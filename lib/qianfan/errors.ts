@@ -1,0 +1,146 @@
+/**
+ * Errors of the Qianfan API library. None of them ever holds a secret key or an Authorization
+ * header: they are built only from the action, the status, the platform's code and message, and
+ * the requestId.
+ */
+
+/** What the caller knows about the effect of a failed call on the platform. */
+export type Outcome =
+  /** The platform refused or never received the request: nothing changed. */
+  | "not-applied"
+  /** The request may or may not have been applied (timeout, reset, 5xx). */
+  | "unknown";
+
+/** Base class: every error this library throws. */
+export class QianfanError extends Error {
+  override name = "QianfanError";
+  readonly action: string;
+  readonly requestId: string | undefined;
+  readonly retryable: boolean;
+  readonly outcome: Outcome;
+
+  constructor(
+    message: string,
+    init: { action: string; requestId?: string; retryable: boolean; outcome: Outcome; cause?: unknown },
+  ) {
+    super(message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.action = init.action;
+    this.requestId = init.requestId;
+    this.retryable = init.retryable;
+    this.outcome = init.outcome;
+  }
+
+  /** A one-line account for people and chat: action, code, message and requestId, no stack. */
+  describe(): string {
+    return this.message;
+  }
+
+  /** The fields a report or a log line may carry. */
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      message: this.message,
+      action: this.action,
+      requestId: this.requestId,
+      retryable: this.retryable,
+      outcome: this.outcome,
+    };
+  }
+}
+
+/** The platform answered with an error body (`{code,message}` or `{error_code,error_msg}`) or a non-2xx status. */
+export class QianfanApiError extends QianfanError {
+  override name = "QianfanApiError";
+  readonly status: number;
+  readonly code: string;
+  readonly platformMessage: string;
+  /** From a `Retry-After` header, when the platform sent one. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(init: {
+    action: string;
+    status: number;
+    code: string;
+    message: string;
+    requestId?: string;
+    retryable: boolean;
+    outcome: Outcome;
+    retryAfterMs?: number;
+  }) {
+    const id = init.requestId ? `, requestId ${init.requestId}` : "";
+    super(`${init.action} failed: ${init.code} (HTTP ${init.status}): ${init.message}${id}`, init);
+    this.status = init.status;
+    this.code = init.code;
+    this.platformMessage = init.message;
+    this.retryAfterMs = init.retryAfterMs;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), status: this.status, code: this.code, platformMessage: this.platformMessage };
+  }
+}
+
+/** The request did not get an answer: connection refused or reset, DNS failure, or the timeout. */
+export class QianfanNetworkError extends QianfanError {
+  override name = "QianfanNetworkError";
+  /** The system or undici code (`ECONNRESET`, `UND_ERR_SOCKET`, `TIMEOUT`, …). */
+  readonly code: string;
+
+  constructor(init: { action: string; code: string; detail: string; outcome: Outcome; cause?: unknown }) {
+    super(`${init.action} got no answer: ${init.code} (${init.detail})`, { ...init, retryable: true });
+    this.code = init.code;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), code: this.code };
+  }
+}
+
+/** A 2xx answer whose result lacks what the caller needs, or is not JSON at all. */
+export class QianfanResponseError extends QianfanError {
+  override name = "QianfanResponseError";
+  /** Dotted paths of the fields that failed validation, e.g. `result.computeUnitInstanceList.3.status`. */
+  readonly fields: string[];
+
+  constructor(init: { action: string; requestId?: string; fields: string[]; detail: string }) {
+    const id = init.requestId ? ` (requestId ${init.requestId})` : "";
+    super(`${init.action} returned an unexpected result${id}: ${init.detail}`, {
+      action: init.action,
+      requestId: init.requestId,
+      retryable: false,
+      outcome: "unknown",
+    });
+    this.fields = init.fields;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), fields: this.fields };
+  }
+}
+
+/**
+ * A purchase whose effect could not be established: it may have been bought. It is never sent
+ * again blindly; the caller must look at the platform before trying again.
+ */
+export class QianfanUnknownOutcomeError extends QianfanError {
+  override name = "QianfanUnknownOutcomeError";
+
+  constructor(init: { action: string; requestId?: string; detail: string; cause?: unknown }) {
+    super(`${init.action} outcome is unknown: ${init.detail}`, { ...init, retryable: false, outcome: "unknown" });
+  }
+}
+
+/** Missing or malformed credentials or base URL. */
+export class QianfanConfigError extends Error {
+  override name = "QianfanConfigError";
+}
+
+/** Type guard for every error of this library. */
+export function isQianfanError(error: unknown): error is QianfanError {
+  return error instanceof QianfanError;
+}
+
+/** Type guard for an error answer from the platform. */
+export function isQianfanApiError(error: unknown): error is QianfanApiError {
+  return error instanceof QianfanApiError;
+}

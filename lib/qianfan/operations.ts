@@ -1,0 +1,394 @@
+import type { z } from "zod";
+import { type ActionName, PAGE_MAX_KEYS } from "./actions";
+import type { QianfanClient } from "./client";
+import { QianfanApiError, QianfanError, QianfanResponseError, QianfanUnknownOutcomeError } from "./errors";
+import {
+  type BatchTask,
+  type ComputeUnit,
+  DescribeBatchTasksResult,
+  DescribeComputeUnitResult,
+  DescribeComputeUnitsResult,
+  DescribeServicesResult,
+  DescribeTpmResourceResult,
+  BatchTaskSchema,
+  type PageInfo,
+  PurchaseResult,
+  type Service,
+  ServiceSchema,
+  type ServiceUsage,
+  type TpmInstance,
+  TrueResult,
+} from "./schemas";
+
+/** What a mutating call achieved, as the platform confirmed it. */
+export interface ActionOutcome {
+  requestId: string | undefined;
+  /** The platform said the work was already done (released, stopped, at the target size). */
+  alreadyDone: boolean;
+  /** What the platform showed when `alreadyDone` was established, e.g. `status Releasing`. */
+  observed?: string;
+}
+
+/** A purchase that went through, possibly recovered from a lost answer by listing. */
+export interface PurchaseOutcome {
+  instanceId: string;
+  requestId: string | undefined;
+  /** True when the answer was lost and the new instance was found by listing instead. */
+  recoveredByListing: boolean;
+  /** How many purchase requests were sent (more than one only when the first was proven absent). */
+  purchaseRequests: number;
+}
+
+export interface ComputeUnitFilter {
+  region?: "bj" | "bd";
+  paymentTiming?: "Prepaid" | "Postpaid";
+  type?: string;
+}
+
+export interface ServiceFilter {
+  name?: string;
+  serviceType?: string[];
+  runStatus?: string[];
+  creator?: string[];
+}
+
+export interface BatchTaskFilter {
+  runStatus?: string[];
+}
+
+export interface PurchaseComputeUnitRequest {
+  computeUnitCount: number;
+  billing: { paymentTiming: "Prepaid" | "Postpaid"; releaseTime?: string; reservation?: Record<string, unknown> };
+  computeUnitConfig: { region: string; type: string };
+}
+
+export interface QianfanApiOptions {
+  /** How a purchase with a lost answer is looked for before it may be sent again. */
+  purchaseVerification?: { listings: number; delayMs: number };
+  /** At most this many purchase requests for one purchase (the first included). */
+  maxPurchaseRequests?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Statuses that mean a release or stop already took effect. */
+const UNIT_RELEASED = new Set(["Releasing", "Released"]);
+const TASK_ENDED = new Set(["Stopping", "Stopped", "Done", "Failed", "Expired"]);
+const TPM_ENDED = new Set(["Stopped"]);
+/** Answers after which looking at the resource cannot help: the key or the request is wrong. */
+const AUTH_CODES = new Set(["AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"]);
+
+/**
+ * Typed operations for every console action the jobs use (see {@link ACTIONS}). Reads are retried;
+ * releases, stops and scales are idempotent, and an answer such as "already released" is confirmed
+ * by looking at the resource and reported as success. Purchases are never blindly sent again.
+ */
+export class QianfanApi {
+  readonly client: QianfanClient;
+  readonly #verification: { listings: number; delayMs: number };
+  readonly #maxPurchaseRequests: number;
+  readonly #sleep: (ms: number) => Promise<void>;
+
+  constructor(client: QianfanClient, options: QianfanApiOptions = {}) {
+    this.client = client;
+    this.#verification = options.purchaseVerification ?? { listings: 2, delayMs: 2000 };
+    this.#maxPurchaseRequests = options.maxPurchaseRequests ?? 2;
+    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  /** Lists compute units (DescribeComputeUnits, seed 001). */
+  async describeComputeUnits(filter: ComputeUnitFilter = {}): Promise<ComputeUnit[]> {
+    const { result } = await this.client.call("DescribeComputeUnits", { ...filter }, DescribeComputeUnitsResult);
+    return result.computeUnitInstanceList;
+  }
+
+  /** One compute unit with the services that use it. */
+  async describeComputeUnit(instanceId: string): Promise<{ unit: ComputeUnit; serviceUsage: ServiceUsage[] }> {
+    const { result } = await this.client.call("DescribeComputeUnit", { instanceId }, DescribeComputeUnitResult);
+    return { unit: result.computeUnitInstance, serviceUsage: result.serviceUsageList };
+  }
+
+  /** Releases a postpaid compute unit (seed 000); a unit already releasing or released is a success. */
+  async releaseComputeUnit(instanceId: string): Promise<ActionOutcome> {
+    return this.#idempotent("ReleaseComputeUnit", { instanceId }, async () => {
+      const { unit } = await this.describeComputeUnit(instanceId);
+      return UNIT_RELEASED.has(unit.status) ? `status ${unit.status}` : undefined;
+    });
+  }
+
+  /** Sets (or, with no time, clears) a postpaid unit's automatic release time. */
+  async setComputeUnitAutoRelease(instanceId: string, releaseTime?: string): Promise<ActionOutcome> {
+    const body = releaseTime === undefined ? { instanceId } : { instanceId, releaseTime };
+    const { requestId } = await this.client.call("AutoReleaseComputeUnit", body, TrueResult);
+    return { requestId, alreadyDone: false };
+  }
+
+  /** Buys compute units; a lost answer is resolved by listing, never by a blind resend. */
+  async purchaseComputeUnit(request: PurchaseComputeUnitRequest): Promise<PurchaseOutcome> {
+    const list = async () =>
+      (await this.describeComputeUnits())
+        .filter(
+          (unit) =>
+            unit.paymentTiming === request.billing.paymentTiming &&
+            unit.type === request.computeUnitConfig.type &&
+            unit.region === request.computeUnitConfig.region &&
+            unit.totalComputeUnits === request.computeUnitCount,
+        )
+        .map((unit) => unit.instanceId);
+    return this.#purchase("PurchaseComputeUnit", { ...request }, list);
+  }
+
+  /** Every custom service, all pages (DescribeServices). */
+  iterateServices(filter: ServiceFilter = {}): AsyncGenerator<Service> {
+    return this.#paginate("DescribeServices", { ...filter }, DescribeServicesResult, (r) => ({
+      items: r.serviceList,
+      pageInfo: r.pageInfo,
+      idOf: (s: Service) => s.serviceId,
+    }));
+  }
+
+  /** Collects {@link iterateServices}. */
+  async describeServices(filter: ServiceFilter = {}): Promise<Service[]> {
+    return collect(this.iterateServices(filter));
+  }
+
+  /** One custom service. */
+  async describeService(serviceId: string): Promise<Service> {
+    const { result } = await this.client.call("DescribeService", { serviceId }, ServiceSchema);
+    return result;
+  }
+
+  /**
+   * Sets a service's replica count on one compute unit (seed 002); 0 removes the unit from the
+   * service. A service already at the target is a success.
+   */
+  async scaleService(serviceId: string, instanceId: string, replicas: number): Promise<ActionOutcome> {
+    return this.#idempotent(
+      "ScaleService",
+      { serviceId, instanceId, deploymentReplicasCount: replicas },
+      async () => {
+        const { serviceUsage } = await this.describeComputeUnit(instanceId);
+        const current = serviceUsage.find((u) => u.serviceId === serviceId)?.deploymentReplicasCount ?? 0;
+        return current === replicas ? `${current} replicas on ${instanceId}` : undefined;
+      },
+    );
+  }
+
+  /** TPM quota instances of one model (DescribeTPMResource). */
+  async describeTpmResources(
+    model: string,
+    filter: { paymentTiming?: string; instanceId?: string; status?: string } = {},
+  ): Promise<TpmInstance[]> {
+    const { result } = await this.client.call("DescribeTPMResource", { model, ...filter }, DescribeTpmResourceResult);
+    return result.instances;
+  }
+
+  /**
+   * Buys postpaid TPM quota (seed 003), optionally released by the platform at `releaseTime`.
+   * A lost answer is resolved by listing, never by a blind resend.
+   */
+  async purchaseTpm(request: { model: string; purchaseCount: number; releaseTime?: string }): Promise<PurchaseOutcome> {
+    const billing = request.releaseTime
+      ? { paymentTiming: "Postpaid", releaseTime: request.releaseTime }
+      : { paymentTiming: "Postpaid" };
+    const list = async () =>
+      (await this.describeTpmResources(request.model))
+        .filter((instance) => instance.paymentTiming === "Postpaid")
+        .filter((instance) => instance.purchaseCount === undefined || instance.purchaseCount === request.purchaseCount)
+        .map((instance) => instance.instanceId);
+    return this.#purchase(
+      "PurchaseTPMResource",
+      { model: request.model, billing, purchaseCount: request.purchaseCount },
+      list,
+    );
+  }
+
+  /** Releases TPM quota; an instance already stopped or gone is a success. */
+  async releaseTpm(model: string, instanceId: string): Promise<ActionOutcome> {
+    return this.#idempotent("ReleaseTPMResource", { model, instanceId }, async () => {
+      const [instance] = await this.describeTpmResources(model, { instanceId });
+      if (!instance) return "no longer listed";
+      return TPM_ENDED.has(instance.status) ? `status ${instance.status}` : undefined;
+    });
+  }
+
+  /** Every batch inference task, all pages (DescribeBatchInferenceTasks). */
+  iterateBatchTasks(filter: BatchTaskFilter = {}): AsyncGenerator<BatchTask> {
+    return this.#paginate("DescribeBatchInferenceTasks", { ...filter }, DescribeBatchTasksResult, (r) => ({
+      items: r.taskList,
+      pageInfo: r.pageInfo,
+      idOf: (t: BatchTask) => t.taskId,
+    }));
+  }
+
+  /** Collects {@link iterateBatchTasks}. */
+  async describeBatchTasks(filter: BatchTaskFilter = {}): Promise<BatchTask[]> {
+    return collect(this.iterateBatchTasks(filter));
+  }
+
+  /** One batch inference task. */
+  async describeBatchTask(taskId: string): Promise<BatchTask> {
+    const { result } = await this.client.call("DescribeBatchInferenceTask", { taskId }, BatchTaskSchema);
+    return result;
+  }
+
+  /** Stops a batch inference task (seed 004); one already stopping, stopped or finished is a success. */
+  async stopBatchTask(taskId: string): Promise<ActionOutcome> {
+    return this.#idempotent("StopBatchInferenceTask", { taskId }, async () => {
+      const task = await this.describeBatchTask(taskId);
+      return TASK_ENDED.has(task.runStatus) ? `runStatus ${task.runStatus}` : undefined;
+    });
+  }
+
+  /**
+   * Sends an idempotent change with retries. When it fails for good, the resource is looked at:
+   * if it already shows the wanted state, that is the success the caller wanted.
+   */
+  async #idempotent(
+    action: ActionName,
+    body: Record<string, unknown>,
+    alreadyDone: () => Promise<string | undefined>,
+  ): Promise<ActionOutcome> {
+    try {
+      const { requestId } = await this.client.call(action, body, TrueResult);
+      return { requestId, alreadyDone: false };
+    } catch (error) {
+      if (!(error instanceof QianfanError)) throw error;
+      if (error instanceof QianfanApiError && AUTH_CODES.has(error.code)) throw error;
+      let observed: string | undefined;
+      try {
+        observed = await alreadyDone();
+      } catch {
+        throw error;
+      }
+      if (observed === undefined) throw error;
+      return { requestId: error.requestId, alreadyDone: true, observed };
+    }
+  }
+
+  /**
+   * A purchase that is never bought twice: the instances that exist are listed first; a request
+   * whose outcome is unknown is followed by listings, and sent again only when they prove it absent.
+   */
+  async #purchase(
+    action: "PurchaseTPMResource" | "PurchaseComputeUnit",
+    body: Record<string, unknown>,
+    list: () => Promise<string[]>,
+  ): Promise<PurchaseOutcome> {
+    const before = new Set(await list());
+    let lastError: unknown;
+    for (let request = 1; request <= this.#maxPurchaseRequests; request += 1) {
+      try {
+        const { result, requestId } = await this.client.call(action, body, PurchaseResult, {
+          retry: "not-applied-only",
+        });
+        return { instanceId: result.instanceId, requestId, recoveredByListing: false, purchaseRequests: request };
+      } catch (error) {
+        if (!(error instanceof QianfanError) || error.outcome !== "unknown") throw error;
+        lastError = error;
+      }
+      const found = await this.#findNewInstances(action, list, before, lastError);
+      if (found.length === 1) {
+        return {
+          instanceId: found[0]!,
+          requestId: (lastError as QianfanError).requestId,
+          recoveredByListing: true,
+          purchaseRequests: request,
+        };
+      }
+      if (found.length > 1) {
+        throw new QianfanUnknownOutcomeError({
+          action,
+          requestId: (lastError as QianfanError).requestId,
+          detail: `the answer was lost and ${found.length} new instances appeared (${found.join(", ")}); not buying again`,
+          cause: lastError,
+        });
+      }
+    }
+    throw new QianfanUnknownOutcomeError({
+      action,
+      requestId: (lastError as QianfanError | undefined)?.requestId,
+      detail: `no answer after ${this.#maxPurchaseRequests} requests and no new instance listed; look before buying again`,
+      cause: lastError,
+    });
+  }
+
+  /** Lists until a new instance shows up or the configured listings are used up. */
+  async #findNewInstances(
+    action: string,
+    list: () => Promise<string[]>,
+    before: Set<string>,
+    cause: unknown,
+  ): Promise<string[]> {
+    for (let listing = 1; listing <= this.#verification.listings; listing += 1) {
+      let ids: string[];
+      try {
+        ids = await list();
+      } catch (listError) {
+        throw new QianfanUnknownOutcomeError({
+          action,
+          requestId: (cause as QianfanError).requestId,
+          detail: `the answer was lost and the check listing failed too (${describeError(listError)})`,
+          cause,
+        });
+      }
+      const fresh = ids.filter((id) => !before.has(id));
+      if (fresh.length > 0) return fresh;
+      if (listing < this.#verification.listings) await this.#sleep(this.#verification.delayMs);
+    }
+    return [];
+  }
+
+  /** Walks marker/maxKeys pages; a page that repeats a marker or an id is an error, not a loop. */
+  async *#paginate<S extends z.ZodType, T>(
+    action: ActionName,
+    filter: Record<string, unknown>,
+    schema: S,
+    pick: (result: z.infer<S>) => { items: T[]; pageInfo: PageInfo; idOf: (item: T) => string },
+  ): AsyncGenerator<T> {
+    const seenMarkers = new Set<string>();
+    const seenIds = new Set<string>();
+    let marker: string | undefined;
+    for (;;) {
+      const body = marker === undefined ? { ...filter, maxKeys: PAGE_MAX_KEYS } : { ...filter, marker, maxKeys: PAGE_MAX_KEYS };
+      const { result, requestId } = await this.client.call(action, body, schema);
+      const { items, pageInfo, idOf } = pick(result);
+      for (const item of items) {
+        const id = idOf(item);
+        if (seenIds.has(id)) continue;
+        seenIds.add(id);
+        yield item;
+      }
+      if (!pageInfo.isTruncated) return;
+      const next = nextPageMarker(pageInfo, items.map(idOf));
+      if (next === undefined || seenMarkers.has(next)) {
+        throw new QianfanResponseError({
+          action,
+          requestId,
+          fields: ["result.pageInfo.nextMarker"],
+          detail: `the page says more follow but gives no new marker (marker ${marker ?? "none"})`,
+        });
+      }
+      seenMarkers.add(next);
+      marker = next;
+    }
+  }
+}
+
+/**
+ * The marker of the next page. Not confirmed by a published page: `pageInfo.nextMarker` when the
+ * platform sends it, else the id of the page's last item (BCE's usual "list after marker").
+ */
+export function nextPageMarker(pageInfo: PageInfo, ids: string[]): string | undefined {
+  return pageInfo.nextMarker || ids.at(-1);
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Collects an async iterable (Array.fromAsync needs Node 22). */
+export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
