@@ -12,24 +12,27 @@ export const DEFAULT_SIGNED_HEADERS: readonly string[] = ["host", "content-lengt
 /** The expiration the client asks for, in seconds; the official JS SDK uses the same. */
 export const DEFAULT_EXPIRATION_SECONDS = 1800;
 
-const UNRESERVED = /[A-Za-z0-9\-_.~]/;
+const ALL_UNRESERVED = /^[A-Za-z0-9\-_.~]*$/;
+const ALL_UNRESERVED_OR_SLASH = /^[A-Za-z0-9\-_.~/]*$/;
+/** encodeURIComponent leaves these alone; RFC 3986 as bce-auth-v1 uses it does not. */
+const SUB_DELIMS = /[!'()*]/g;
 
 /**
  * RFC 3986 encoding as bce-auth-v1 wants it: unreserved characters stay, every other UTF-8 byte
  * becomes `%XX` in upper case. `keepSlash` leaves `/` alone, for the canonical URI.
  */
 export function uriEncode(value: string, keepSlash = false): string {
-  let out = "";
-  for (const ch of value) {
-    if (UNRESERVED.test(ch) || (keepSlash && ch === "/")) {
-      out += ch;
-      continue;
-    }
-    for (const byte of Buffer.from(ch, "utf8")) {
-      out += `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
-    }
+  if ((keepSlash ? ALL_UNRESERVED_OR_SLASH : ALL_UNRESERVED).test(value)) return value;
+  let out: string;
+  try {
+    out = encodeURIComponent(value).replace(SUB_DELIMS, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  } catch {
+    // A lone surrogate: encode the bytes Buffer gives it (U+FFFD), as the request body would carry them.
+    out = [...Buffer.from(value, "utf8")]
+      .map((b) => (/[A-Za-z0-9\-_.~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`))
+      .join("");
   }
-  return out;
+  return keepSlash ? out.replace(/%2F/g, "/") : out;
 }
 
 /** A query parameter value as the signer sees it: a missing value signs as `key=`. */

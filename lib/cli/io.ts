@@ -1,0 +1,16 @@
+/** Where a command writes: injectable so tests can read what a person would see. */
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+/** The process's own streams. */
+export const processIo: CliIo = {
+  stdout: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
+  stderr: (text) => process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
+};
+
+/** A failure the user must fix (bad flag, missing value): printed without a stack, exit code 2. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}

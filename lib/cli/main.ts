@@ -1,0 +1,69 @@
+import { QianfanConfigError, isQianfanError } from "../qianfan";
+import { type CliIo, processIo, UsageError } from "./io";
+
+const HELP = `qfhk — housekeeping for Baidu Qianfan
+
+Usage:
+  qfhk units    [--json] [--base-url URL]          compute units
+  qfhk services [--json] [--status S …]            custom services
+  qfhk tasks    [--json] [--status S …]            batch inference tasks
+  qfhk tpm --model M [--json]                       TPM quota instances of a model
+  qfhk emulator --port 8790 --fleet FILE [--latency-ms N] [--qps N] [--fail-rate X]
+                                                    run the local Qianfan emulator
+
+Credentials come from QIANFAN_ACCESS_KEY / QIANFAN_SECRET_KEY and the endpoint from
+QIANFAN_CONSOLE_API_BASE_URL. With none of them set, commands run against the built-in
+emulator with the demo fleet.`;
+
+/** The qfhk command line: returns the exit code; never prints a stack trace. */
+export async function main(
+  argv: string[],
+  io: CliIo = processIo,
+  env: Record<string, string | undefined> = process.env,
+): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        io.stdout(HELP);
+        return command === undefined ? 2 : 0;
+      case "units":
+      case "services":
+      case "tasks":
+      case "tpm": {
+        const { runInventoryCommand } = await import("./inventory");
+        return await runInventoryCommand(command, rest, io, env);
+      }
+      case "emulator": {
+        const { runEmulatorCommand } = await import("../emulator");
+        return await runEmulatorCommand(rest, io, env);
+      }
+      default:
+        throw new UsageError(`unknown command '${command}'; run 'qfhk help'`);
+    }
+  } catch (error) {
+    return reportFailure(error, io);
+  }
+}
+
+/** Maps a failure to one line for people and an exit code: 2 for usage and configuration, 1 otherwise. */
+export function reportFailure(error: unknown, io: CliIo): number {
+  if (error instanceof UsageError || error instanceof QianfanConfigError || isParseArgsError(error)) {
+    io.stderr(`qfhk: ${(error as Error).message}`);
+    return 2;
+  }
+  if (isQianfanError(error)) {
+    io.stderr(`qfhk: ${error.describe()}`);
+    return 1;
+  }
+  io.stderr(`qfhk: ${error instanceof Error ? error.message : String(error)}`);
+  return 1;
+}
+
+function isParseArgsError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === "string" && code.startsWith("ERR_PARSE_ARGS");
+}
