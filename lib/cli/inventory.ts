@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import type { BatchTask, ComputeUnit, Service, TpmInstance } from "../qianfan";
 import { connectQianfan } from "./connect";
 import { type CliIo, UsageError } from "./io";
-import { type Column, renderTable } from "./table";
+import { type Column, renderTable } from "../text";
 
 const COMMON = {
   json: { type: "boolean", default: false },

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import { z } from "zod";
 import { type ActionName, PAGE_MAX_KEYS } from "./actions";
 import type { QianfanClient } from "./client";
 import { QianfanApiError, QianfanError, QianfanResponseError, QianfanUnknownOutcomeError } from "./errors";
@@ -11,6 +11,7 @@ import {
   DescribeServicesResult,
   DescribeTpmResourceResult,
   BatchTaskSchema,
+  ComputeUnitSchema,
   type PageInfo,
   PurchaseResult,
   type Service,
@@ -19,6 +20,39 @@ import {
   type TpmInstance,
   TrueResult,
 } from "./schemas";
+
+/** A listing validated item by item. */
+export interface CheckedList<T> {
+  items: T[];
+  invalid: Array<{ index: number; id?: string; problem: string }>;
+  requestId?: string;
+}
+
+const RawUnitList = z.looseObject({ computeUnitInstanceList: z.array(z.unknown()) });
+
+/** Validates each item of a list on its own; an invalid one is described by its id and field. */
+export function checkItems<T>(
+  raw: unknown[],
+  schema: z.ZodType<T>,
+  idField: string,
+): { items: T[]; invalid: Array<{ index: number; id?: string; problem: string }> } {
+  const items: T[] = [];
+  const invalid: Array<{ index: number; id?: string; problem: string }> = [];
+  raw.forEach((item, index) => {
+    const parsed = schema.safeParse(item);
+    if (parsed.success) {
+      items.push(parsed.data);
+      return;
+    }
+    const idValue = item !== null && typeof item === "object" ? (item as Record<string, unknown>)[idField] : undefined;
+    const problem = parsed.error.issues
+      .slice(0, 3)
+      .map((issue) => `${issue.path.map(String).join(".") || "(item)"}: ${issue.message}`)
+      .join("; ");
+    invalid.push({ index, id: typeof idValue === "string" ? idValue : undefined, problem });
+  });
+  return { items, invalid };
+}
 
 /** What a mutating call achieved, as the platform confirmed it. */
 export interface ActionOutcome {
@@ -99,6 +133,15 @@ export class QianfanApi {
   async describeComputeUnits(filter: ComputeUnitFilter = {}): Promise<ComputeUnit[]> {
     const { result } = await this.client.call("DescribeComputeUnits", { ...filter }, DescribeComputeUnitsResult);
     return result.computeUnitInstanceList;
+  }
+
+  /**
+   * Lists compute units, validating each one on its own: a unit that lacks a field comes back in
+   * `invalid` (with the field) instead of failing the listing, so the caller's guards can decide.
+   */
+  async describeComputeUnitsChecked(filter: ComputeUnitFilter = {}): Promise<CheckedList<ComputeUnit>> {
+    const { result, requestId } = await this.client.call("DescribeComputeUnits", { ...filter }, RawUnitList);
+    return { ...checkItems(result.computeUnitInstanceList, ComputeUnitSchema, "instanceId"), requestId };
   }
 
   /** One compute unit with the services that use it. */

@@ -1,0 +1,60 @@
+import type { QianfanApi } from "../qianfan";
+import type { JobMemory, StateStore } from "../state";
+import type { ActionResult, Decision } from "./types";
+
+/** An item of a listing that failed validation: never acted on, and by default it stops the job. */
+export interface InvalidItem {
+  index: number;
+  id?: string;
+  problem: string;
+}
+
+/** What a job read from the platform, with what it could not understand. */
+export interface Inventory<Item> {
+  items: Item[];
+  invalid: InvalidItem[];
+  /** How many resources the blast-radius fraction is measured against. */
+  fleetSize: number;
+}
+
+/** What every job gets from the runner. */
+export interface JobContext {
+  api: QianfanApi;
+  store: StateStore;
+  memory: JobMemory;
+  /** The instant the rules are evaluated at. */
+  now: Date;
+  runId: string;
+  dryRun: boolean;
+}
+
+/**
+ * A housekeeping job: read → plan (pure) → act, with the runner doing locks, guards, concurrency,
+ * deadlines, remembering and reporting around it.
+ */
+export interface Job<Item, Context, A> {
+  name: string;
+  /** Reads the inventory. A failed call throws: the job stops before any action. */
+  readInventory(ctx: JobContext): Promise<Inventory<Item>>;
+  /** Loads what the planner needs from remembered state. */
+  loadContext(ctx: JobContext, inventory: Inventory<Item>): Promise<Context>;
+  /** Pure: decides from the inventory, the remembered context and `now`. */
+  plan(inventory: Inventory<Item>, context: Context, now: Date): Planned<A>;
+  /**
+   * Re-checks the resource, acts and reports what the platform then shows. Never throws: a failure
+   * is a result.
+   */
+  execute(ctx: JobContext, decision: Decision<A>): Promise<ActionResult>;
+  /** Records what this run observed and did (marks, notices), after execution. */
+  remember(ctx: JobContext, planned: Planned<A>, results: Map<string, ActionResult>): Promise<void>;
+}
+
+/** A planner's output: decisions and, job-specific, what to remember. */
+export interface Planned<A> {
+  decisions: Decision<A>[];
+  /** Opaque to the runner: handed back to `remember`. */
+  memory?: unknown;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a registry holds jobs of every item and action type.
+export type AnyJob = Job<any, any, any>;

@@ -1,0 +1,106 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import { dirname } from "node:path";
+import lockfile from "proper-lockfile";
+import { emptyStateData, type StateData, stateOps } from "./memory-store";
+import type { AuditRecord, StateStore } from "./types";
+
+export class StateFileError extends Error {
+  override name = "StateFileError";
+}
+
+/**
+ * State in one JSON file. Every change holds an inter-process lock (proper-lockfile, with stale-lock
+ * recovery) around read → change → write, and a write goes to a temporary file that is synced and
+ * renamed over the old one, so a crash never leaves half a file and two processes never interleave.
+ */
+export class FileStateStore implements StateStore {
+  readonly path: string;
+  readonly #clock: () => number;
+  readonly #retention: number;
+
+  constructor(path: string, options: { clock?: () => number; auditRetention?: number } = {}) {
+    this.path = path;
+    this.#clock = options.clock ?? Date.now;
+    this.#retention = options.auditRetention ?? 5000;
+  }
+
+  async get<T>(namespace: string, key: string) {
+    return stateOps.get<T>(await this.#read(), namespace, key, this.#clock());
+  }
+  async list<T>(namespace: string) {
+    return stateOps.list<T>(await this.#read(), namespace, this.#clock());
+  }
+  async put<T>(namespace: string, key: string, value: T, options: { expiresAt?: Date } = {}) {
+    await this.#change((data) => stateOps.put(data, namespace, key, value, options.expiresAt));
+  }
+  async delete(namespace: string, key: string) {
+    await this.#change((data) => stateOps.delete(data, namespace, key));
+  }
+  async acquireLock(name: string, owner: string, leaseMs: number, now: Date) {
+    return this.#change((data) => stateOps.acquireLock(data, name, owner, leaseMs, now));
+  }
+  async renewLock(name: string, owner: string, leaseMs: number, now: Date) {
+    return this.#change((data) => stateOps.renewLock(data, name, owner, leaseMs, now));
+  }
+  async releaseLock(name: string, owner: string) {
+    await this.#change((data) => stateOps.releaseLock(data, name, owner));
+  }
+  async appendAudit(record: AuditRecord) {
+    await this.#change((data) => stateOps.appendAudit(data, record, this.#retention));
+  }
+  async listAudit(query?: { since?: Date; job?: string; limit?: number }) {
+    return stateOps.listAudit(await this.#read(), query);
+  }
+
+  /** Applies `fn` to the file's data under the inter-process lock and writes the result. */
+  async #change<R>(fn: (data: StateData) => R): Promise<R> {
+    await mkdir(dirname(this.path), { recursive: true });
+    const release = await lockfile.lock(this.path, {
+      realpath: false,
+      stale: 10_000,
+      retries: { retries: 200, minTimeout: 2, maxTimeout: 50, randomize: true },
+    });
+    try {
+      const data = await this.#read();
+      const result = fn(data);
+      await this.#write(data);
+      return result;
+    } finally {
+      await release();
+    }
+  }
+
+  async #read(): Promise<StateData> {
+    let text: string;
+    try {
+      text = await readFile(this.path, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return emptyStateData();
+      throw error;
+    }
+    try {
+      const parsed = JSON.parse(text) as Partial<StateData>;
+      return { items: parsed.items ?? {}, locks: parsed.locks ?? {}, audit: parsed.audit ?? [] };
+    } catch {
+      throw new StateFileError(`state file ${this.path} is not valid JSON; move it aside to start afresh`);
+    }
+  }
+
+  async #write(data: StateData): Promise<void> {
+    const temp = `${this.path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+    const handle = await open(temp, "w");
+    try {
+      await handle.writeFile(JSON.stringify(data));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      await rename(temp, this.path);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,4 @@
+export { FileStateStore, StateFileError } from "./file-store";
+export { JobMemory, type RestoreTarget, type RunMemo, type Snooze } from "./job-memory";
+export { MemoryStateStore } from "./memory-store";
+export type { AuditRecord, LockResult, StateStore } from "./types";

@@ -1,0 +1,85 @@
+import type { StateStore } from "./types";
+
+/** A snoozed resource: no job touches it until `until`. */
+export interface Snooze {
+  resourceId: string;
+  until: string;
+  by?: string;
+  reason?: string;
+}
+
+/** What a job remembers about its last run, for the listing guards. */
+export interface RunMemo {
+  lastRunAt: string;
+  lastListingCount: number;
+}
+
+/** The replica count a scale-down replaced, to restore on scale-up. */
+export interface RestoreTarget {
+  serviceId: string;
+  instanceId: string;
+  replicas: number;
+  rememberedAt: string;
+}
+
+const MARKS = (job: string) => `marks:${job}`;
+const SNOOZES = "snoozes";
+const MEMOS = "run-memos";
+const RESTORE = "restore-targets";
+
+/** The typed face of remembered state the jobs use, built only on {@link StateStore}. */
+export class JobMemory {
+  constructor(readonly store: StateStore) {}
+
+  /** Every remembered mark of a job (idle since, notices), by resource id. */
+  async getMarks<T>(job: string): Promise<Map<string, T>> {
+    const entries = await this.store.list<T>(MARKS(job));
+    return new Map(entries.map((e) => [e.key, e.value]));
+  }
+
+  /** Replaces a job's marks: ids absent from `marks` are forgotten; unchanged ones are not rewritten. */
+  async replaceMarks<T>(job: string, marks: ReadonlyMap<string, T>): Promise<void> {
+    const before = await this.getMarks<T>(job);
+    for (const id of before.keys()) if (!marks.has(id)) await this.store.delete(MARKS(job), id);
+    for (const [id, mark] of marks) {
+      if (JSON.stringify(before.get(id)) !== JSON.stringify(mark)) await this.store.put(MARKS(job), id, mark);
+    }
+  }
+
+  /** Snoozes still in force at `now`. */
+  async listSnoozes(now: Date): Promise<Snooze[]> {
+    const entries = await this.store.list<Snooze>(SNOOZES);
+    return entries.map((e) => e.value).filter((s) => Date.parse(s.until) > now.getTime());
+  }
+
+  async putSnooze(snooze: Snooze): Promise<void> {
+    await this.store.put(SNOOZES, snooze.resourceId, snooze, { expiresAt: new Date(snooze.until) });
+  }
+
+  /** Removes a snooze; true when there was one. */
+  async deleteSnooze(resourceId: string): Promise<boolean> {
+    const had = (await this.store.get<Snooze>(SNOOZES, resourceId)) !== undefined;
+    await this.store.delete(SNOOZES, resourceId);
+    return had;
+  }
+
+  async getRunMemo(job: string): Promise<RunMemo | undefined> {
+    return this.store.get<RunMemo>(MEMOS, job);
+  }
+
+  async putRunMemo(job: string, memo: RunMemo): Promise<void> {
+    await this.store.put(MEMOS, job, memo);
+  }
+
+  async getRestoreTargets(job: string): Promise<RestoreTarget[]> {
+    return (await this.store.list<RestoreTarget>(`${RESTORE}:${job}`)).map((e) => e.value);
+  }
+
+  async putRestoreTarget(job: string, target: RestoreTarget): Promise<void> {
+    await this.store.put(`${RESTORE}:${job}`, `${target.serviceId}/${target.instanceId}`, target);
+  }
+
+  async deleteRestoreTarget(job: string, serviceId: string, instanceId: string): Promise<void> {
+    await this.store.delete(`${RESTORE}:${job}`, `${serviceId}/${instanceId}`);
+  }
+}

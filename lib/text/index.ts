@@ -1,0 +1,2 @@
+export { type Column, renderTable } from "./table";
+export { formatMoment, formatSpan } from "./time";
