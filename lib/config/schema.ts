@@ -1,0 +1,103 @@
+import { z } from "zod";
+import { QUERY_REGIONS, REGIONS } from "../qianfan/actions";
+import { Duration } from "./duration";
+
+/** True when `zone` is an IANA time zone this runtime knows. */
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const TimeZone = z
+  .string()
+  .refine(isTimeZone, { message: "expected an IANA time zone such as Asia/Shanghai" })
+  .meta({ description: "An IANA time zone, e.g. Asia/Shanghai" });
+
+
+
+/** One protection rule: every field given must match (globs for ids and creators). */
+export const ProtectionRule = z
+  .strictObject({
+    instanceId: z.string().min(1).optional().meta({ description: "Glob over the instance id, e.g. unit-prod-*" }),
+    creator: z.string().min(1).optional().meta({ description: "Glob over the creator" }),
+    region: z.enum(REGIONS).optional(),
+    type: z.string().min(1).optional().meta({ description: "Unit type, e.g. gpu-6" }),
+    reason: z.string().optional().meta({ description: "Shown in reports" }),
+  })
+  .refine((rule) => rule.instanceId || rule.creator || rule.region || rule.type, {
+    message: "a protection rule needs at least one of instanceId, creator, region, type",
+  });
+export type ProtectionRule = z.infer<typeof ProtectionRule>;
+
+const ReleaseUnitsJob = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    minAge: Duration.prefault("1h").meta({ description: "Grace for new units: none younger is released" }),
+    idleFor: Duration.prefault("2h").meta({ description: "How long a unit must be seen unused before release" }),
+    maxAge: Duration.optional().meta({ description: "Postpaid units older than this count as expired" }),
+    notice: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        noticeFor: Duration.prefault("1h"),
+      })
+      .prefault({}),
+    regions: z.array(z.enum(QUERY_REGIONS)).min(1).optional(),
+    protect: z.array(ProtectionRule).default([]).meta({ description: "Added to the built-in protections" }),
+  })
+  .prefault({});
+
+/** The whole `housekeeping.yml`. */
+export const HousekeepingConfigSchema = z
+  .strictObject({
+    version: z.literal(1),
+    timezone: TimeZone.default("Asia/Shanghai"),
+    dryRun: z.boolean().optional().meta({
+      description: "Absent: real endpoints run dry unless --apply; the built-in emulator applies",
+    }),
+    qianfan: z
+      .strictObject({
+        baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+        requestsPerSecond: z.number().positive().max(1000).default(10),
+        concurrency: z.number().int().min(1).max(64).default(4),
+        timeoutSeconds: z.number().positive().max(600).default(15),
+        maxRetries: z.number().int().min(0).max(20).default(6),
+      })
+      .prefault({}),
+    state: z
+      .strictObject({
+        kind: z.enum(["file", "memory", "dynamodb"]).default("file"),
+        path: z.string().min(1).default(".qfhk/state.json"),
+        table: z.string().min(3).optional(),
+        auditRetention: Duration.prefault("90d"),
+      })
+      .refine((s) => s.kind !== "dynamodb" || s.table, { message: "state.table is required when kind is dynamodb", path: ["table"] })
+      .prefault({}),
+    guards: z
+      .strictObject({
+        maxActionsPerRun: z.number().int().min(0).default(10),
+        maxFleetFraction: z.number().gt(0).max(1).default(0.5),
+        allowEmptyListing: z.boolean().default(false),
+        allowInvalidItems: z.boolean().default(false),
+        actionConcurrency: z.number().int().min(1).max(32).default(4),
+      })
+      .prefault({}),
+    pricing: z
+      .strictObject({
+        currency: z.string().min(1).default("CNY"),
+        perComputeUnitHour: z.record(z.string(), z.number().nonnegative()),
+      })
+      .optional(),
+    jobs: z
+      .strictObject({
+        "release-units": ReleaseUnitsJob,
+      })
+      .prefault({}),
+  })
+  .meta({ title: "qianfan-housekeeper configuration (housekeeping.yml)" });
+
+export type HousekeepingConfig = z.infer<typeof HousekeepingConfigSchema>;
+
