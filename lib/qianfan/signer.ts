@@ -87,6 +87,21 @@ export function canonicalHeaders(
   return { canonical: lines.join("\n"), signedHeaders: lines.map((line) => line.slice(0, line.indexOf(":"))) };
 }
 
+/** Canonical headers over exactly the named headers (a server checking a client's signed list). */
+export function canonicalHeadersExact(headers: Record<string, HeaderValue>, names: readonly string[]): CanonicalHeaders {
+  const wanted = new Set(names.map((n) => n.toLowerCase()));
+  const lines: string[] = [];
+  for (const [rawName, rawValue] of Object.entries(headers)) {
+    const name = rawName.toLowerCase().trim();
+    if (!wanted.has(name) || rawValue == null) continue;
+    const value = String(rawValue).trim();
+    if (value === "") continue;
+    lines.push(`${uriEncode(name)}:${uriEncode(value)}`);
+  }
+  lines.sort();
+  return { canonical: lines.join("\n"), signedHeaders: lines.map((line) => line.slice(0, line.indexOf(":"))) };
+}
+
 /** Formats an instant as bce-auth-v1 wants it: `YYYY-MM-DDThh:mm:ssZ` (UTC, whole seconds). */
 export function formatBceTimestamp(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, "Z");
@@ -109,6 +124,11 @@ export interface SignInput {
   /** Which headers to sign besides `x-bce-*`; default {@link DEFAULT_SIGNED_HEADERS}. */
   headersToSign?: readonly string[];
   /**
+   * Sign exactly these headers (lower-case names), no more: how a server recomputes a signature
+   * from the list the client wrote in its Authorization.
+   */
+  exactHeaders?: readonly string[];
+  /**
    * Leave the signed-header list out of the Authorization string (the server then assumes the
    * default set plus every `x-bce-*`), as in Baidu's published example.
    */
@@ -129,7 +149,9 @@ export function signRequest(input: SignInput): Signature {
   const expiration = input.expirationSeconds ?? DEFAULT_EXPIRATION_SECONDS;
   const authStringPrefix = `bce-auth-v1/${input.accessKeyId}/${timestamp}/${expiration}`;
   const signingKey = hmacHex(input.secretAccessKey, authStringPrefix);
-  const headers = canonicalHeaders(input.headers, input.headersToSign);
+  const headers = input.exactHeaders
+    ? canonicalHeadersExact(input.headers, input.exactHeaders)
+    : canonicalHeaders(input.headers, input.headersToSign);
   const canonicalRequest = [
     input.method.toUpperCase(),
     canonicalUri(input.path),

@@ -1,0 +1,178 @@
+import { readFile } from "node:fs/promises";
+import { z } from "zod";
+import {
+  PAYMENT_TIMINGS,
+  REGIONS,
+  SERVICE_RUN_STATUSES,
+  TASK_RUN_STATUSES,
+  TPM_MODELS,
+  TPM_STATUSES,
+  UNIT_STATUSES,
+} from "../qianfan/actions";
+import { parseDuration } from "../config/duration";
+import { parsePlatformTime } from "../qianfan/schemas";
+
+const RELATIVE = /^(now|([+-])(\w+))$/;
+
+/**
+ * A fleet time: an absolute time ("2026-11-23T02:00:00Z", "2026-11-23 10:00:00" Beijing) or one
+ * relative to the emulator's clock when the fleet loads ("-3h", "+30m", "now"), so a shipped demo
+ * fleet looks the same whenever it runs.
+ */
+export const FleetTime = z.string().refine((v) => relativeMs(v) !== undefined || parsePlatformTime(v) !== undefined, {
+  message: 'expected an ISO time or a relative time such as "-3h", "+30m", "now"',
+});
+
+/** Resolves a {@link FleetTime} against the load instant. */
+export function resolveFleetTime(value: string, loadedAt: Date): Date {
+  const offset = relativeMs(value);
+  return offset === undefined ? parsePlatformTime(value)! : new Date(loadedAt.getTime() + offset);
+}
+
+function relativeMs(value: string): number | undefined {
+  const match = RELATIVE.exec(value);
+  if (!match) return undefined;
+  if (match[1] === "now") return 0;
+  const ms = parseDuration(match[3]!);
+  return ms === undefined ? undefined : (match[2] === "-" ? -1 : 1) * ms;
+}
+
+const Count = z.number().int().nonnegative();
+
+const FleetUnit = z.strictObject({
+  instanceId: z.string().min(1),
+  region: z.enum(REGIONS),
+  status: z.enum(UNIT_STATUSES).default("Running"),
+  type: z.string().min(1),
+  totalComputeUnits: z.number().int().positive(),
+  usedComputeUnits: Count.default(0),
+  paymentTiming: z.enum(PAYMENT_TIMINGS),
+  startTime: FleetTime,
+  expiredTime: FleetTime.optional(),
+  releaseTime: FleetTime.optional(),
+  reservationLength: z.number().int().optional(),
+  reservationTimeUnit: z.string().optional(),
+  creator: z.string(),
+  autoRenew: z.strictObject({ renewTime: z.number(), renewTimeUnit: z.string() }).optional(),
+});
+
+const FleetService = z.strictObject({
+  serviceId: z.string().min(1),
+  name: z.string().min(1),
+  runStatus: z.enum(SERVICE_RUN_STATUSES).optional(),
+  chargeType: z.string().default("ComputeUnit"),
+  payType: z.string().default("Postpaid"),
+  createTime: FleetTime,
+  updateTime: FleetTime.optional(),
+  creator: z.string().default("ml-platform"),
+  resourceType: z.string().default("gpu-1"),
+  qps: z.number().default(10),
+  region: z.string().default("bj"),
+  deployments: z
+    .array(
+      z.strictObject({
+        instanceId: z.string().min(1),
+        replicas: Count,
+        computeUnitsPerReplica: z.number().int().positive().default(1),
+      }),
+    )
+    .default([]),
+});
+
+const FleetTpm = z.strictObject({
+  instanceId: z.string().min(1),
+  model: z.enum(TPM_MODELS),
+  paymentTiming: z.enum(PAYMENT_TIMINGS).default("Postpaid"),
+  status: z.enum(TPM_STATUSES).default("Running"),
+  purchaseCount: z.number().int().positive().default(1),
+  startTime: FleetTime,
+  expiredTime: FleetTime.optional(),
+  releaseTime: FleetTime.optional(),
+});
+
+const FleetTask = z.strictObject({
+  taskId: z.string().min(1),
+  name: z.string().min(1),
+  description: z.string().default(""),
+  endpoint: z.string().optional(),
+  modelId: z.string().default("am-ernie-speed"),
+  runStatus: z.enum(TASK_RUN_STATUSES),
+  createTime: FleetTime,
+  startTime: FleetTime.optional(),
+  finishTime: FleetTime.optional(),
+  /** How long the task runs once started; absent: until stopped. */
+  durationSeconds: z.number().positive().optional(),
+  /** How long a Queuing task waits before it starts; absent: until stopped. */
+  queueSeconds: z.number().positive().optional(),
+  inputBosUri: z.string().default("bos:/qfhk-demo/input/"),
+  outputBosUri: z.string().default("bos:/qfhk-demo/output/"),
+});
+
+/** The fleet file: what the emulated account holds when the emulator starts. */
+export const FleetSchema = z.strictObject({
+  $comment: z.string().optional(),
+  computeUnits: z.array(FleetUnit).default([]),
+  services: z.array(FleetService).default([]),
+  tpmResources: z.array(FleetTpm).default([]),
+  batchTasks: z.array(FleetTask).default([]),
+});
+export type Fleet = z.input<typeof FleetSchema>;
+export type ParsedFleet = z.output<typeof FleetSchema>;
+
+export class FleetError extends Error {
+  override name = "FleetError";
+}
+
+/** Validates a fleet object; errors name the source and the JSON path. */
+export function parseFleet(data: unknown, source = "fleet"): ParsedFleet {
+  const parsed = FleetSchema.safeParse(data);
+  if (parsed.success) {
+    checkFleet(parsed.data, source);
+    return parsed.data;
+  }
+  const problems = parsed.error.issues.map((i) => `${source}: ${i.path.map(String).join(".") || "(top level)"}: ${i.message}`);
+  throw new FleetError(problems.join("\n"));
+}
+
+/** Cross-checks: unique ids, deployments on known units that fit in them. */
+function checkFleet(fleet: ParsedFleet, source: string): void {
+  const units = new Map(fleet.computeUnits.map((u) => [u.instanceId, u]));
+  if (units.size !== fleet.computeUnits.length) throw new FleetError(`${source}: computeUnits: instance ids must be unique`);
+  const used = new Map<string, number>();
+  fleet.services.forEach((service, si) => {
+    service.deployments.forEach((d, di) => {
+      if (!units.has(d.instanceId)) {
+        throw new FleetError(`${source}: services.${si}.deployments.${di}.instanceId: no compute unit ${d.instanceId}`);
+      }
+      used.set(d.instanceId, (used.get(d.instanceId) ?? 0) + d.replicas * d.computeUnitsPerReplica);
+    });
+  });
+  fleet.computeUnits.forEach((u, i) => {
+    const deployed = used.get(u.instanceId) ?? 0;
+    if (deployed > u.usedComputeUnits) {
+      throw new FleetError(
+        `${source}: computeUnits.${i}.usedComputeUnits: ${u.usedComputeUnits} is less than the ${deployed} its services' deployments use`,
+      );
+    }
+    if (u.usedComputeUnits > u.totalComputeUnits) {
+      throw new FleetError(`${source}: computeUnits.${i}.usedComputeUnits: more than totalComputeUnits`);
+    }
+  });
+}
+
+/** Reads and validates a fleet JSON file. */
+export async function loadFleetFile(path: string): Promise<ParsedFleet> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    throw new FleetError(`${path}: cannot read the fleet file (${(error as NodeJS.ErrnoException).code ?? error})`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new FleetError(`${path}: not valid JSON (${(error as Error).message})`);
+  }
+  return parseFleet(data, path);
+}
