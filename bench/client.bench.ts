@@ -26,7 +26,7 @@ export async function benchClient(calls = 2000): Promise<{
       credentials: staticCredentials(DEMO_CREDENTIALS),
       baseUrl: emulator.url,
       // A little under the server's limit, so jitter does not turn into 429s and backoff.
-      pacing: { requestsPerSecond: serverQps * 0.97, concurrency: 16 },
+      pacing: { requestsPerSecond: serverQps * 0.95, concurrency: 16 },
     });
     const api = new QianfanApi(client);
     const units = await api.describeComputeUnits();

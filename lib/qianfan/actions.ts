@@ -23,7 +23,10 @@ export const ACTIONS = {
 export type ActionName = keyof typeof ACTIONS;
 
 /** Actions that spend money: their unknown outcome must never be resolved by sending them again. */
-export const PURCHASE_ACTIONS: ReadonlySet<ActionName> = new Set(["PurchaseTPMResource", "PurchaseComputeUnit"]);
+export const PURCHASE_ACTIONS: ReadonlySet<ActionName> = new Set([
+  "PurchaseTPMResource",
+  "PurchaseComputeUnit",
+]);
 
 /** True when `name` is one of the actions in {@link ACTIONS}. */
 export function isActionName(name: string): name is ActionName {
@@ -52,7 +55,15 @@ export const UNIT_STATUSES = [
 ] as const;
 export const SERVICE_RUN_STATUSES = ["New", "Deploying", "Serving", "Failed", "Stopped"] as const;
 export const TPM_STATUSES = ["Creating", "Running", "Stopped"] as const;
-export const TASK_RUN_STATUSES = ["Queuing", "Running", "Done", "Stopping", "Stopped", "Failed", "Expired"] as const;
+export const TASK_RUN_STATUSES = [
+  "Queuing",
+  "Running",
+  "Done",
+  "Stopping",
+  "Stopped",
+  "Failed",
+  "Expired",
+] as const;
 /** Models PurchaseTPMResource accepts (seed 003). */
 export const TPM_MODELS = [
   "ernie-4.0-8k",

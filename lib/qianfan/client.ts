@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import pLimit, { type LimitFunction } from "p-limit";
 import pRetry from "p-retry";
-import pThrottle from "p-throttle";
 import type { z } from "zod";
 import { ACTIONS, type ActionName } from "./actions";
 import type { CredentialsProvider } from "./credentials";
@@ -13,6 +12,7 @@ import {
   outcomeOfNetworkError,
   parseRetryAfter,
 } from "./retry-policy";
+import { Pacer, sleep } from "./pacer";
 import { signRequest } from "./signer";
 
 /** The official SDKs' default endpoint. */
@@ -74,7 +74,12 @@ export interface CallResult<T> {
   attempts: number;
 }
 
-export const DEFAULT_RETRY: RetryOptions = { retries: 6, minDelayMs: 200, maxDelayMs: 10_000, maxRetryTimeMs: 60_000 };
+export const DEFAULT_RETRY: RetryOptions = {
+  retries: 6,
+  minDelayMs: 200,
+  maxDelayMs: 10_000,
+  maxRetryTimeMs: 60_000,
+};
 export const DEFAULT_PACING: PacingOptions = { requestsPerSecond: 20, concurrency: 8 };
 const DEFAULT_TIMEOUT_MS = 15_000;
 
@@ -97,9 +102,7 @@ export class QianfanClient {
   readonly #now: () => Date;
   readonly #onEvent: ((event: ClientEvent) => void) | undefined;
   readonly #limit: LimitFunction;
-  readonly #throttle: <T>(fn: () => Promise<T>) => Promise<T>;
-  /** A shared pause after the platform asked us to slow down. */
-  #pausedUntil = 0;
+  readonly #pacer: Pacer;
 
   constructor(options: QianfanClientOptions) {
     this.baseUrl = new URL(options.baseUrl ?? DEFAULT_BASE_URL);
@@ -112,9 +115,7 @@ export class QianfanClient {
     this.#now = options.now ?? (() => new Date());
     this.#onEvent = options.onEvent;
     this.#limit = pLimit(this.pacing.concurrency);
-    const { limit, interval } = rateWindow(this.pacing.requestsPerSecond);
-    const throttled = pThrottle({ limit, interval, strict: true })(<T>(fn: () => Promise<T>) => fn());
-    this.#throttle = <T>(fn: () => Promise<T>) => throttled(fn) as Promise<T>;
+    this.#pacer = new Pacer(this.pacing.requestsPerSecond);
   }
 
   /**
@@ -160,11 +161,12 @@ export class QianfanClient {
       randomize: true,
       maxRetryTime: maxRetryTimeMs,
       signal: options.signal,
-      shouldConsumeRetry: ({ error }) => !(error instanceof QianfanApiError && isThrottleCode(error.status, error.code)),
+      shouldConsumeRetry: ({ error }) =>
+        !(error instanceof QianfanApiError && isThrottleCode(error.status, error.code)),
       shouldRetry: ({ error }) => isWorthRetrying(error, mode),
       onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
         if (error instanceof QianfanApiError && error.retryAfterMs !== undefined) {
-          this.#pausedUntil = Math.max(this.#pausedUntil, Date.now() + error.retryAfterMs);
+          this.#pacer.pause(error.retryAfterMs);
         }
         if (error instanceof QianfanError) {
           this.#onEvent?.({
@@ -186,62 +188,59 @@ export class QianfanClient {
     attempt: number,
     signal: AbortSignal | undefined,
   ): Promise<{ result: unknown; requestId: string | undefined }> {
-    return this.#limit(() =>
-      this.#throttle(async () => {
-        const pause = this.#pausedUntil - Date.now();
-        if (pause > 0) await sleep(pause, signal);
-        const started = performance.now();
-        const url = new URL(this.baseUrl.pathname.replace(/\/+$/, "") + ACTIONS[action].route, this.baseUrl);
-        url.searchParams.set("Action", action);
-        const payload = JSON.stringify(body);
-        const credentials = await this.#credentials.get();
-        const date = this.#now();
-        const headers: Record<string, string> = {
-          host: url.host,
-          "content-type": "application/json",
-          "content-length": String(Buffer.byteLength(payload)),
-          "x-bce-date": date.toISOString().replace(/\.\d{3}Z$/, "Z"),
-          "x-bce-request-id": randomUUID(),
-        };
-        const { authorization } = signRequest({
-          accessKeyId: credentials.accessKeyId,
-          secretAccessKey: credentials.secretAccessKey,
+    return this.#limit(async () => {
+      await this.#pacer.take(signal);
+      const started = performance.now();
+      const url = new URL(this.baseUrl.pathname.replace(/\/+$/, "") + ACTIONS[action].route, this.baseUrl);
+      url.searchParams.set("Action", action);
+      const payload = JSON.stringify(body);
+      const credentials = await this.#credentials.get();
+      const date = this.#now();
+      const headers: Record<string, string> = {
+        host: url.host,
+        "content-type": "application/json",
+        "content-length": String(Buffer.byteLength(payload)),
+        "x-bce-date": date.toISOString().replace(/\.\d{3}Z$/, "Z"),
+        "x-bce-request-id": randomUUID(),
+      };
+      const { authorization } = signRequest({
+        accessKeyId: credentials.accessKeyId,
+        secretAccessKey: credentials.secretAccessKey,
+        method: "POST",
+        path: url.pathname,
+        query: { Action: action },
+        headers,
+        timestamp: date,
+        expirationSeconds: this.#expirationSeconds,
+      });
+      const timeout = AbortSignal.timeout(this.#timeoutMs);
+      let response: Response;
+      let text: string;
+      try {
+        response = await this.#fetch(url, {
           method: "POST",
-          path: url.pathname,
-          query: { Action: action },
-          headers,
-          timestamp: date,
-          expirationSeconds: this.#expirationSeconds,
+          headers: { ...withoutHost(headers), authorization },
+          body: payload,
+          signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
         });
-        const timeout = AbortSignal.timeout(this.#timeoutMs);
-        let response: Response;
-        let text: string;
-        try {
-          response = await this.#fetch(url, {
-            method: "POST",
-            headers: { ...withoutHost(headers), authorization },
-            body: payload,
-            signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-          });
-          text = await response.text();
-        } catch (error) {
-          throw toNetworkError(action, error, timeout.aborted, this.#timeoutMs);
-        }
-        const ms = Math.round(performance.now() - started);
-        const outcome = interpretAnswer(action, response, text);
-        this.#onEvent?.({ type: "response", action, attempt, status: response.status, requestId: outcome.requestId, ms });
-        if (outcome.error) throw outcome.error;
-        return { result: outcome.result, requestId: outcome.requestId };
-      }),
-    );
+        text = await response.text();
+      } catch (error) {
+        throw toNetworkError(action, error, timeout.aborted, this.#timeoutMs);
+      }
+      const ms = Math.round(performance.now() - started);
+      const outcome = interpretAnswer(action, response, text);
+      this.#onEvent?.({
+        type: "response",
+        action,
+        attempt,
+        status: response.status,
+        requestId: outcome.requestId,
+        ms,
+      });
+      if (outcome.error) throw outcome.error;
+      return { result: outcome.result, requestId: outcome.requestId };
+    });
   }
-}
-
-/** Spreads a per-second rate over the smallest whole window p-throttle can enforce. */
-function rateWindow(requestsPerSecond: number): { limit: number; interval: number } {
-  if (!(requestsPerSecond > 0)) throw new RangeError("requestsPerSecond must be positive");
-  if (requestsPerSecond >= 1) return { limit: 1, interval: 1000 / requestsPerSecond };
-  return { limit: 1, interval: Math.ceil(1000 / requestsPerSecond) };
 }
 
 function withoutHost(headers: Record<string, string>): Record<string, string> {
@@ -255,26 +254,22 @@ function isWorthRetrying(error: unknown, mode: RetryMode): boolean {
   return mode === "all" || error.outcome === "not-applied";
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
-}
-
 function toNetworkError(action: string, error: unknown, timedOut: boolean, timeoutMs: number): QianfanError {
   if (timedOut) {
-    return new QianfanNetworkError({ action, code: "TIMEOUT", detail: `no answer within ${timeoutMs} ms`, outcome: "unknown" });
+    return new QianfanNetworkError({
+      action,
+      code: "TIMEOUT",
+      detail: `no answer within ${timeoutMs} ms`,
+      outcome: "unknown",
+    });
   }
   if (error instanceof Error && error.name === "AbortError") {
-    return new QianfanNetworkError({ action, code: "ABORTED", detail: "the call was cancelled", outcome: "unknown" });
+    return new QianfanNetworkError({
+      action,
+      code: "ABORTED",
+      detail: "the call was cancelled",
+      outcome: "unknown",
+    });
   }
   const cause = (error as { cause?: { code?: string; message?: string } } | undefined)?.cause;
   const code = cause?.code ?? "NETWORK";

@@ -50,8 +50,12 @@ export function readQianfanEnv(env: Record<string, string | undefined>): Qianfan
   if (baseUrl) checkBaseUrl(baseUrl, "QIANFAN_CONSOLE_API_BASE_URL");
   if (!accessKeyId && !secretAccessKey) return { baseUrl };
   if (!accessKeyId) throw new QianfanConfigError("QIANFAN_SECRET_KEY is set but QIANFAN_ACCESS_KEY is not");
-  if (!secretAccessKey) throw new QianfanConfigError("QIANFAN_ACCESS_KEY is set but QIANFAN_SECRET_KEY is not");
-  return { credentials: checkCredentials({ accessKeyId, secretAccessKey }, "QIANFAN_ACCESS_KEY/QIANFAN_SECRET_KEY"), baseUrl };
+  if (!secretAccessKey)
+    throw new QianfanConfigError("QIANFAN_ACCESS_KEY is set but QIANFAN_SECRET_KEY is not");
+  return {
+    credentials: checkCredentials({ accessKeyId, secretAccessKey }, "QIANFAN_ACCESS_KEY/QIANFAN_SECRET_KEY"),
+    baseUrl,
+  };
 }
 
 /** Checks that a base URL is an absolute http(s) URL with no query or fragment. */
@@ -65,6 +69,7 @@ export function checkBaseUrl(value: string, source: string): URL {
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     throw new QianfanConfigError(`${source}: '${value}' must use http or https`);
   }
-  if (url.search || url.hash) throw new QianfanConfigError(`${source}: '${value}' must not have a query or fragment`);
+  if (url.search || url.hash)
+    throw new QianfanConfigError(`${source}: '${value}' must not have a query or fragment`);
   return url;
 }

@@ -126,7 +126,11 @@ export class QianfanUnknownOutcomeError extends QianfanError {
   override name = "QianfanUnknownOutcomeError";
 
   constructor(init: { action: string; requestId?: string; detail: string; cause?: unknown }) {
-    super(`${init.action} outcome is unknown: ${init.detail}`, { ...init, retryable: false, outcome: "unknown" });
+    super(`${init.action} outcome is unknown: ${init.detail}`, {
+      ...init,
+      retryable: false,
+      outcome: "unknown",
+    });
   }
 }
 

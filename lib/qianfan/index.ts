@@ -4,4 +4,10 @@ export * from "./credentials";
 export * from "./errors";
 export * from "./operations";
 export * from "./schemas";
-export { formatBceTimestamp, parseAuthorization, signRequest, type SignInput, type Signature } from "./signer";
+export {
+  formatBceTimestamp,
+  parseAuthorization,
+  signRequest,
+  type SignInput,
+  type Signature,
+} from "./signer";

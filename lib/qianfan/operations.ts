@@ -44,7 +44,8 @@ export function checkItems<T>(
       items.push(parsed.data);
       return;
     }
-    const idValue = item !== null && typeof item === "object" ? (item as Record<string, unknown>)[idField] : undefined;
+    const idValue =
+      item !== null && typeof item === "object" ? (item as Record<string, unknown>)[idField] : undefined;
     const problem = parsed.error.issues
       .slice(0, 3)
       .map((issue) => `${issue.path.map(String).join(".") || "(item)"}: ${issue.message}`)
@@ -92,7 +93,11 @@ export interface BatchTaskFilter {
 
 export interface PurchaseComputeUnitRequest {
   computeUnitCount: number;
-  billing: { paymentTiming: "Prepaid" | "Postpaid"; releaseTime?: string; reservation?: Record<string, unknown> };
+  billing: {
+    paymentTiming: "Prepaid" | "Postpaid";
+    releaseTime?: string;
+    reservation?: Record<string, unknown>;
+  };
   computeUnitConfig: { region: string; type: string };
 }
 
@@ -131,7 +136,11 @@ export class QianfanApi {
 
   /** Lists compute units (DescribeComputeUnits, seed 001). */
   async describeComputeUnits(filter: ComputeUnitFilter = {}): Promise<ComputeUnit[]> {
-    const { result } = await this.client.call("DescribeComputeUnits", { ...filter }, DescribeComputeUnitsResult);
+    const { result } = await this.client.call(
+      "DescribeComputeUnits",
+      { ...filter },
+      DescribeComputeUnitsResult,
+    );
     return result.computeUnitInstanceList;
   }
 
@@ -145,8 +154,14 @@ export class QianfanApi {
   }
 
   /** One compute unit with the services that use it. */
-  async describeComputeUnit(instanceId: string): Promise<{ unit: ComputeUnit; serviceUsage: ServiceUsage[] }> {
-    const { result } = await this.client.call("DescribeComputeUnit", { instanceId }, DescribeComputeUnitResult);
+  async describeComputeUnit(
+    instanceId: string,
+  ): Promise<{ unit: ComputeUnit; serviceUsage: ServiceUsage[] }> {
+    const { result } = await this.client.call(
+      "DescribeComputeUnit",
+      { instanceId },
+      DescribeComputeUnitResult,
+    );
     return { unit: result.computeUnitInstance, serviceUsage: result.serviceUsageList };
   }
 
@@ -221,7 +236,11 @@ export class QianfanApi {
     model: string,
     filter: { paymentTiming?: string; instanceId?: string; status?: string } = {},
   ): Promise<TpmInstance[]> {
-    const { result } = await this.client.call("DescribeTPMResource", { model, ...filter }, DescribeTpmResourceResult);
+    const { result } = await this.client.call(
+      "DescribeTPMResource",
+      { model, ...filter },
+      DescribeTpmResourceResult,
+    );
     return result.instances;
   }
 
@@ -229,14 +248,21 @@ export class QianfanApi {
    * Buys postpaid TPM quota (seed 003), optionally released by the platform at `releaseTime`.
    * A lost answer is resolved by listing, never by a blind resend.
    */
-  async purchaseTpm(request: { model: string; purchaseCount: number; releaseTime?: string }): Promise<PurchaseOutcome> {
+  async purchaseTpm(request: {
+    model: string;
+    purchaseCount: number;
+    releaseTime?: string;
+  }): Promise<PurchaseOutcome> {
     const billing = request.releaseTime
       ? { paymentTiming: "Postpaid", releaseTime: request.releaseTime }
       : { paymentTiming: "Postpaid" };
     const list = async () =>
       (await this.describeTpmResources(request.model))
         .filter((instance) => instance.paymentTiming === "Postpaid")
-        .filter((instance) => instance.purchaseCount === undefined || instance.purchaseCount === request.purchaseCount)
+        .filter(
+          (instance) =>
+            instance.purchaseCount === undefined || instance.purchaseCount === request.purchaseCount,
+        )
         .map((instance) => instance.instanceId);
     return this.#purchase(
       "PurchaseTPMResource",
@@ -324,7 +350,12 @@ export class QianfanApi {
         const { result, requestId } = await this.client.call(action, body, PurchaseResult, {
           retry: "not-applied-only",
         });
-        return { instanceId: result.instanceId, requestId, recoveredByListing: false, purchaseRequests: request };
+        return {
+          instanceId: result.instanceId,
+          requestId,
+          recoveredByListing: false,
+          purchaseRequests: request,
+        };
       } catch (error) {
         if (!(error instanceof QianfanError) || error.outcome !== "unknown") throw error;
         lastError = error;
@@ -392,7 +423,10 @@ export class QianfanApi {
     const seenIds = new Set<string>();
     let marker: string | undefined;
     for (;;) {
-      const body = marker === undefined ? { ...filter, maxKeys: PAGE_MAX_KEYS } : { ...filter, marker, maxKeys: PAGE_MAX_KEYS };
+      const body =
+        marker === undefined
+          ? { ...filter, maxKeys: PAGE_MAX_KEYS }
+          : { ...filter, marker, maxKeys: PAGE_MAX_KEYS };
       const { result, requestId } = await this.client.call(action, body, schema);
       const { items, pageInfo, idOf } = pick(result);
       for (const item of items) {

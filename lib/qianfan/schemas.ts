@@ -56,7 +56,9 @@ export const ComputeUnitSchema = z.looseObject({
   reservationLength: z.number().int().optional(),
   reservationTimeUnit: z.string().optional(),
   creator: z.string(),
-  autoRenew: z.looseObject({ renewTime: z.number().optional(), renewTimeUnit: z.string().optional() }).optional(),
+  autoRenew: z
+    .looseObject({ renewTime: z.number().optional(), renewTimeUnit: z.string().optional() })
+    .optional(),
 });
 export type ComputeUnit = z.infer<typeof ComputeUnitSchema>;
 

@@ -7,7 +7,12 @@ import { createHmac } from "node:crypto";
  */
 
 /** Headers signed by default, besides every `x-bce-*` header. */
-export const DEFAULT_SIGNED_HEADERS: readonly string[] = ["host", "content-length", "content-type", "content-md5"];
+export const DEFAULT_SIGNED_HEADERS: readonly string[] = [
+  "host",
+  "content-length",
+  "content-type",
+  "content-md5",
+];
 
 /** The expiration the client asks for, in seconds; the official JS SDK uses the same. */
 export const DEFAULT_EXPIRATION_SECONDS = 1800;
@@ -25,11 +30,18 @@ export function uriEncode(value: string, keepSlash = false): string {
   if ((keepSlash ? ALL_UNRESERVED_OR_SLASH : ALL_UNRESERVED).test(value)) return value;
   let out: string;
   try {
-    out = encodeURIComponent(value).replace(SUB_DELIMS, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+    out = encodeURIComponent(value).replace(
+      SUB_DELIMS,
+      (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+    );
   } catch {
     // A lone surrogate: encode the bytes Buffer gives it (U+FFFD), as the request body would carry them.
     out = [...Buffer.from(value, "utf8")]
-      .map((b) => (/[A-Za-z0-9\-_.~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`))
+      .map((b) =>
+        /[A-Za-z0-9\-_.~]/.test(String.fromCharCode(b))
+          ? String.fromCharCode(b)
+          : `%${b.toString(16).toUpperCase().padStart(2, "0")}`,
+      )
       .join("");
   }
   return keepSlash ? out.replace(/%2F/g, "/") : out;
@@ -84,11 +96,17 @@ export function canonicalHeaders(
     lines.push(`${uriEncode(name)}:${uriEncode(value)}`);
   }
   lines.sort();
-  return { canonical: lines.join("\n"), signedHeaders: lines.map((line) => line.slice(0, line.indexOf(":"))) };
+  return {
+    canonical: lines.join("\n"),
+    signedHeaders: lines.map((line) => line.slice(0, line.indexOf(":"))),
+  };
 }
 
 /** Canonical headers over exactly the named headers (a server checking a client's signed list). */
-export function canonicalHeadersExact(headers: Record<string, HeaderValue>, names: readonly string[]): CanonicalHeaders {
+export function canonicalHeadersExact(
+  headers: Record<string, HeaderValue>,
+  names: readonly string[],
+): CanonicalHeaders {
   const wanted = new Set(names.map((n) => n.toLowerCase()));
   const lines: string[] = [];
   for (const [rawName, rawValue] of Object.entries(headers)) {
@@ -99,7 +117,10 @@ export function canonicalHeadersExact(headers: Record<string, HeaderValue>, name
     lines.push(`${uriEncode(name)}:${uriEncode(value)}`);
   }
   lines.sort();
-  return { canonical: lines.join("\n"), signedHeaders: lines.map((line) => line.slice(0, line.indexOf(":"))) };
+  return {
+    canonical: lines.join("\n"),
+    signedHeaders: lines.map((line) => line.slice(0, line.indexOf(":"))),
+  };
 }
 
 /** Formats an instant as bce-auth-v1 wants it: `YYYY-MM-DDThh:mm:ssZ` (UTC, whole seconds). */
