@@ -194,7 +194,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     if (faults.slowRate && random() < faults.slowRate) {
       entry.fault = "slow";
       await sleep(faults.slowMs ?? 30_000);
-      if (req.socket.destroyed) return;
+      if (req.socket.destroyed) {
+        entry.code = "ClientGone";
+        entry.ms = Math.round(performance.now() - started);
+        return record(entry);
+      }
     }
     finish(200, { requestId, result });
   };
