@@ -1,6 +1,6 @@
+import { DEMO_FLEET_PATH } from "../lib/cli/connect";
 import { DEMO_CREDENTIALS, loadFleetFile, startEmulator } from "../lib/emulator";
 import { QianfanApi, QianfanClient, staticCredentials } from "../lib/qianfan";
-import { DEMO_FLEET_PATH } from "../lib/cli/connect";
 
 /**
  * 2,000 calls against the emulator with 25 ms latency and a 200 requests/s server limit. The wall

@@ -28,7 +28,15 @@ export function benchSigning(iterations = 100_000): { ours: number; official: nu
   };
   const runOfficial = (n: number) => {
     for (let i = 0; i < n; i += 1) {
-      auth.generateAuthorization("POST", "/v2/service", { Action: "ScaleService" }, headers, ts + (i % 60), 1800, headersToSign);
+      auth.generateAuthorization(
+        "POST",
+        "/v2/service",
+        { Action: "ScaleService" },
+        headers,
+        ts + (i % 60),
+        1800,
+        headersToSign,
+      );
     }
   };
   const time = (fn: (n: number) => void) => {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
+import { resolve } from "node:path";
 // Runs a TypeScript entry file with tsx's loader: `node bin/run-ts.mjs file.ts [args…]`.
 import { pathToFileURL } from "node:url";
-import { resolve } from "node:path";
 import { register } from "tsx/esm/api";
 
 register();

@@ -1,8 +1,8 @@
 import { parseArgs } from "node:util";
 import type { BatchTask, ComputeUnit, Service, TpmInstance } from "../qianfan";
+import { type Column, renderTable } from "../text";
 import { connectQianfan } from "./connect";
 import { type CliIo, UsageError } from "./io";
-import { type Column, renderTable } from "../text";
 
 const COMMON = {
   json: { type: "boolean", default: false },
@@ -66,7 +66,8 @@ export async function runInventoryCommand(
     options: { ...COMMON, model: { type: "string" }, status: { type: "string", multiple: true } },
     strict: true,
   });
-  if (command === "tpm" && !values.model) throw new UsageError("qfhk tpm needs --model, e.g. --model ernie-3.5-8k");
+  if (command === "tpm" && !values.model)
+    throw new UsageError("qfhk tpm needs --model, e.g. --model ernie-3.5-8k");
   const connection = await connectQianfan({ env, baseUrl: values["base-url"], fleetFile: values.fleet });
   try {
     if (connection.emulated && !values.json) io.stderr(`Using ${connection.target}.`);
@@ -83,7 +84,11 @@ export async function runInventoryCommand(
         print(await api.describeServices({ runStatus: values.status }), serviceColumns, "services");
         break;
       case "tasks":
-        print(await api.describeBatchTasks({ runStatus: values.status }), taskColumns, "batch inference tasks");
+        print(
+          await api.describeBatchTasks({ runStatus: values.status }),
+          taskColumns,
+          "batch inference tasks",
+        );
         break;
       case "tpm":
         print(await api.describeTpmResources(values.model!), tpmColumns, `TPM instances of ${values.model}`);

@@ -1,4 +1,4 @@
-import { QianfanConfigError, isQianfanError } from "../qianfan";
+import { isQianfanError, QianfanConfigError } from "../qianfan";
 import { type CliIo, processIo, UsageError } from "./io";
 
 const HELP = `qfhk — housekeeping for Baidu Qianfan

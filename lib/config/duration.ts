@@ -25,7 +25,10 @@ export const Duration = z
   .transform((text, ctx) => {
     const ms = parseDuration(text);
     if (ms === undefined) {
-      ctx.addIssue({ code: "custom", message: `expected a duration like "2h", "30m" or "1h30m", got "${text}"` });
+      ctx.addIssue({
+        code: "custom",
+        message: `expected a duration like "2h", "30m" or "1h30m", got "${text}"`,
+      });
       return z.NEVER;
     }
     return ms;

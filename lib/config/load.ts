@@ -34,7 +34,9 @@ export async function loadConfig(path: string): Promise<LoadedConfig> {
     throw new ConfigError([`${path}: cannot read the config file (${code ?? String(error)})`]);
   }
   const config = parseConfig(text, path);
-  const statePath = isAbsolute(config.state.path) ? config.state.path : resolve(dirname(resolve(path)), config.state.path);
+  const statePath = isAbsolute(config.state.path)
+    ? config.state.path
+    : resolve(dirname(resolve(path)), config.state.path);
   return { config, source: path, statePath };
 }
 
@@ -72,12 +74,20 @@ function describeIssue(
     keyPath = [...path, issue.keys[0]].join(".");
     message = `unknown key${issue.keys.length > 1 ? `s ${issue.keys.join(", ")}` : ""}; check the spelling against housekeeping.schema.json`;
   }
-  const line = lineOf(doc, lineCounter, issue.code === "unrecognized_keys" ? [...path, issue.keys[0]!] : path);
+  const line = lineOf(
+    doc,
+    lineCounter,
+    issue.code === "unrecognized_keys" ? [...path, issue.keys[0]!] : path,
+  );
   return `${source}${line ? `:${line}` : ""}: ${keyPath}: ${message}`;
 }
 
 /** The line of the deepest node of `path` that exists in the document. */
-function lineOf(doc: ReturnType<typeof parseDocument>, lineCounter: LineCounter, path: string[]): number | undefined {
+function lineOf(
+  doc: ReturnType<typeof parseDocument>,
+  lineCounter: LineCounter,
+  path: string[],
+): number | undefined {
   for (let depth = path.length; depth >= 0; depth -= 1) {
     const keys = path.slice(0, depth).map((k) => (/^\d+$/.test(k) ? Number(k) : k));
     const parent = depth > 0 ? doc.getIn(keys.slice(0, -1), true) : undefined;
@@ -87,7 +97,8 @@ function lineOf(doc: ReturnType<typeof parseDocument>, lineCounter: LineCounter,
       if (range) return lineCounter.linePos(range[0]).line;
     }
     const node = doc.getIn(keys, true) as { range?: [number, number, number] } | undefined;
-    if (node?.range && (depth === 0 || isSeq(parent) || !isMap(parent))) return lineCounter.linePos(node.range[0]).line;
+    if (node?.range && (depth === 0 || isSeq(parent) || !isMap(parent)))
+      return lineCounter.linePos(node.range[0]).line;
   }
   return undefined;
 }

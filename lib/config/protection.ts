@@ -27,7 +27,10 @@ export interface ProtectableFields {
 }
 
 /** Describes the first rule that matches, e.g. "rule creator 'alice@*'", or undefined. */
-export function findProtection(rules: readonly ProtectionRule[], resource: ProtectableFields): string | undefined {
+export function findProtection(
+  rules: readonly ProtectionRule[],
+  resource: ProtectableFields,
+): string | undefined {
   for (const rule of rules) {
     if (matches(rule, resource)) {
       const parts = (["instanceId", "region", "type", "creator"] as const)
@@ -41,7 +44,8 @@ export function findProtection(rules: readonly ProtectionRule[], resource: Prote
 
 function matches(rule: ProtectionRule, resource: ProtectableFields): boolean {
   const glob = (pattern: string | undefined, value: string | undefined) =>
-    pattern === undefined || (value !== undefined && picomatch.isMatch(value, pattern, { dot: true, nocase: false }));
+    pattern === undefined ||
+    (value !== undefined && picomatch.isMatch(value, pattern, { dot: true, nocase: false }));
   return (
     glob(rule.instanceId, resource.instanceId) &&
     glob(rule.creator, resource.creator) &&

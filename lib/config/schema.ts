@@ -17,12 +17,14 @@ const TimeZone = z
   .refine(isTimeZone, { message: "expected an IANA time zone such as Asia/Shanghai" })
   .meta({ description: "An IANA time zone, e.g. Asia/Shanghai" });
 
-
-
 /** One protection rule: every field given must match (globs for ids and creators). */
 export const ProtectionRule = z
   .strictObject({
-    instanceId: z.string().min(1).optional().meta({ description: "Glob over the instance id, e.g. unit-prod-*" }),
+    instanceId: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: "Glob over the instance id, e.g. unit-prod-*" }),
     creator: z.string().min(1).optional().meta({ description: "Glob over the creator" }),
     region: z.enum(REGIONS).optional(),
     type: z.string().min(1).optional().meta({ description: "Unit type, e.g. gpu-6" }),
@@ -37,7 +39,9 @@ const ReleaseUnitsJob = z
   .strictObject({
     enabled: z.boolean().default(true),
     minAge: Duration.prefault("1h").meta({ description: "Grace for new units: none younger is released" }),
-    idleFor: Duration.prefault("2h").meta({ description: "How long a unit must be seen unused before release" }),
+    idleFor: Duration.prefault("2h").meta({
+      description: "How long a unit must be seen unused before release",
+    }),
     maxAge: Duration.optional().meta({ description: "Postpaid units older than this count as expired" }),
     notice: z
       .strictObject({
@@ -74,7 +78,10 @@ export const HousekeepingConfigSchema = z
         table: z.string().min(3).optional(),
         auditRetention: Duration.prefault("90d"),
       })
-      .refine((s) => s.kind !== "dynamodb" || s.table, { message: "state.table is required when kind is dynamodb", path: ["table"] })
+      .refine((s) => s.kind !== "dynamodb" || s.table, {
+        message: "state.table is required when kind is dynamodb",
+        path: ["table"],
+      })
       .prefault({}),
     guards: z
       .strictObject({
@@ -100,4 +107,3 @@ export const HousekeepingConfigSchema = z
   .meta({ title: "qianfan-housekeeper configuration (housekeeping.yml)" });
 
 export type HousekeepingConfig = z.infer<typeof HousekeepingConfigSchema>;
-

@@ -27,22 +27,51 @@ export type VerifyResult =
  */
 export function verifyAuthorization(input: VerifyInput): VerifyResult {
   const header = input.headers.authorization;
-  if (!header) return { ok: false, status: 403, code: "AccessDenied", message: "Access denied: no Authorization header." };
+  if (!header)
+    return {
+      ok: false,
+      status: 403,
+      code: "AccessDenied",
+      message: "Access denied: no Authorization header.",
+    };
   const auth = parseAuthorization(header);
-  if (!auth) return { ok: false, status: 403, code: "AccessDenied", message: "Access denied: malformed Authorization header." };
+  if (!auth)
+    return {
+      ok: false,
+      status: 403,
+      code: "AccessDenied",
+      message: "Access denied: malformed Authorization header.",
+    };
   const secret = input.lookupSecret(auth.accessKeyId);
   if (secret === undefined) {
-    return { ok: false, status: 403, code: "InvalidAccessKeyId", message: "The access key id does not exist.", accessKeyId: auth.accessKeyId };
+    return {
+      ok: false,
+      status: 403,
+      code: "InvalidAccessKeyId",
+      message: "The access key id does not exist.",
+      accessKeyId: auth.accessKeyId,
+    };
   }
   const signedAt = auth.date.getTime();
   if (input.nowMs > signedAt + auth.expirationSeconds * 1000 || signedAt > input.nowMs + MAX_FUTURE_SKEW_MS) {
-    return { ok: false, status: 400, code: "RequestExpired", message: `Request has expired. Timestamp: ${auth.timestamp}`, accessKeyId: auth.accessKeyId };
+    return {
+      ok: false,
+      status: 400,
+      code: "RequestExpired",
+      message: `Request has expired. Timestamp: ${auth.timestamp}`,
+      accessKeyId: auth.accessKeyId,
+    };
   }
   let path: string;
   try {
     path = decodeURIComponent(input.rawPath);
   } catch {
-    return { ok: false, status: 400, code: "InvalidURI", message: "The request path is not valid percent-encoding." };
+    return {
+      ok: false,
+      status: 400,
+      code: "InvalidURI",
+      message: "The request path is not valid percent-encoding.",
+    };
   }
   const expected = signRequest({
     accessKeyId: auth.accessKeyId,
@@ -53,7 +82,9 @@ export function verifyAuthorization(input: VerifyInput): VerifyResult {
     headers: input.headers,
     timestamp: auth.date,
     expirationSeconds: auth.expirationSeconds,
-    ...(auth.signedHeaders.length > 0 ? { exactHeaders: auth.signedHeaders } : { headersToSign: DEFAULT_SIGNED_HEADERS }),
+    ...(auth.signedHeaders.length > 0
+      ? { exactHeaders: auth.signedHeaders }
+      : { headersToSign: DEFAULT_SIGNED_HEADERS }),
   });
   const a = Buffer.from(expected.signature, "hex");
   const b = Buffer.from(auth.signature, "hex");
@@ -70,7 +101,9 @@ export function verifyAuthorization(input: VerifyInput): VerifyResult {
 }
 
 /** A lookup over a list of key pairs. */
-export function secretLookup(credentials: readonly Credentials[]): (accessKeyId: string) => string | undefined {
+export function secretLookup(
+  credentials: readonly Credentials[],
+): (accessKeyId: string) => string | undefined {
   const map = new Map(credentials.map((c) => [c.accessKeyId, c.secretAccessKey]));
   return (id) => map.get(id);
 }

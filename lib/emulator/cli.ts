@@ -33,11 +33,13 @@ export async function runEmulatorCommand(
     },
     strict: true,
   });
-  if (!values.fleet) throw new UsageProblem("qfhk emulator needs --fleet FILE (the demo fleet is fleets/demo-fleet.json)");
+  if (!values.fleet)
+    throw new UsageProblem("qfhk emulator needs --fleet FILE (the demo fleet is fleets/demo-fleet.json)");
   const number = (name: string, value: string | undefined, min: number, max: number) => {
     if (value === undefined) return undefined;
     const n = Number(value);
-    if (!Number.isFinite(n) || n < min || n > max) throw new UsageProblem(`--${name} must be a number from ${min} to ${max}, got '${value}'`);
+    if (!Number.isFinite(n) || n < min || n > max)
+      throw new UsageProblem(`--${name} must be a number from ${min} to ${max}, got '${value}'`);
     return n;
   };
   const port = number("port", values.port, 0, 65_535)!;
@@ -46,7 +48,10 @@ export async function runEmulatorCommand(
   let credentials: Credentials = DEMO_CREDENTIALS;
   let demo = true;
   if (accessKeyId || secretAccessKey) {
-    credentials = checkCredentials({ accessKeyId, secretAccessKey }, "--access-key/--secret-key or QIANFAN_ACCESS_KEY/QIANFAN_SECRET_KEY");
+    credentials = checkCredentials(
+      { accessKeyId, secretAccessKey },
+      "--access-key/--secret-key or QIANFAN_ACCESS_KEY/QIANFAN_SECRET_KEY",
+    );
     demo = false;
   }
   const emulator = await startEmulator({
@@ -59,11 +64,16 @@ export async function runEmulatorCommand(
       qps: number("qps", values.qps, 1, 1_000_000),
       failRate: number("fail-rate", values["fail-rate"], 0, 1),
     },
-    onRequest: (e) => io.stdout(`${e.at} ${e.action || "-"} ${e.status || "reset"}${e.code ? ` ${e.code}` : ""}${e.fault ? ` (fault: ${e.fault})` : ""} ${e.ms}ms`),
+    onRequest: (e) =>
+      io.stdout(
+        `${e.at} ${e.action || "-"} ${e.status || "reset"}${e.code ? ` ${e.code}` : ""}${e.fault ? ` (fault: ${e.fault})` : ""} ${e.ms}ms`,
+      ),
   });
   io.stdout(`Qianfan emulator listening at ${emulator.url} with fleet ${values.fleet}`);
   if (demo) {
-    io.stdout(`Demo key pair (opens only this emulator): QIANFAN_ACCESS_KEY=${DEMO_CREDENTIALS.accessKeyId} QIANFAN_SECRET_KEY=${DEMO_CREDENTIALS.secretAccessKey}`);
+    io.stdout(
+      `Demo key pair (opens only this emulator): QIANFAN_ACCESS_KEY=${DEMO_CREDENTIALS.accessKeyId} QIANFAN_SECRET_KEY=${DEMO_CREDENTIALS.secretAccessKey}`,
+    );
   } else {
     io.stdout(`Accepting access key ${credentials.accessKeyId}`);
   }

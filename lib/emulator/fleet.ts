@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
+import { parseDuration } from "../config/duration";
 import {
   PAYMENT_TIMINGS,
   REGIONS,
@@ -9,7 +10,6 @@ import {
   TPM_STATUSES,
   UNIT_STATUSES,
 } from "../qianfan/actions";
-import { parseDuration } from "../config/duration";
 import { parsePlatformTime } from "../qianfan/schemas";
 
 const RELATIVE = /^(now|([+-])(\w+))$/;
@@ -19,9 +19,11 @@ const RELATIVE = /^(now|([+-])(\w+))$/;
  * relative to the emulator's clock when the fleet loads ("-3h", "+30m", "now"), so a shipped demo
  * fleet looks the same whenever it runs.
  */
-export const FleetTime = z.string().refine((v) => relativeMs(v) !== undefined || parsePlatformTime(v) !== undefined, {
-  message: 'expected an ISO time or a relative time such as "-3h", "+30m", "now"',
-});
+export const FleetTime = z
+  .string()
+  .refine((v) => relativeMs(v) !== undefined || parsePlatformTime(v) !== undefined, {
+    message: 'expected an ISO time or a relative time such as "-3h", "+30m", "now"',
+  });
 
 /** Resolves a {@link FleetTime} against the load instant. */
 export function resolveFleetTime(value: string, loadedAt: Date): Date {
@@ -130,19 +132,24 @@ export function parseFleet(data: unknown, source = "fleet"): ParsedFleet {
     checkFleet(parsed.data, source);
     return parsed.data;
   }
-  const problems = parsed.error.issues.map((i) => `${source}: ${i.path.map(String).join(".") || "(top level)"}: ${i.message}`);
+  const problems = parsed.error.issues.map(
+    (i) => `${source}: ${i.path.map(String).join(".") || "(top level)"}: ${i.message}`,
+  );
   throw new FleetError(problems.join("\n"));
 }
 
 /** Cross-checks: unique ids, deployments on known units that fit in them. */
 function checkFleet(fleet: ParsedFleet, source: string): void {
   const units = new Map(fleet.computeUnits.map((u) => [u.instanceId, u]));
-  if (units.size !== fleet.computeUnits.length) throw new FleetError(`${source}: computeUnits: instance ids must be unique`);
+  if (units.size !== fleet.computeUnits.length)
+    throw new FleetError(`${source}: computeUnits: instance ids must be unique`);
   const used = new Map<string, number>();
   fleet.services.forEach((service, si) => {
     service.deployments.forEach((d, di) => {
       if (!units.has(d.instanceId)) {
-        throw new FleetError(`${source}: services.${si}.deployments.${di}.instanceId: no compute unit ${d.instanceId}`);
+        throw new FleetError(
+          `${source}: services.${si}.deployments.${di}.instanceId: no compute unit ${d.instanceId}`,
+        );
       }
       used.set(d.instanceId, (used.get(d.instanceId) ?? 0) + d.replicas * d.computeUnitsPerReplica);
     });
@@ -166,7 +173,9 @@ export async function loadFleetFile(path: string): Promise<ParsedFleet> {
   try {
     text = await readFile(path, "utf8");
   } catch (error) {
-    throw new FleetError(`${path}: cannot read the fleet file (${(error as NodeJS.ErrnoException).code ?? error})`);
+    throw new FleetError(
+      `${path}: cannot read the fleet file (${(error as NodeJS.ErrnoException).code ?? error})`,
+    );
   }
   let data: unknown;
   try {

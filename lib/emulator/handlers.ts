@@ -55,7 +55,11 @@ const REQUESTS = {
     payType: z.string().optional(),
   }),
   DescribeService: z.looseObject({ serviceId: Id }),
-  ScaleService: z.looseObject({ serviceId: Id, instanceId: Id, deploymentReplicasCount: z.number().int().min(0) }),
+  ScaleService: z.looseObject({
+    serviceId: Id,
+    instanceId: Id,
+    deploymentReplicasCount: z.number().int().min(0),
+  }),
   PurchaseTPMResource: z.looseObject({
     model: z.enum(TPM_MODELS),
     billing: z.looseObject({ paymentTiming: z.literal("Postpaid"), releaseTime: PlatformTime.optional() }),
@@ -68,23 +72,39 @@ const REQUESTS = {
     status: z.enum(TPM_STATUSES).optional(),
   }),
   ReleaseTPMResource: z.looseObject({ model: z.enum(TPM_MODELS), instanceId: Id }),
-  DescribeBatchInferenceTasks: z.looseObject({ ...Paging, runStatus: z.array(z.enum(TASK_RUN_STATUSES)).optional() }),
+  DescribeBatchInferenceTasks: z.looseObject({
+    ...Paging,
+    runStatus: z.array(z.enum(TASK_RUN_STATUSES)).optional(),
+  }),
   DescribeBatchInferenceTask: z.looseObject({ taskId: Id }),
   StopBatchInferenceTask: z.looseObject({ taskId: Id }),
 } satisfies Record<ActionName, z.ZodType>;
 
 /** Validates a request body for `action`; the error names the field, as the platform's does. */
-export function validateRequest<A extends ActionName>(action: A, body: unknown): z.output<(typeof REQUESTS)[A]> {
+export function validateRequest<A extends ActionName>(
+  action: A,
+  body: unknown,
+): z.output<(typeof REQUESTS)[A]> {
   const parsed = REQUESTS[action].safeParse(body ?? {});
   if (parsed.success) return parsed.data as z.output<(typeof REQUESTS)[A]>;
   const issue = parsed.error.issues[0]!;
   const field = issue.path.map(String).join(".") || "body";
   const missing = issue.code === "invalid_type" && issue.message.includes("undefined");
-  throw new EmulatorError(400, missing ? "MissingParameter" : "InvalidParameter", `${field}: ${missing ? "is required" : issue.message}`);
+  throw new EmulatorError(
+    400,
+    missing ? "MissingParameter" : "InvalidParameter",
+    `${field}: ${missing ? "is required" : issue.message}`,
+  );
 }
 
 /** One page of a list: `marker` is the id the page starts at; `nextMarker` the next page's first id. */
-function page<T>(items: T[], idOf: (item: T) => string, marker: string | undefined, maxKeys: number | undefined, reverse?: boolean) {
+function page<T>(
+  items: T[],
+  idOf: (item: T) => string,
+  marker: string | undefined,
+  maxKeys: number | undefined,
+  reverse?: boolean,
+) {
   const ordered = reverse ? [...items].reverse() : items;
   const size = maxKeys ?? PAGE_DEFAULT_MAX_KEYS;
   let start = 0;
@@ -123,7 +143,13 @@ export function handleAction(state: EmulatorState, action: ActionName, rawBody: 
       return state.purchaseComputeUnit(validateRequest(action, rawBody));
     case "DescribeServices": {
       const body = validateRequest(action, rawBody);
-      const { list, pageInfo } = page(state.describeServices(body), (s) => String(s.serviceId), body.marker, body.maxKeys, body.pageReverse);
+      const { list, pageInfo } = page(
+        state.describeServices(body),
+        (s) => String(s.serviceId),
+        body.marker,
+        body.maxKeys,
+        body.pageReverse,
+      );
       return { serviceList: list, pageInfo };
     }
     case "DescribeService":
@@ -134,7 +160,11 @@ export function handleAction(state: EmulatorState, action: ActionName, rawBody: 
     }
     case "PurchaseTPMResource": {
       const body = validateRequest(action, rawBody);
-      return state.purchaseTpm({ model: body.model, purchaseCount: body.purchaseCount, releaseTime: body.billing.releaseTime });
+      return state.purchaseTpm({
+        model: body.model,
+        purchaseCount: body.purchaseCount,
+        releaseTime: body.billing.releaseTime,
+      });
     }
     case "DescribeTPMResource":
       return state.describeTpm(validateRequest(action, rawBody));
@@ -144,7 +174,13 @@ export function handleAction(state: EmulatorState, action: ActionName, rawBody: 
     }
     case "DescribeBatchInferenceTasks": {
       const body = validateRequest(action, rawBody);
-      const { list, pageInfo } = page(state.describeTasks(body), (t) => String(t.taskId), body.marker, body.maxKeys, body.pageReverse);
+      const { list, pageInfo } = page(
+        state.describeTasks(body),
+        (t) => String(t.taskId),
+        body.marker,
+        body.maxKeys,
+        body.pageReverse,
+      );
       return { taskList: list, pageInfo };
     }
     case "DescribeBatchInferenceTask":

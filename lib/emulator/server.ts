@@ -126,7 +126,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     if (req.method !== "POST") return fail(405, "MethodNotAllowed", `use POST, not ${req.method}`);
     if (!isActionName(action)) return fail(400, "InvalidAction", `unknown Action '${action}'`);
     if (ACTIONS[action].route !== url.pathname) {
-      return fail(404, "NotFound", `Action ${action} is served at ${ACTIONS[action].route}, not ${url.pathname}`);
+      return fail(
+        404,
+        "NotFound",
+        `Action ${action} is served at ${ACTIONS[action].route}, not ${url.pathname}`,
+      );
     }
     if (faults.qps) {
       const admitted = window.admit(Date.now(), faults.qps);

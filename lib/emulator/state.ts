@@ -162,7 +162,12 @@ export class EmulatorState {
       if (u.status === "Creating" && done(u.since)) {
         u.status = "Running";
       }
-      if (u.status === "Running" && u.paymentTiming === "Postpaid" && u.releaseTime && u.releaseTime.getTime() <= now) {
+      if (
+        u.status === "Running" &&
+        u.paymentTiming === "Postpaid" &&
+        u.releaseTime &&
+        u.releaseTime.getTime() <= now
+      ) {
         this.#beginRelease(u, u.releaseTime);
       }
       if (u.status === "Releasing" && done(u.since)) {
@@ -172,7 +177,8 @@ export class EmulatorState {
     for (let i = this.tpm.length - 1; i >= 0; i -= 1) {
       const r = this.tpm[i]!;
       if (r.status === "Creating" && done(r.since)) r.status = "Running";
-      const gone = (r.releaseTime && r.releaseTime.getTime() <= now) || (r.status === "Stopped" && done(r.since));
+      const gone =
+        (r.releaseTime && r.releaseTime.getTime() <= now) || (r.status === "Stopped" && done(r.since));
       if (gone) this.tpm.splice(i, 1);
     }
     for (const k of this.tasks) {
@@ -220,7 +226,8 @@ export class EmulatorState {
   #usedOf(u: Unit): number {
     let used = u.baselineUsed;
     for (const s of this.services) {
-      for (const d of s.deployments) if (d.instanceId === u.instanceId) used += d.replicas * d.computeUnitsPerReplica;
+      for (const d of s.deployments)
+        if (d.instanceId === u.instanceId) used += d.replicas * d.computeUnitsPerReplica;
     }
     return used;
   }
@@ -256,7 +263,10 @@ export class EmulatorState {
       expiredTime: iso(u.expiredTime),
       ...(u.paymentTiming === "Postpaid" && u.releaseTime ? { releaseTime: iso(u.releaseTime) } : {}),
       ...(u.paymentTiming === "Prepaid"
-        ? { reservationLength: u.reservationLength ?? 1, reservationTimeUnit: u.reservationTimeUnit ?? "MONTH" }
+        ? {
+            reservationLength: u.reservationLength ?? 1,
+            reservationTimeUnit: u.reservationTimeUnit ?? "MONTH",
+          }
         : {}),
       creator: u.creator,
       ...(u.autoRenew ? { autoRenew: u.autoRenew } : {}),
@@ -265,7 +275,12 @@ export class EmulatorState {
 
   serviceView(s: Service): Record<string, unknown> {
     const replicas = s.deployments.reduce((n, d) => n + d.replicas, 0);
-    const runStatus = s.fixedStatus && ["New", "Deploying", "Failed"].includes(s.fixedStatus) ? s.fixedStatus : replicas > 0 ? "Serving" : "Stopped";
+    const runStatus =
+      s.fixedStatus && ["New", "Deploying", "Failed"].includes(s.fixedStatus)
+        ? s.fixedStatus
+        : replicas > 0
+          ? "Serving"
+          : "Stopped";
     return {
       serviceId: s.serviceId,
       name: s.name,
@@ -346,7 +361,11 @@ export class EmulatorState {
   releaseComputeUnit(instanceId: string) {
     const u = this.#unit(instanceId);
     if (u.paymentTiming !== "Postpaid") {
-      throw new EmulatorError(400, "OperationNotAllowed", `compute unit ${instanceId} is prepaid and cannot be released`);
+      throw new EmulatorError(
+        400,
+        "OperationNotAllowed",
+        `compute unit ${instanceId} is prepaid and cannot be released`,
+      );
     }
     if (u.status !== "Running") {
       throw new EmulatorError(400, "InvalidInstanceStatus", `compute unit ${instanceId} is ${u.status}`);
@@ -360,12 +379,17 @@ export class EmulatorState {
     if (u.paymentTiming !== "Postpaid") {
       throw new EmulatorError(400, "OperationNotAllowed", `compute unit ${instanceId} is prepaid`);
     }
-    if (u.status !== "Running") throw new EmulatorError(400, "InvalidInstanceStatus", `compute unit ${instanceId} is ${u.status}`);
+    if (u.status !== "Running")
+      throw new EmulatorError(400, "InvalidInstanceStatus", `compute unit ${instanceId} is ${u.status}`);
     u.releaseTime = releaseTime;
     return true;
   }
 
-  purchaseComputeUnit(body: { computeUnitCount: number; billing: { paymentTiming: string; releaseTime?: Date }; computeUnitConfig: { region: string; type: string } }) {
+  purchaseComputeUnit(body: {
+    computeUnitCount: number;
+    billing: { paymentTiming: string; releaseTime?: Date };
+    computeUnitConfig: { region: string; type: string };
+  }) {
     const now = this.clock.now();
     const instanceId = newId("unit");
     this.units.push({
@@ -402,7 +426,8 @@ export class EmulatorState {
   scaleService(serviceId: string, instanceId: string, replicas: number) {
     const s = this.#service(serviceId);
     const u = this.#unit(instanceId);
-    if (u.status !== "Running") throw new EmulatorError(400, "InvalidInstanceStatus", `compute unit ${instanceId} is ${u.status}`);
+    if (u.status !== "Running")
+      throw new EmulatorError(400, "InvalidInstanceStatus", `compute unit ${instanceId} is ${u.status}`);
     const existing = s.deployments.find((d) => d.instanceId === instanceId);
     const perReplica = existing?.computeUnitsPerReplica ?? 1;
     const current = existing?.replicas ?? 0;
@@ -453,15 +478,23 @@ export class EmulatorState {
 
   releaseTpm(model: string, instanceId: string) {
     const r = this.tpm.find((x) => x.instanceId === instanceId && x.model === model);
-    if (!r) throw new EmulatorError(404, "InstanceNotFound", `TPM instance ${instanceId} of ${model} does not exist`);
-    if (r.status !== "Running") throw new EmulatorError(400, "InvalidInstanceStatus", `TPM instance ${instanceId} is ${r.status}`);
+    if (!r)
+      throw new EmulatorError(
+        404,
+        "InstanceNotFound",
+        `TPM instance ${instanceId} of ${model} does not exist`,
+      );
+    if (r.status !== "Running")
+      throw new EmulatorError(400, "InvalidInstanceStatus", `TPM instance ${instanceId} is ${r.status}`);
     r.status = "Stopped";
     r.since = this.clock.now();
     return true;
   }
 
   describeTasks(filter: { runStatus?: string[] }) {
-    return this.tasks.filter((k) => !filter.runStatus || filter.runStatus.includes(k.runStatus)).map((k) => this.taskView(k));
+    return this.tasks
+      .filter((k) => !filter.runStatus || filter.runStatus.includes(k.runStatus))
+      .map((k) => this.taskView(k));
   }
 
   describeTask(taskId: string) {

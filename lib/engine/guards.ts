@@ -37,7 +37,10 @@ export function checkListing(
     const text = `${inventory.invalid.length} listed item(s) failed validation: ${sample}${more}`;
     if (!policy.allowInvalidItems) {
       return {
-        stop: { guard: "invalid-listing", message: `${text}; nothing was changed (guards.allowInvalidItems overrides)` },
+        stop: {
+          guard: "invalid-listing",
+          message: `${text}; nothing was changed (guards.allowInvalidItems overrides)`,
+        },
         warnings,
       };
     }
@@ -48,7 +51,10 @@ export function checkListing(
     const text = `the listing is empty but the last run saw ${lastListingCount} resource(s)`;
     if (!policy.allowEmptyListing) {
       return {
-        stop: { guard: "empty-listing", message: `${text}; nothing was changed (guards.allowEmptyListing overrides)` },
+        stop: {
+          guard: "empty-listing",
+          message: `${text}; nothing was changed (guards.allowEmptyListing overrides)`,
+        },
         warnings,
       };
     }
@@ -61,7 +67,11 @@ export function checkListing(
  * The blast-radius cap (Custodian's max-resources / max-resources-percent): when the plan would act
  * on more resources than allowed, the whole job stops before any action.
  */
-export function checkBlastRadius(decisions: Decision[], fleetSize: number, policy: GuardPolicy): GuardStop | undefined {
+export function checkBlastRadius(
+  decisions: Decision[],
+  fleetSize: number,
+  policy: GuardPolicy,
+): GuardStop | undefined {
   const acts = decisions.filter((d) => d.verdict === "act").length;
   if (acts === 0) return undefined;
   if (acts > policy.maxActionsPerRun) {

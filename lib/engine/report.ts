@@ -1,7 +1,11 @@
 import { type Column, renderTable } from "../text";
 import type { DecisionReport, JobReport, RunReport } from "./types";
 
-const VERDICT_WORDS: Record<DecisionReport["verdict"], string> = { act: "release", notice: "notice", keep: "keep" };
+const VERDICT_WORDS: Record<DecisionReport["verdict"], string> = {
+  act: "release",
+  notice: "notice",
+  keep: "keep",
+};
 
 /** The decision column in words: what the job does with the resource. */
 function decisionWord(job: string, d: DecisionReport): string {
@@ -56,7 +60,8 @@ export function summarizeJob(report: JobReport, currency?: string): string {
   if (t.skipped) parts.push(`${t.skipped} skipped`);
   if (t.deferred) parts.push(`${t.deferred} deferred`);
   if (t.computeUnitsReleased) parts.push(`${t.computeUnitsReleased} compute units released`);
-  if (t.savingPerHour !== undefined) parts.push(`saving ${t.savingPerHour} ${currency ?? ""}/hour`.replace(" /", "/"));
+  if (t.savingPerHour !== undefined)
+    parts.push(`saving ${t.savingPerHour} ${currency ?? ""}/hour`.replace(" /", "/"));
   return parts.join(", ");
 }
 

@@ -65,7 +65,12 @@ export async function runJobs(options: RunOptions): Promise<RunReport> {
   };
 }
 
-async function runOneJob(job: AnyJob, options: RunOptions, runId: string, clock: () => Date): Promise<JobReport> {
+async function runOneJob(
+  job: AnyJob,
+  options: RunOptions,
+  runId: string,
+  clock: () => Date,
+): Promise<JobReport> {
   const ctx: JobContext = {
     api: options.api,
     store: options.store,
@@ -117,7 +122,9 @@ async function planAndExecute(job: AnyJob, ctx: JobContext, options: RunOptions)
     await audit(ctx, options, job.name, "guard", "-", stop.message, "skipped");
     return {
       ...emptyReport(job.name, "stopped", { stoppedBy: stop, warnings: listing.warnings }),
-      decisions: decisions.map((d) => (d.verdict === "act" ? { ...d, outcome: { status: "skipped", message: stop.message } } : d)),
+      decisions: decisions.map((d) =>
+        d.verdict === "act" ? { ...d, outcome: { status: "skipped", message: stop.message } } : d,
+      ),
       totals: totalsOf(decisions, new Map()),
     };
   }
@@ -157,7 +164,8 @@ async function executeAll(
       if (decision.verdict === "keep") return;
       if (decision.verdict === "notice") {
         results.set(decision.resourceId, { status: ctx.dryRun ? "planned" : "noticed" });
-        if (!ctx.dryRun) await audit(ctx, options, job.name, "notice", decision.resourceId, decision.reason, "noticed");
+        if (!ctx.dryRun)
+          await audit(ctx, options, job.name, "notice", decision.resourceId, decision.reason, "noticed");
         return;
       }
       if (ctx.dryRun) {
@@ -178,7 +186,16 @@ async function executeAll(
         result = { status: "failed", ...describeFailure(error) };
       }
       results.set(decision.resourceId, result);
-      await audit(ctx, options, job.name, actionName(decision), decision.resourceId, decision.reason, result.status, result);
+      await audit(
+        ctx,
+        options,
+        job.name,
+        actionName(decision),
+        decision.resourceId,
+        decision.reason,
+        result.status,
+        result,
+      );
     }),
   );
   await Promise.all(tasks);
@@ -197,7 +214,13 @@ function restrictTo(decisions: Decision[], only: readonly string[] | undefined):
   return decisions.map((d) =>
     d.verdict === "keep" || wanted.has(d.resourceId)
       ? d
-      : { ...d, verdict: "keep", rule: "not-selected", reason: `${d.reason} — not in the selected resources`, action: undefined },
+      : {
+          ...d,
+          verdict: "keep",
+          rule: "not-selected",
+          reason: `${d.reason} — not in the selected resources`,
+          action: undefined,
+        },
   );
 }
 
@@ -238,7 +261,12 @@ function emptyReport(job: string, status: JobReport["status"], extra: Partial<Jo
 }
 
 /** An error as a report carries it: message, code and requestId, no stack. */
-export function describeFailure(error: unknown): { message: string; code?: string; requestId?: string; action?: string } {
+export function describeFailure(error: unknown): {
+  message: string;
+  code?: string;
+  requestId?: string;
+  action?: string;
+} {
   if (isQianfanError(error)) {
     const code = (error as { code?: unknown }).code;
     return {

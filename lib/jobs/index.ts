@@ -4,8 +4,8 @@ import { RELEASE_UNITS, releaseUnitsJob } from "./release-units/job";
 import type { ReleaseUnitsPolicy } from "./release-units/plan";
 
 export { RELEASE_UNITS, releaseUnitsJob } from "./release-units/job";
-export { planUnitReleases } from "./release-units/plan";
 export type { ReleaseUnitsPolicy, UnitMark } from "./release-units/plan";
+export { planUnitReleases } from "./release-units/plan";
 
 /** Every job by name, in the order `all` runs them. */
 export const JOB_NAMES = [RELEASE_UNITS] as const;
@@ -17,7 +17,11 @@ export function isJobName(name: string): name is JobName {
 }
 
 export interface JobSettings {
-  releaseUnits: { enabled: boolean; policy: ReleaseUnitsPolicy; protectedBy: (unit: ComputeUnit) => string | undefined };
+  releaseUnits: {
+    enabled: boolean;
+    policy: ReleaseUnitsPolicy;
+    protectedBy: (unit: ComputeUnit) => string | undefined;
+  };
 }
 
 /** Builds the jobs a run asks for (`all` = every enabled job). */
@@ -26,7 +30,11 @@ export function buildJobs(selection: string, settings: JobSettings): AnyJob[] {
     {
       name: RELEASE_UNITS,
       enabled: settings.releaseUnits.enabled,
-      make: () => releaseUnitsJob({ policy: settings.releaseUnits.policy, protectedBy: settings.releaseUnits.protectedBy }),
+      make: () =>
+        releaseUnitsJob({
+          policy: settings.releaseUnits.policy,
+          protectedBy: settings.releaseUnits.protectedBy,
+        }),
     },
   ];
   if (selection === "all") return jobs.filter((j) => j.enabled).map((j) => j.make());

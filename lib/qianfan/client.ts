@@ -5,6 +5,7 @@ import type { z } from "zod";
 import { ACTIONS, type ActionName } from "./actions";
 import type { CredentialsProvider } from "./credentials";
 import { QianfanApiError, QianfanError, QianfanNetworkError, QianfanResponseError } from "./errors";
+import { Pacer } from "./pacer";
 import {
   isRetryableAnswer,
   isThrottleCode,
@@ -12,7 +13,6 @@ import {
   outcomeOfNetworkError,
   parseRetryAfter,
 } from "./retry-policy";
-import { Pacer, sleep } from "./pacer";
 import { signRequest } from "./signer";
 
 /** The official SDKs' default endpoint. */

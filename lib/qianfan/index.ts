@@ -7,7 +7,7 @@ export * from "./schemas";
 export {
   formatBceTimestamp,
   parseAuthorization,
-  signRequest,
-  type SignInput,
   type Signature,
+  type SignInput,
+  signRequest,
 } from "./signer";

@@ -4,14 +4,14 @@ import type { QianfanClient } from "./client";
 import { QianfanApiError, QianfanError, QianfanResponseError, QianfanUnknownOutcomeError } from "./errors";
 import {
   type BatchTask,
+  BatchTaskSchema,
   type ComputeUnit,
+  ComputeUnitSchema,
   DescribeBatchTasksResult,
   DescribeComputeUnitResult,
   DescribeComputeUnitsResult,
   DescribeServicesResult,
   DescribeTpmResourceResult,
-  BatchTaskSchema,
-  ComputeUnitSchema,
   type PageInfo,
   PurchaseResult,
   type Service,

@@ -70,7 +70,9 @@ export const stateOps = {
   listAudit(data: StateData, query: { since?: Date; job?: string; limit?: number } = {}): AuditRecord[] {
     const since = query.since?.getTime();
     const out = data.audit
-      .filter((r) => (since === undefined || Date.parse(r.at) >= since) && (!query.job || r.job === query.job))
+      .filter(
+        (r) => (since === undefined || Date.parse(r.at) >= since) && (!query.job || r.job === query.job),
+      )
       .reverse();
     return structuredClone(query.limit === undefined ? out : out.slice(0, query.limit));
   },

@@ -13,7 +13,9 @@ export interface AuditRecord {
   [extra: string]: unknown;
 }
 
-export type LockResult = { acquired: true; expiresAt: Date } | { acquired: false; owner: string; expiresAt: Date };
+export type LockResult =
+  | { acquired: true; expiresAt: Date }
+  | { acquired: false; owner: string; expiresAt: Date };
 
 /**
  * Remembered state behind one small key-value interface (namespace + key, like a DynamoDB table

@@ -50,7 +50,12 @@ describe("parseConfig", () => {
       allowInvalidItems: false,
       actionConcurrency: 4,
     });
-    expect(config.jobs["release-units"]).toMatchObject({ enabled: true, minAge: 3_600_000, idleFor: 7_200_000, protect: [] });
+    expect(config.jobs["release-units"]).toMatchObject({
+      enabled: true,
+      minAge: 3_600_000,
+      idleFor: 7_200_000,
+      protect: [],
+    });
     expect(config.dryRun).toBeUndefined();
     expect(config.timezone).toBe("Asia/Shanghai");
   });
@@ -94,7 +99,9 @@ describe("parseConfig", () => {
   });
 
   it("says which file it cannot read", async () => {
-    await expect(loadConfig("no-such.yml")).rejects.toThrow("no-such.yml: cannot read the config file (ENOENT)");
+    await expect(loadConfig("no-such.yml")).rejects.toThrow(
+      "no-such.yml: cannot read the config file (ENOENT)",
+    );
   });
 });
 
@@ -103,7 +110,9 @@ describe("protections", () => {
 
   it("matches globs on ids and creators, and exact regions and types", () => {
     expect(findProtection([{ instanceId: "unit-prod-*" }], unit)).toBe("rule instanceId 'unit-prod-*'");
-    expect(findProtection([{ creator: "alice@*", region: "bj" }], unit)).toBe("rule region 'bj', creator 'alice@*'");
+    expect(findProtection([{ creator: "alice@*", region: "bj" }], unit)).toBe(
+      "rule region 'bj', creator 'alice@*'",
+    );
     expect(findProtection([{ creator: "alice@*", region: "bd" }], unit)).toBeUndefined();
     expect(findProtection([{ type: "gpu-2" }], unit)).toBeUndefined();
   });

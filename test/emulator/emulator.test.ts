@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { DEMO_FLEET_PATH } from "../../lib/cli/connect";
 import {
   DEMO_CREDENTIALS,
   FleetError,
@@ -14,7 +15,6 @@ import {
   signRequest,
   TpmInstanceSchema,
 } from "../../lib/qianfan";
-import { DEMO_FLEET_PATH } from "../../lib/cli/connect";
 import { apiFor, emulatorWith, postpaidUnit, T0, task } from "../support/emulator";
 
 let emulator: RunningEmulator | undefined;
@@ -28,7 +28,13 @@ async function rawCall(
   e: RunningEmulator,
   action: string,
   body: unknown,
-  opts: { route?: string; secret?: string; accessKeyId?: string; date?: Date; tamper?: (h: Record<string, string>) => void } = {},
+  opts: {
+    route?: string;
+    secret?: string;
+    accessKeyId?: string;
+    date?: Date;
+    tamper?: (h: Record<string, string>) => void;
+  } = {},
 ) {
   const url = new URL(`${opts.route ?? "/v2/computeunit"}?Action=${action}`, e.url);
   const payload = JSON.stringify(body);
@@ -77,20 +83,40 @@ describe("emulator: authentication", () => {
 
   it("refuses a stale or future timestamp", async () => {
     emulator = await emulatorWith({});
-    const stale = await rawCall(emulator, "DescribeComputeUnits", {}, { date: new Date(Date.now() - 1801_000) });
-    const future = await rawCall(emulator, "DescribeComputeUnits", {}, { date: new Date(Date.now() + 16 * 60_000) });
+    const stale = await rawCall(
+      emulator,
+      "DescribeComputeUnits",
+      {},
+      { date: new Date(Date.now() - 1801_000) },
+    );
+    const future = await rawCall(
+      emulator,
+      "DescribeComputeUnits",
+      {},
+      { date: new Date(Date.now() + 16 * 60_000) },
+    );
     expect(stale).toMatchObject({ status: 400, body: { code: "RequestExpired" } });
     expect(future).toMatchObject({ status: 400, body: { code: "RequestExpired" } });
   });
 
   it("refuses a request with no Authorization, and one whose signed header was changed", async () => {
     emulator = await emulatorWith({});
-    const none = await rawCall(emulator, "DescribeComputeUnits", {}, { tamper: (h) => delete h.authorization });
-    const changed = await rawCall(emulator, "DescribeComputeUnits", {}, {
-      tamper: (h) => {
-        h["x-bce-date"] = "2026-01-01T00:00:00Z";
+    const none = await rawCall(
+      emulator,
+      "DescribeComputeUnits",
+      {},
+      { tamper: (h) => delete h.authorization },
+    );
+    const changed = await rawCall(
+      emulator,
+      "DescribeComputeUnits",
+      {},
+      {
+        tamper: (h) => {
+          h["x-bce-date"] = "2026-01-01T00:00:00Z";
+        },
       },
-    });
+    );
     expect(none).toMatchObject({ status: 403, body: { code: "AccessDenied" } });
     expect(changed).toMatchObject({ status: 403, body: { code: "SignatureDoesNotMatch" } });
   });
@@ -108,10 +134,32 @@ describe("emulator: request validation", () => {
   it.each([
     ["ReleaseComputeUnit", "/v2/computeunit", {}, "MissingParameter", "instanceId"],
     ["DescribeComputeUnits", "/v2/computeunit", { region: "sh" }, "InvalidParameter", "region"],
-    ["PurchaseTPMResource", "/v2/charge", { model: "gpt-5", billing: { paymentTiming: "Postpaid" }, purchaseCount: 1 }, "InvalidParameter", "model"],
-    ["PurchaseTPMResource", "/v2/charge", { model: "ernie-3.5-8k", billing: { paymentTiming: "Postpaid", releaseTime: "tomorrow" }, purchaseCount: 1 }, "InvalidParameter", "billing.releaseTime"],
+    [
+      "PurchaseTPMResource",
+      "/v2/charge",
+      { model: "gpt-5", billing: { paymentTiming: "Postpaid" }, purchaseCount: 1 },
+      "InvalidParameter",
+      "model",
+    ],
+    [
+      "PurchaseTPMResource",
+      "/v2/charge",
+      {
+        model: "ernie-3.5-8k",
+        billing: { paymentTiming: "Postpaid", releaseTime: "tomorrow" },
+        purchaseCount: 1,
+      },
+      "InvalidParameter",
+      "billing.releaseTime",
+    ],
     ["DescribeBatchInferenceTasks", "/v2/batchinference", { maxKeys: 101 }, "InvalidParameter", "maxKeys"],
-    ["ScaleService", "/v2/service", { serviceId: "s", instanceId: "u", deploymentReplicasCount: -1 }, "InvalidParameter", "deploymentReplicasCount"],
+    [
+      "ScaleService",
+      "/v2/service",
+      { serviceId: "s", instanceId: "u", deploymentReplicasCount: -1 },
+      "InvalidParameter",
+      "deploymentReplicasCount",
+    ],
   ])("%s with %j answers %s naming the field", async (action, route, body, code, field) => {
     emulator = await emulatorWith({});
     const res = await rawCall(emulator, action, body, { route });
@@ -139,15 +187,24 @@ describe("emulator: state changes", () => {
 
   it("refuses to release a prepaid unit, and a unit already releasing", async () => {
     emulator = await emulatorWith({
-      computeUnits: [postpaidUnit("unit-pre", { paymentTiming: "Prepaid", expiredTime: "2026-12-20T00:00:00Z" }), postpaidUnit("unit-1", { status: "Releasing" })],
+      computeUnits: [
+        postpaidUnit("unit-pre", { paymentTiming: "Prepaid", expiredTime: "2026-12-20T00:00:00Z" }),
+        postpaidUnit("unit-1", { status: "Releasing" }),
+      ],
     });
-    expect((await rawCall(emulator, "ReleaseComputeUnit", { instanceId: "unit-pre" })).body.code).toBe("OperationNotAllowed");
-    expect((await rawCall(emulator, "ReleaseComputeUnit", { instanceId: "unit-1" })).body.code).toBe("InvalidInstanceStatus");
+    expect((await rawCall(emulator, "ReleaseComputeUnit", { instanceId: "unit-pre" })).body.code).toBe(
+      "OperationNotAllowed",
+    );
+    expect((await rawCall(emulator, "ReleaseComputeUnit", { instanceId: "unit-1" })).body.code).toBe(
+      "InvalidInstanceStatus",
+    );
     expect((await rawCall(emulator, "ReleaseComputeUnit", { instanceId: "unit-x" })).status).toBe(404);
   });
 
   it("releases a postpaid unit by itself once its auto-release time passes", async () => {
-    emulator = await emulatorWith({ computeUnits: [postpaidUnit("unit-1", { releaseTime: "2026-11-23T03:00:00Z" })] });
+    emulator = await emulatorWith({
+      computeUnits: [postpaidUnit("unit-1", { releaseTime: "2026-11-23T03:00:00Z" })],
+    });
     const api = apiFor(emulator);
     expect((await api.describeComputeUnit("unit-1")).unit.status).toBe("Running");
     emulator.clock.set(new Date("2026-11-23T03:00:01Z"));
@@ -158,14 +215,21 @@ describe("emulator: state changes", () => {
     emulator = await emulatorWith({
       computeUnits: [postpaidUnit("unit-1", { totalComputeUnits: 8, usedComputeUnits: 5 })],
       services: [
-        { serviceId: "svc-1", name: "chat", createTime: "2026-11-01T00:00:00Z", deployments: [{ instanceId: "unit-1", replicas: 2, computeUnitsPerReplica: 2 }] },
+        {
+          serviceId: "svc-1",
+          name: "chat",
+          createTime: "2026-11-01T00:00:00Z",
+          deployments: [{ instanceId: "unit-1", replicas: 2, computeUnitsPerReplica: 2 }],
+        },
       ],
     });
     const api = apiFor(emulator);
     await api.scaleService("svc-1", "unit-1", 3);
     let described = await api.describeComputeUnit("unit-1");
     expect(described.unit.usedComputeUnits).toBe(7);
-    expect(described.serviceUsage).toEqual([{ serviceId: "svc-1", name: "chat", deploymentReplicasCount: 3, usedComputeUnits: 6 }]);
+    expect(described.serviceUsage).toEqual([
+      { serviceId: "svc-1", name: "chat", deploymentReplicasCount: 3, usedComputeUnits: 6 },
+    ]);
     const error = await api.scaleService("svc-1", "unit-1", 4).catch((e) => e);
     expect(error).toBeInstanceOf(QianfanApiError);
     expect(error.code).toBe("InsufficientComputeUnits");
@@ -182,7 +246,12 @@ describe("emulator: state changes", () => {
     emulator = await emulatorWith({
       batchTasks: [
         task("t-run", { startTime: "2026-11-23T01:00:00Z", durationSeconds: 7200 }),
-        task("t-queue", { runStatus: "Queuing", createTime: "2026-11-23T01:55:00Z", queueSeconds: 600, durationSeconds: 3600 }),
+        task("t-queue", {
+          runStatus: "Queuing",
+          createTime: "2026-11-23T01:55:00Z",
+          queueSeconds: 600,
+          durationSeconds: 3600,
+        }),
         task("t-stop"),
       ],
     });
@@ -193,14 +262,30 @@ describe("emulator: state changes", () => {
     expect((await api.describeBatchTask("t-stop")).runStatus).toBe("Stopped");
     expect((await api.describeBatchTask("t-queue")).runStatus).toBe("Running");
     emulator.clock.set(new Date("2026-11-23T03:00:00Z"));
-    expect((await api.describeBatchTask("t-run"))).toMatchObject({ runStatus: "Done", finishTime: "2026-11-23T03:00:00Z" });
-    expect((await rawCall(emulator, "StopBatchInferenceTask", { taskId: "t-run" }, { route: "/v2/batchinference" })).body.code).toBe("InvalidTaskStatus");
+    expect(await api.describeBatchTask("t-run")).toMatchObject({
+      runStatus: "Done",
+      finishTime: "2026-11-23T03:00:00Z",
+    });
+    expect(
+      (
+        await rawCall(
+          emulator,
+          "StopBatchInferenceTask",
+          { taskId: "t-run" },
+          { route: "/v2/batchinference" },
+        )
+      ).body.code,
+    ).toBe("InvalidTaskStatus");
   });
 
   it("lets TPM quota bought with a release time disappear after it", async () => {
     emulator = await emulatorWith({});
     const api = apiFor(emulator);
-    const { instanceId } = await api.purchaseTpm({ model: "ernie-3.5-8k", purchaseCount: 2, releaseTime: "2026-11-23 12:00:00" });
+    const { instanceId } = await api.purchaseTpm({
+      model: "ernie-3.5-8k",
+      purchaseCount: 2,
+      releaseTime: "2026-11-23 12:00:00",
+    });
     let listed = await api.describeTpmResources("ernie-3.5-8k");
     expect(listed).toEqual([expect.objectContaining({ instanceId, status: "Creating", purchaseCount: 2 })]);
     emulator.clock.set(new Date("2026-11-23T03:00:00Z"));
@@ -239,11 +324,24 @@ describe("emulator: fleets", () => {
   });
 
   it("names the file and the JSON path of a bad fleet entry", async () => {
-    expect(() => parseFleet({ computeUnits: [postpaidUnit("u", { paymentTiming: "Monthly" })] }, "f.json")).toThrow(
-      /^f\.json: computeUnits\.0\.paymentTiming: /,
-    );
     expect(() =>
-      parseFleet({ computeUnits: [postpaidUnit("u")], services: [{ serviceId: "s", name: "s", createTime: "now", deployments: [{ instanceId: "nope", replicas: 1 }] }] }, "f.json"),
+      parseFleet({ computeUnits: [postpaidUnit("u", { paymentTiming: "Monthly" })] }, "f.json"),
+    ).toThrow(/^f\.json: computeUnits\.0\.paymentTiming: /);
+    expect(() =>
+      parseFleet(
+        {
+          computeUnits: [postpaidUnit("u")],
+          services: [
+            {
+              serviceId: "s",
+              name: "s",
+              createTime: "now",
+              deployments: [{ instanceId: "nope", replicas: 1 }],
+            },
+          ],
+        },
+        "f.json",
+      ),
     ).toThrow("f.json: services.0.deployments.0.instanceId: no compute unit nope");
     await expect(loadFleetFile("missing.json")).rejects.toBeInstanceOf(FleetError);
   });

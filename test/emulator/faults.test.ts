@@ -35,7 +35,11 @@ describe("the client under injected faults", () => {
     emulator = await emulatorWith({});
     emulator.injectFault({ action: "PurchaseTPMResource", kind: "reset-after-apply", times: 1 });
     const api = apiFor(emulator);
-    const outcome = await api.purchaseTpm({ model: "ernie-3.5-8k", purchaseCount: 1, releaseTime: "2026-11-23T12:00:00+08:00" });
+    const outcome = await api.purchaseTpm({
+      model: "ernie-3.5-8k",
+      purchaseCount: 1,
+      releaseTime: "2026-11-23T12:00:00+08:00",
+    });
     const purchases = emulator.requestLog.filter((e) => e.action === "PurchaseTPMResource");
     expect(purchases).toHaveLength(1);
     expect(purchases[0]!.fault).toBe("reset-after-apply");
@@ -67,13 +71,18 @@ describe("the client under injected faults", () => {
     emulator = await emulatorWith({});
     emulator.injectFault({ action: "PurchaseTPMResource", kind: "reset-before", times: 5 });
     const api = apiFor(emulator);
-    await expect(api.purchaseTpm({ model: "ernie-3.5-8k", purchaseCount: 1 })).rejects.toBeInstanceOf(QianfanUnknownOutcomeError);
+    await expect(api.purchaseTpm({ model: "ernie-3.5-8k", purchaseCount: 1 })).rejects.toBeInstanceOf(
+      QianfanUnknownOutcomeError,
+    );
     expect(emulator.requestLog.filter((e) => e.action === "PurchaseTPMResource")).toHaveLength(2);
     expect(await api.describeTpmResources("ernie-3.5-8k")).toHaveLength(0);
   });
 
   it("survives connection resets and slow answers on reads", async () => {
-    emulator = await emulatorWith({ computeUnits: [postpaidUnit("unit-1")] }, { faults: { resetRate: 0.3, slowRate: 0.2, slowMs: 400 }, seed: 3 });
+    emulator = await emulatorWith(
+      { computeUnits: [postpaidUnit("unit-1")] },
+      { faults: { resetRate: 0.3, slowRate: 0.2, slowMs: 400 }, seed: 3 },
+    );
     const api = apiFor(emulator, { timeoutMs: 200 });
     for (let i = 0; i < 20; i += 1) expect(await api.describeComputeUnits()).toHaveLength(1);
     expect(emulator.requestLog.some((e) => e.fault === "reset")).toBe(true);

@@ -19,20 +19,32 @@ describe("the official @baiducloud/qianfan consoleAction against the emulator", 
   it("gets the fleet's compute units with the demo key pair", async () => {
     process.env.QIANFAN_ACCESS_KEY = DEMO_CREDENTIALS.accessKeyId;
     process.env.QIANFAN_SECRET_KEY = DEMO_CREDENTIALS.secretAccessKey;
-    const res = await consoleAction({ base_api_route: "/v2/computeunit", action: "DescribeComputeUnits", data: {} });
+    const res = await consoleAction({
+      base_api_route: "/v2/computeunit",
+      action: "DescribeComputeUnits",
+      data: {},
+    });
     expect(res.result.computeUnitInstanceList.map((u: { instanceId: string }) => u.instanceId)).toEqual([
       "unit-sdk-1",
       "unit-sdk-2",
     ]);
     const last = emulator.requestLog.at(-1)!;
-    expect(last).toMatchObject({ action: "DescribeComputeUnits", status: 200, accessKeyId: DEMO_CREDENTIALS.accessKeyId });
+    expect(last).toMatchObject({
+      action: "DescribeComputeUnits",
+      status: 200,
+      accessKeyId: DEMO_CREDENTIALS.accessKeyId,
+    });
   });
 
   it("is refused with a wrong secret", async () => {
     process.env.QIANFAN_ACCESS_KEY = DEMO_CREDENTIALS.accessKeyId;
     process.env.QIANFAN_SECRET_KEY = "not-the-secret";
     // The SDK may throw or resolve the error body as if it were a success: accept either, but it must be the refusal.
-    const outcome = await consoleAction({ base_api_route: "/v2/computeunit", action: "DescribeComputeUnits", data: {} }).then(
+    const outcome = await consoleAction({
+      base_api_route: "/v2/computeunit",
+      action: "DescribeComputeUnits",
+      data: {},
+    }).then(
       (body: unknown) => JSON.stringify(body),
       (error: unknown) => String((error as Error)?.message ?? error),
     );

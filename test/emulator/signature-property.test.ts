@@ -23,11 +23,20 @@ function signed(path: string, query: Record<string, string>, headerValue: string
     headers,
     timestamp: new Date(NOW),
   });
-  return { rawPath: uriEncode(path, true), query, headers: { ...headers, authorization } as Record<string, string> };
+  return {
+    rawPath: uriEncode(path, true),
+    query,
+    headers: { ...headers, authorization } as Record<string, string>,
+  };
 }
 
 const verify = (r: ReturnType<typeof signed>) =>
-  verifyAuthorization({ method: "POST", ...r, lookupSecret: (id) => (id === "ak" ? SECRET : undefined), nowMs: NOW });
+  verifyAuthorization({
+    method: "POST",
+    ...r,
+    lookupSecret: (id) => (id === "ak" ? SECRET : undefined),
+    nowMs: NOW,
+  });
 
 const flip = (text: string, at: number) => {
   const i = at % text.length;
@@ -35,7 +44,9 @@ const flip = (text: string, at: number) => {
   return text.slice(0, i) + String.fromCharCode(c === 0x61 ? 0x62 : 0x61) + text.slice(i + 1);
 };
 
-const text = fc.string({ minLength: 1, maxLength: 12, unit: fc.constantFrom(..."abcXYZ09-_~/ é测%") }).filter((s) => s.trim() === s && s.length > 0);
+const text = fc
+  .string({ minLength: 1, maxLength: 12, unit: fc.constantFrom(..."abcXYZ09-_~/ é测%") })
+  .filter((s) => s.trim() === s && s.length > 0);
 
 describe("the emulator's signature check", () => {
   it("accepts every request signed correctly", () => {
@@ -49,30 +60,43 @@ describe("the emulator's signature check", () => {
 
   it("refuses a request once any one byte of path, query, signed header, timestamp or signature changes", () => {
     fc.assert(
-      fc.property(text, text, text, fc.constantFrom("path", "query", "header", "date", "signature"), fc.nat(), (p, q, h, part, at) => {
-        const r = signed(`/v2/${p}`, { Action: q }, h);
-        const changed = structuredClone(r);
-        if (part === "path") changed.rawPath = uriEncode(flip(decodeURIComponent(r.rawPath), at + 4), true);
-        if (part === "query") changed.query = { Action: flip(q, at) };
-        if (part === "header") changed.headers["x-bce-meta"] = flip(h, at);
-        if (part === "date") changed.headers["x-bce-date"] = "2026-11-23T02:00:01Z";
-        if (part === "signature") {
-          const auth = r.headers.authorization!;
-          const i = auth.length - 1 - (at % 64);
-          changed.headers.authorization = auth.slice(0, i) + (auth[i] === "0" ? "1" : "0") + auth.slice(i + 1);
-        }
-        fc.pre(JSON.stringify(changed) !== JSON.stringify(r));
-        const result = verify(changed);
-        expect(result.ok).toBe(false);
-        expect(result).toMatchObject({ code: "SignatureDoesNotMatch" });
-      }),
+      fc.property(
+        text,
+        text,
+        text,
+        fc.constantFrom("path", "query", "header", "date", "signature"),
+        fc.nat(),
+        (p, q, h, part, at) => {
+          const r = signed(`/v2/${p}`, { Action: q }, h);
+          const changed = structuredClone(r);
+          if (part === "path") changed.rawPath = uriEncode(flip(decodeURIComponent(r.rawPath), at + 4), true);
+          if (part === "query") changed.query = { Action: flip(q, at) };
+          if (part === "header") changed.headers["x-bce-meta"] = flip(h, at);
+          if (part === "date") changed.headers["x-bce-date"] = "2026-11-23T02:00:01Z";
+          if (part === "signature") {
+            const auth = r.headers.authorization!;
+            const i = auth.length - 1 - (at % 64);
+            changed.headers.authorization =
+              auth.slice(0, i) + (auth[i] === "0" ? "1" : "0") + auth.slice(i + 1);
+          }
+          fc.pre(JSON.stringify(changed) !== JSON.stringify(r));
+          const result = verify(changed);
+          expect(result.ok).toBe(false);
+          expect(result).toMatchObject({ code: "SignatureDoesNotMatch" });
+        },
+      ),
       { numRuns: 500 },
     );
   });
 
   it("refuses a signature used after its expiration", () => {
     const r = signed("/v2/computeunit", { Action: "X" }, "v");
-    const late = verifyAuthorization({ method: "POST", ...r, lookupSecret: () => SECRET, nowMs: NOW + 1801_000 });
+    const late = verifyAuthorization({
+      method: "POST",
+      ...r,
+      lookupSecret: () => SECRET,
+      nowMs: NOW + 1801_000,
+    });
     expect(late).toMatchObject({ ok: false, code: "RequestExpired" });
   });
 });

@@ -49,7 +49,9 @@ function plan(
   return planUnitReleases(units, ctx, opts.now ?? NOW);
 }
 
-const idleFor = (ms: number): Record<string, UnitMark> => ({ "unit-a": { idleSince: new Date(NOW.getTime() - ms).toISOString() } });
+const idleFor = (ms: number): Record<string, UnitMark> => ({
+  "unit-a": { idleSince: new Date(NOW.getTime() - ms).toISOString() },
+});
 
 describe("planUnitReleases", () => {
   const cases: Array<{
@@ -71,24 +73,61 @@ describe("planUnitReleases", () => {
       rule: "idle",
       reason: "idle since 12:10, 2h15m ≥ 2h",
     },
-    { name: "keeps a unit idle for less than idleFor", unit: {}, marks: idleFor(45 * 60_000), verdict: "keep", rule: "idle-too-short", reason: /45m < 2h$/ },
-    { name: "starts counting idle time at the first run that sees it idle", unit: {}, verdict: "keep", rule: "idle-too-short", reason: /0s < 2h/ },
-    { name: "never releases a prepaid unit, even idle for days", unit: { paymentTiming: "Prepaid" }, marks: idleFor(72 * H), verdict: "keep", rule: "prepaid" },
+    {
+      name: "keeps a unit idle for less than idleFor",
+      unit: {},
+      marks: idleFor(45 * 60_000),
+      verdict: "keep",
+      rule: "idle-too-short",
+      reason: /45m < 2h$/,
+    },
+    {
+      name: "starts counting idle time at the first run that sees it idle",
+      unit: {},
+      verdict: "keep",
+      rule: "idle-too-short",
+      reason: /0s < 2h/,
+    },
+    {
+      name: "never releases a prepaid unit, even idle for days",
+      unit: { paymentTiming: "Prepaid" },
+      marks: idleFor(72 * H),
+      verdict: "keep",
+      rule: "prepaid",
+    },
     {
       name: "never releases a prepaid unit whose expiry passed",
       unit: { paymentTiming: "Prepaid", expiredTime: "2026-11-01T00:00:00Z" },
       verdict: "keep",
       rule: "prepaid",
     },
-    { name: "never releases a busy unit", unit: { usedComputeUnits: 1 }, marks: idleFor(72 * H), verdict: "keep", rule: "busy", reason: "busy: 1 of 4 compute units in use" },
+    {
+      name: "never releases a busy unit",
+      unit: { usedComputeUnits: 1 },
+      marks: idleFor(72 * H),
+      verdict: "keep",
+      rule: "busy",
+      reason: "busy: 1 of 4 compute units in use",
+    },
     {
       name: "never releases a busy unit whose auto-release time passed",
       unit: { usedComputeUnits: 2, releaseTime: "2026-11-22T00:00:00Z" },
       verdict: "keep",
       rule: "busy",
     },
-    { name: "leaves a unit that is not Running alone", unit: { status: "Releasing" }, marks: idleFor(72 * H), verdict: "keep", rule: "not-running" },
-    { name: "leaves a Creating unit alone", unit: { status: "Creating" }, verdict: "keep", rule: "not-running" },
+    {
+      name: "leaves a unit that is not Running alone",
+      unit: { status: "Releasing" },
+      marks: idleFor(72 * H),
+      verdict: "keep",
+      rule: "not-running",
+    },
+    {
+      name: "leaves a Creating unit alone",
+      unit: { status: "Creating" },
+      verdict: "keep",
+      rule: "not-running",
+    },
     {
       name: "never releases a protected unit",
       unit: {},
@@ -107,7 +146,14 @@ describe("planUnitReleases", () => {
       rule: "snoozed",
       reason: "snoozed until 16:00",
     },
-    { name: "releases once a snooze has run out", unit: {}, marks: idleFor(3 * H), snoozed: { "unit-a": "2026-11-23T06:00:00Z" }, verdict: "act", rule: "idle" },
+    {
+      name: "releases once a snooze has run out",
+      unit: {},
+      marks: idleFor(3 * H),
+      snoozed: { "unit-a": "2026-11-23T06:00:00Z" },
+      verdict: "act",
+      rule: "idle",
+    },
     {
       name: "never releases a unit younger than minAge, even expired",
       unit: { startTime: "2026-11-23T06:00:00Z", releaseTime: "2026-11-23T06:10:00Z" },
@@ -129,8 +175,18 @@ describe("planUnitReleases", () => {
       rule: "expired",
       reason: /auto-release time 10:00 passed 4h25m ago/,
     },
-    { name: "does not release before the auto-release time", unit: { releaseTime: "2026-11-23T07:00:00Z" }, verdict: "keep", rule: "idle-too-short" },
-    { name: "releases a postpaid unit whose expiry passed", unit: { expiredTime: "2026-11-23T06:00:00Z" }, verdict: "act", rule: "expired" },
+    {
+      name: "does not release before the auto-release time",
+      unit: { releaseTime: "2026-11-23T07:00:00Z" },
+      verdict: "keep",
+      rule: "idle-too-short",
+    },
+    {
+      name: "releases a postpaid unit whose expiry passed",
+      unit: { expiredTime: "2026-11-23T06:00:00Z" },
+      verdict: "act",
+      rule: "expired",
+    },
     {
       name: "releases a postpaid unit older than maxAge",
       unit: { startTime: "2026-10-01T00:00:00Z" },
@@ -139,8 +195,21 @@ describe("planUnitReleases", () => {
       rule: "max-age",
       reason: "running for 53d6h, ≥ maxAge 30d",
     },
-    { name: "keeps a unit younger than maxAge", unit: {}, policy: { maxAgeMs: 30 * 24 * H }, verdict: "keep", rule: "idle-too-short" },
-    { name: "keeps units of other regions", unit: { region: "bd" }, marks: idleFor(3 * H), policy: { regions: ["bj"] }, verdict: "keep", rule: "out-of-scope" },
+    {
+      name: "keeps a unit younger than maxAge",
+      unit: {},
+      policy: { maxAgeMs: 30 * 24 * H },
+      verdict: "keep",
+      rule: "idle-too-short",
+    },
+    {
+      name: "keeps units of other regions",
+      unit: { region: "bd" },
+      marks: idleFor(3 * H),
+      policy: { regions: ["bj"] },
+      verdict: "keep",
+      rule: "out-of-scope",
+    },
     {
       name: "treats an idle mark in the future (what-if in the past) as not idle yet",
       unit: {},
@@ -162,7 +231,8 @@ describe("planUnitReleases", () => {
       expect(decisions[0]).toMatchObject({ resourceId: "unit-a", verdict: c.verdict, rule: c.rule });
       if (typeof c.reason === "string") expect(decisions[0]!.reason).toBe(c.reason);
       else if (c.reason) expect(decisions[0]!.reason).toMatch(c.reason);
-      if (c.verdict === "act") expect(decisions[0]!.action).toEqual({ type: "ReleaseComputeUnit", instanceId: "unit-a" });
+      if (c.verdict === "act")
+        expect(decisions[0]!.action).toEqual({ type: "ReleaseComputeUnit", instanceId: "unit-a" });
       else expect(decisions[0]!.action).toBeUndefined();
     });
   }
@@ -186,7 +256,10 @@ describe("planUnitReleases", () => {
   });
 
   it("counts compute units and the saving per hour of a release", () => {
-    const { decisions } = plan([unit()], { marks: idleFor(3 * H), policy: { pricePerUnitHour: (t) => (t === "gpu-1" ? 12.5 : undefined) } });
+    const { decisions } = plan([unit()], {
+      marks: idleFor(3 * H),
+      policy: { pricePerUnitHour: (t) => (t === "gpu-1" ? 12.5 : undefined) },
+    });
     expect(decisions[0]).toMatchObject({ computeUnits: 4, savingPerHour: 50 });
   });
 
@@ -195,34 +268,69 @@ describe("planUnitReleases", () => {
 
     it("announces first instead of releasing", () => {
       const { decisions, marks } = plan([unit()], { marks: idleFor(3 * H), policy: notice });
-      expect(decisions[0]).toMatchObject({ verdict: "notice", rule: "idle", dueAt: "2026-11-23T07:25:00.000Z" });
+      expect(decisions[0]).toMatchObject({
+        verdict: "notice",
+        rule: "idle",
+        dueAt: "2026-11-23T07:25:00.000Z",
+      });
       expect(decisions[0]!.reason).toMatch(/will be released at 15:25 unless snoozed$/);
-      expect(marks.get("unit-a")).toMatchObject({ noticeGivenAt: NOW.toISOString(), noticeDueAt: "2026-11-23T07:25:00.000Z" });
+      expect(marks.get("unit-a")).toMatchObject({
+        noticeGivenAt: NOW.toISOString(),
+        noticeDueAt: "2026-11-23T07:25:00.000Z",
+      });
     });
 
     it("waits while the notice runs", () => {
-      const marks = { "unit-a": { idleSince: "2026-11-23T00:00:00Z", noticeGivenAt: "2026-11-23T06:00:00Z", noticeDueAt: "2026-11-23T07:00:00Z" } };
+      const marks = {
+        "unit-a": {
+          idleSince: "2026-11-23T00:00:00Z",
+          noticeGivenAt: "2026-11-23T06:00:00Z",
+          noticeDueAt: "2026-11-23T07:00:00Z",
+        },
+      };
       const { decisions } = plan([unit()], { marks, policy: notice });
       expect(decisions[0]).toMatchObject({ verdict: "keep", rule: "notice-pending" });
     });
 
     it("releases when the notice is due and the unit still qualifies", () => {
-      const marks = { "unit-a": { idleSince: "2026-11-23T00:00:00Z", noticeGivenAt: "2026-11-23T05:00:00Z", noticeDueAt: "2026-11-23T06:00:00Z" } };
+      const marks = {
+        "unit-a": {
+          idleSince: "2026-11-23T00:00:00Z",
+          noticeGivenAt: "2026-11-23T05:00:00Z",
+          noticeDueAt: "2026-11-23T06:00:00Z",
+        },
+      };
       const { decisions } = plan([unit()], { marks, policy: notice });
       expect(decisions[0]).toMatchObject({ verdict: "act", rule: "idle" });
       expect(decisions[0]!.reason).toContain("announced at 13:00");
     });
 
     it("drops the notice when the unit is used again", () => {
-      const marks = { "unit-a": { idleSince: "2026-11-23T00:00:00Z", noticeGivenAt: "2026-11-23T05:00:00Z", noticeDueAt: "2026-11-23T06:00:00Z" } };
+      const marks = {
+        "unit-a": {
+          idleSince: "2026-11-23T00:00:00Z",
+          noticeGivenAt: "2026-11-23T05:00:00Z",
+          noticeDueAt: "2026-11-23T06:00:00Z",
+        },
+      };
       const busy = plan([unit({ usedComputeUnits: 2 })], { marks, policy: notice });
       expect(busy.decisions[0]!.verdict).toBe("keep");
       expect(busy.marks.has("unit-a")).toBe(false);
     });
 
     it("does not release a noticed unit that was snoozed since", () => {
-      const marks = { "unit-a": { idleSince: "2026-11-23T00:00:00Z", noticeGivenAt: "2026-11-23T05:00:00Z", noticeDueAt: "2026-11-23T06:00:00Z" } };
-      const { decisions } = plan([unit()], { marks, policy: notice, snoozed: { "unit-a": "2026-11-24T00:00:00Z" } });
+      const marks = {
+        "unit-a": {
+          idleSince: "2026-11-23T00:00:00Z",
+          noticeGivenAt: "2026-11-23T05:00:00Z",
+          noticeDueAt: "2026-11-23T06:00:00Z",
+        },
+      };
+      const { decisions } = plan([unit()], {
+        marks,
+        policy: notice,
+        snoozed: { "unit-a": "2026-11-24T00:00:00Z" },
+      });
       expect(decisions[0]).toMatchObject({ verdict: "keep", rule: "snoozed" });
     });
   });

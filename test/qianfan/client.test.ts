@@ -16,7 +16,10 @@ const SECRET = "sk-very-secret-0123456789";
 const credentials = staticCredentials({ accessKeyId: "ak-test", secretAccessKey: SECRET });
 const Bool = z.literal(true);
 
-function client(answers: Answer[] | ((r: never, i: number) => Answer), options: Partial<QianfanClientOptions> = {}) {
+function client(
+  answers: Answer[] | ((r: never, i: number) => Answer),
+  options: Partial<QianfanClientOptions> = {},
+) {
   const fake = fakeFetch(answers as Answer[]);
   const c = new QianfanClient({
     credentials,
@@ -40,7 +43,13 @@ describe("QianfanClient", () => {
     expect(JSON.parse(sent!.body)).toEqual({ instanceId: "unit-1" });
     const auth = parseAuthorization(sent!.headers.authorization!)!;
     expect(auth.accessKeyId).toBe("ak-test");
-    expect(auth.signedHeaders).toEqual(["content-length", "content-type", "host", "x-bce-date", "x-bce-request-id"]);
+    expect(auth.signedHeaders).toEqual([
+      "content-length",
+      "content-type",
+      "host",
+      "x-bce-date",
+      "x-bce-request-id",
+    ]);
     expect(sent!.headers["x-bce-date"]).toBe(auth.timestamp);
     const again = signRequest({
       accessKeyId: "ak-test",
@@ -63,15 +72,26 @@ describe("QianfanClient", () => {
   });
 
   it("treats a {code,message} body as an error even with HTTP 200", async () => {
-    const { client: c } = client([{ status: 200, body: { requestId: "r-200", code: "AccessDenied", message: "Access denied." } }]);
+    const { client: c } = client([
+      { status: 200, body: { requestId: "r-200", code: "AccessDenied", message: "Access denied." } },
+    ]);
     const error = await c.call("ReleaseComputeUnit", {}, Bool).catch((e) => e);
     expect(error).toBeInstanceOf(QianfanApiError);
-    expect(error).toMatchObject({ action: "ReleaseComputeUnit", code: "AccessDenied", status: 200, requestId: "r-200", retryable: false });
+    expect(error).toMatchObject({
+      action: "ReleaseComputeUnit",
+      code: "AccessDenied",
+      status: 200,
+      requestId: "r-200",
+      retryable: false,
+    });
     expect(error.message).toContain("r-200");
   });
 
   it("retries an old-style {error_code: 18} QPS answer and then succeeds", async () => {
-    const { client: c, fake } = client([{ status: 200, body: { error_code: 18, error_msg: "Open api qps request limit reached" } }, ok(true)]);
+    const { client: c, fake } = client([
+      { status: 200, body: { error_code: 18, error_msg: "Open api qps request limit reached" } },
+      ok(true),
+    ]);
     const result = await c.call("ReleaseComputeUnit", {}, Bool);
     expect(result.result).toBe(true);
     expect(fake.requests).toHaveLength(2);
@@ -80,7 +100,10 @@ describe("QianfanClient", () => {
 
   it("does not retry a validation error", async () => {
     const { client: c, fake } = client([fail(400, "InvalidParameter", "instanceId is required")]);
-    await expect(c.call("ReleaseComputeUnit", {}, Bool)).rejects.toMatchObject({ code: "InvalidParameter", retryable: false });
+    await expect(c.call("ReleaseComputeUnit", {}, Bool)).rejects.toMatchObject({
+      code: "InvalidParameter",
+      retryable: false,
+    });
     expect(fake.requests).toHaveLength(1);
   });
 
@@ -101,7 +124,10 @@ describe("QianfanClient", () => {
   });
 
   it("waits for Retry-After before the next attempt of any call", async () => {
-    const { client: c, fake } = client([fail(429, "RequestLimitExceeded", "slow down", "r1", { "retry-after": "0.3" }), ok(true)]);
+    const { client: c, fake } = client([
+      fail(429, "RequestLimitExceeded", "slow down", "r1", { "retry-after": "0.3" }),
+      ok(true),
+    ]);
     await c.call("ReleaseComputeUnit", {}, Bool);
     expect(fake.requests).toHaveLength(2);
     expect(fake.requests[1]!.at - fake.requests[0]!.at).toBeGreaterThanOrEqual(290);
@@ -109,7 +135,9 @@ describe("QianfanClient", () => {
 
   it("does not use up retries on throttling answers", async () => {
     const answers: Answer[] = [...Array(8).fill(fail(429, "RequestLimitExceeded")), ok(true)];
-    const { client: c, fake } = client(answers, { retry: { retries: 2, minDelayMs: 1, maxDelayMs: 2, maxRetryTimeMs: 10_000 } });
+    const { client: c, fake } = client(answers, {
+      retry: { retries: 2, minDelayMs: 1, maxDelayMs: 2, maxRetryTimeMs: 10_000 },
+    });
     await expect(c.call("ReleaseComputeUnit", {}, Bool)).resolves.toMatchObject({ result: true });
     expect(fake.requests).toHaveLength(9);
   });
@@ -122,15 +150,23 @@ describe("QianfanClient", () => {
 
   it("never resends a call in not-applied-only mode after a reset: the outcome is unknown", async () => {
     const { client: c, fake } = client([{ networkError: "ECONNRESET" }, ok({ instanceId: "tpm-2" })]);
-    const error = await c.call("PurchaseTPMResource", {}, z.any(), { retry: "not-applied-only" }).catch((e) => e);
+    const error = await c
+      .call("PurchaseTPMResource", {}, z.any(), { retry: "not-applied-only" })
+      .catch((e) => e);
     expect(error).toBeInstanceOf(QianfanNetworkError);
     expect(error.outcome).toBe("unknown");
     expect(fake.requests).toHaveLength(1);
   });
 
   it("resends in not-applied-only mode when the server refused (429) or was never reached", async () => {
-    const { client: c, fake } = client([fail(429, "RequestLimitExceeded"), { networkError: "ECONNREFUSED" }, ok({ instanceId: "tpm-2" })]);
-    await expect(c.call("PurchaseTPMResource", {}, z.any(), { retry: "not-applied-only" })).resolves.toMatchObject({
+    const { client: c, fake } = client([
+      fail(429, "RequestLimitExceeded"),
+      { networkError: "ECONNREFUSED" },
+      ok({ instanceId: "tpm-2" }),
+    ]);
+    await expect(
+      c.call("PurchaseTPMResource", {}, z.any(), { retry: "not-applied-only" }),
+    ).resolves.toMatchObject({
       result: { instanceId: "tpm-2" },
     });
     expect(fake.requests).toHaveLength(3);
@@ -169,7 +205,9 @@ describe("QianfanClient", () => {
         return { accessKeyId: "ak-new", secretAccessKey: SECRET };
       },
     };
-    const { client: c, fake } = client([fail(403, "InvalidAccessKeyId"), ok(true)], { credentials: rotating });
+    const { client: c, fake } = client([fail(403, "InvalidAccessKeyId"), ok(true)], {
+      credentials: rotating,
+    });
     await c.call("ReleaseComputeUnit", {}, Bool);
     expect(refreshed).toBe(1);
     expect(parseAuthorization(fake.requests[1]!.headers.authorization!)!.accessKeyId).toBe("ak-new");
@@ -185,7 +223,9 @@ describe("QianfanClient", () => {
   });
 
   it("starts no more requests per second than the pacing allows", async () => {
-    const { client: c, fake } = client(() => ok(true), { pacing: { requestsPerSecond: 50, concurrency: 50 } });
+    const { client: c, fake } = client(() => ok(true), {
+      pacing: { requestsPerSecond: 50, concurrency: 50 },
+    });
     await Promise.all(Array.from({ length: 11 }, () => c.call("ReleaseComputeUnit", {}, Bool)));
     const span = fake.requests.at(-1)!.at - fake.requests[0]!.at;
     expect(span).toBeGreaterThanOrEqual(10 * 20 * 0.9);
@@ -203,7 +243,9 @@ describe("QianfanClient", () => {
         ),
         async (answer) => {
           const { client: c, fake } = client([answer], { retry: { retries: 0 } });
-          const error = await c.call("DescribeComputeUnits", {}, z.object({ right: z.number() })).catch((e) => e);
+          const error = await c
+            .call("DescribeComputeUnits", {}, z.object({ right: z.number() }))
+            .catch((e) => e);
           const text = `${error.message} ${JSON.stringify(error)} ${String(error.stack)} ${JSON.stringify(c)}`;
           expect(text).not.toContain(SECRET);
           expect(text).not.toContain(fake.requests[0]!.headers.authorization!);

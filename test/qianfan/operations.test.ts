@@ -52,13 +52,17 @@ function platform(handlers: Record<string, (body: Record<string, unknown>, n: nu
 describe("idempotent changes", () => {
   it("reports a release the platform accepted", async () => {
     const { api } = platform({ ReleaseComputeUnit: () => ok(true, "r-rel") });
-    await expect(api.releaseComputeUnit("unit-1")).resolves.toEqual({ requestId: "r-rel", alreadyDone: false });
+    await expect(api.releaseComputeUnit("unit-1")).resolves.toEqual({
+      requestId: "r-rel",
+      alreadyDone: false,
+    });
   });
 
   it("treats 'already releasing' as success once the unit shows Releasing", async () => {
     const { api } = platform({
       ReleaseComputeUnit: () => fail(400, "InvalidInstanceStatus", "unit-1 is Releasing", "r-1"),
-      DescribeComputeUnit: () => ok({ computeUnitInstance: unit("unit-1", "Releasing"), serviceUsageList: [] }),
+      DescribeComputeUnit: () =>
+        ok({ computeUnitInstance: unit("unit-1", "Releasing"), serviceUsageList: [] }),
     });
     await expect(api.releaseComputeUnit("unit-1")).resolves.toEqual({
       requestId: "r-1",
@@ -87,14 +91,20 @@ describe("idempotent changes", () => {
       DescribeBatchInferenceTask: () =>
         ok({ taskId: "t-1", name: "n", runStatus: "Done", createTime: "2026-11-01T00:00:00Z" }),
     });
-    await expect(api.stopBatchTask("t-1")).resolves.toMatchObject({ alreadyDone: true, observed: "runStatus Done" });
+    await expect(api.stopBatchTask("t-1")).resolves.toMatchObject({
+      alreadyDone: true,
+      observed: "runStatus Done",
+    });
   });
 
   it("treats a scale to the replicas already running as success", async () => {
     const { api } = platform({
       ScaleService: () => fail(500, "InternalError"),
       DescribeComputeUnit: () =>
-        ok({ computeUnitInstance: unit("unit-1"), serviceUsageList: [{ serviceId: "svc-1", deploymentReplicasCount: 0 }] }),
+        ok({
+          computeUnitInstance: unit("unit-1"),
+          serviceUsageList: [{ serviceId: "svc-1", deploymentReplicasCount: 0 }],
+        }),
     });
     await expect(api.scaleService("svc-1", "unit-1", 0)).resolves.toMatchObject({ alreadyDone: true });
   });
@@ -103,7 +113,8 @@ describe("idempotent changes", () => {
 describe("purchases are never bought twice", () => {
   it("recovers a purchase whose answer was lost by finding the new instance", async () => {
     const { api, counts } = platform({
-      DescribeTPMResource: (_b, n) => ok({ instances: n === 1 ? [tpm("tpm-old")] : [tpm("tpm-old"), tpm("tpm-new", "Creating")] }),
+      DescribeTPMResource: (_b, n) =>
+        ok({ instances: n === 1 ? [tpm("tpm-old")] : [tpm("tpm-old"), tpm("tpm-new", "Creating")] }),
       PurchaseTPMResource: () => ({ networkError: "ECONNRESET" }),
     });
     const outcome = await api.purchaseTpm({ model: "ernie-3.5-8k", purchaseCount: 1 });
@@ -114,10 +125,20 @@ describe("purchases are never bought twice", () => {
   it("buys again only after the listings prove the first purchase absent", async () => {
     const { api, counts, sleeps } = platform({
       DescribeTPMResource: () => ok({ instances: [tpm("tpm-old")] }),
-      PurchaseTPMResource: (_b, n) => (n === 1 ? fail(503, "ServiceUnavailable") : ok({ instanceId: "tpm-2" }, "r-2")),
+      PurchaseTPMResource: (_b, n) =>
+        n === 1 ? fail(503, "ServiceUnavailable") : ok({ instanceId: "tpm-2" }, "r-2"),
     });
-    const outcome = await api.purchaseTpm({ model: "ernie-3.5-8k", purchaseCount: 1, releaseTime: "2030-01-01T00:00:00+08:00" });
-    expect(outcome).toEqual({ instanceId: "tpm-2", requestId: "r-2", recoveredByListing: false, purchaseRequests: 2 });
+    const outcome = await api.purchaseTpm({
+      model: "ernie-3.5-8k",
+      purchaseCount: 1,
+      releaseTime: "2030-01-01T00:00:00+08:00",
+    });
+    expect(outcome).toEqual({
+      instanceId: "tpm-2",
+      requestId: "r-2",
+      recoveredByListing: false,
+      purchaseRequests: 2,
+    });
     expect(counts.PurchaseTPMResource).toBe(2);
     expect(counts.DescribeTPMResource).toBe(3);
     expect(sleeps).toEqual([1000]);
@@ -161,7 +182,9 @@ describe("purchases are never bought twice", () => {
       DescribeTPMResource: () => ok({ instances: [] }),
       PurchaseTPMResource: () => fail(400, "InvalidParameter", "model"),
     });
-    await expect(api.purchaseTpm({ model: "nope", purchaseCount: 1 })).rejects.toMatchObject({ code: "InvalidParameter" });
+    await expect(api.purchaseTpm({ model: "nope", purchaseCount: 1 })).rejects.toMatchObject({
+      code: "InvalidParameter",
+    });
     expect(counts.DescribeTPMResource).toBe(1);
   });
 
@@ -170,7 +193,11 @@ describe("purchases are never bought twice", () => {
       DescribeTPMResource: () => ok({ instances: [] }),
       PurchaseTPMResource: () => ok({ instanceId: "tpm-1" }),
     });
-    await api.purchaseTpm({ model: "ernie-3.5-8k", purchaseCount: 3, releaseTime: "2030-01-25T12:30:30+08:00" });
+    await api.purchaseTpm({
+      model: "ernie-3.5-8k",
+      purchaseCount: 3,
+      releaseTime: "2030-01-25T12:30:30+08:00",
+    });
     const purchase = fake.requests.find((r) => r.url.searchParams.get("Action") === "PurchaseTPMResource")!;
     expect(JSON.parse(purchase.body)).toEqual({
       model: "ernie-3.5-8k",
@@ -181,7 +208,12 @@ describe("purchases are never bought twice", () => {
 });
 
 describe("paged listings", () => {
-  const task = (taskId: string) => ({ taskId, name: taskId, runStatus: "Running", createTime: "2026-11-01T00:00:00Z" });
+  const task = (taskId: string) => ({
+    taskId,
+    name: taskId,
+    runStatus: "Running",
+    createTime: "2026-11-01T00:00:00Z",
+  });
 
   it("reads every page by nextMarker, 100 at a time", async () => {
     const pages: Record<string, { ids: string[]; next?: string }> = {
@@ -194,7 +226,12 @@ describe("paged listings", () => {
         const page = pages[String(body.marker ?? "")]!;
         return ok({
           taskList: page.ids.map(task),
-          pageInfo: { marker: body.marker ?? "", maxKeys: 100, isTruncated: !!page.next, nextMarker: page.next },
+          pageInfo: {
+            marker: body.marker ?? "",
+            maxKeys: 100,
+            isTruncated: !!page.next,
+            nextMarker: page.next,
+          },
         });
       },
     });
@@ -219,7 +256,9 @@ describe("paged listings", () => {
   it("fails the whole listing when one page fails for good", async () => {
     const { api } = platform({
       DescribeBatchInferenceTasks: (body) =>
-        body.marker ? fail(400, "InvalidParameter", "marker") : ok({ taskList: [task("t1")], pageInfo: { isTruncated: true, nextMarker: "t2" } }),
+        body.marker
+          ? fail(400, "InvalidParameter", "marker")
+          : ok({ taskList: [task("t1")], pageInfo: { isTruncated: true, nextMarker: "t2" } }),
     });
     await expect(api.describeBatchTasks()).rejects.toMatchObject({ code: "InvalidParameter" });
   });

@@ -5,24 +5,46 @@ import { signRequest, uriEncode } from "../../lib/qianfan/signer";
 
 // The official signer does not encode paths or query keys, so it gets the path already encoded and
 // keys drawn from the unreserved alphabet; values, headers and everything else go in as they are.
-const unreservedChar = fc.constantFrom(..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~");
+const unreservedChar = fc.constantFrom(
+  ..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~",
+);
 const wellFormed = (s: string) => !/[\uD800-\uDFFF]/.test(s.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, ""));
 const anyText = fc.string({ unit: "binary", maxLength: 24 }).filter(wellFormed);
 const mixedText = fc.oneof(
   anyText,
   fc.string({ unit: fc.constantFrom(..."a Z9/?=&+%:;,!'()*@#$[]测试é😀 \t"), maxLength: 24 }),
 );
-const pathSegment = fc.string({ unit: fc.oneof(unreservedChar, fc.constantFrom(..."测试 é+=&%:@!*'()😀")), maxLength: 12 });
-const path = fc.array(pathSegment, { minLength: 0, maxLength: 5 }).map((segments) => `/${segments.join("/")}`);
-const queryKey = fc.string({ unit: unreservedChar, minLength: 1, maxLength: 10 }).filter((k) => k.toLowerCase() !== "authorization");
+const pathSegment = fc.string({
+  unit: fc.oneof(unreservedChar, fc.constantFrom(..."测试 é+=&%:@!*'()😀")),
+  maxLength: 12,
+});
+const path = fc
+  .array(pathSegment, { minLength: 0, maxLength: 5 })
+  .map((segments) => `/${segments.join("/")}`);
+const queryKey = fc
+  .string({ unit: unreservedChar, minLength: 1, maxLength: 10 })
+  .filter((k) => k.toLowerCase() !== "authorization");
 const query = fc.dictionary(queryKey, fc.option(mixedText, { nil: null }), { maxKeys: 6 });
 const headerName = fc.oneof(
-  fc.constantFrom("Host", "host", "Content-Type", "content-length", "Content-MD5", "User-Agent", "Date", "x-bce-date"),
-  fc.string({ unit: fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz0123456789-"), minLength: 1, maxLength: 8 }).map((n) => `x-bce-${n}`),
+  fc.constantFrom(
+    "Host",
+    "host",
+    "Content-Type",
+    "content-length",
+    "Content-MD5",
+    "User-Agent",
+    "Date",
+    "x-bce-date",
+  ),
+  fc
+    .string({ unit: fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz0123456789-"), minLength: 1, maxLength: 8 })
+    .map((n) => `x-bce-${n}`),
   fc.string({ unit: fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz-"), minLength: 1, maxLength: 8 }),
 );
 const headers = fc
-  .array(fc.tuple(headerName, fc.oneof(mixedText, fc.constant(""), fc.constant("  padded  "))), { maxLength: 8 })
+  .array(fc.tuple(headerName, fc.oneof(mixedText, fc.constant(""), fc.constant("  padded  "))), {
+    maxLength: 8,
+  })
   .map((pairs) => {
     const out: Record<string, string> = {};
     const seen = new Set<string>();
@@ -43,7 +65,9 @@ const request = fc.record({
   timestampSeconds: fc.integer({ min: 946_684_800, max: 4_102_444_800 }),
   expirationSeconds: fc.integer({ min: 1, max: 604_800 }),
   headersToSign: fc.option(
-    fc.subarray(["host", "content-type", "content-length", "content-md5", "user-agent", "date"], { minLength: 1 }),
+    fc.subarray(["host", "content-type", "content-length", "content-md5", "user-agent", "date"], {
+      minLength: 1,
+    }),
     { nil: undefined },
   ),
 });

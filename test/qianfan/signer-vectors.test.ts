@@ -3,10 +3,10 @@ import { describe, expect, it } from "vitest";
 import {
   canonicalHeaders,
   canonicalQueryString,
-  signRequest,
-  uriEncode,
   type HeaderValue,
   type QueryValue,
+  signRequest,
+  uriEncode,
 } from "../../lib/qianfan/signer";
 
 interface VectorInputs {
@@ -71,7 +71,8 @@ describe("bce-auth-v1 published vectors", () => {
         headersToSign,
         omitSignedHeaderList: expectedList === "",
       });
-      if (vector.derived_canonicalRequest) expect(signed.canonicalRequest).toBe(vector.derived_canonicalRequest);
+      if (vector.derived_canonicalRequest)
+        expect(signed.canonicalRequest).toBe(vector.derived_canonicalRequest);
       if (vector.derived_signingKey) expect(signed.signingKey).toBe(vector.derived_signingKey);
       if (vector.expected_signature) expect(signed.signature).toBe(vector.expected_signature);
       if (vector.derived_canonicalQueryString) {

@@ -29,74 +29,111 @@ export function describeStateStoreContract(
   });
 
   describe(`${name} state store contract`, () => {
-    it("stores, reads, lists and deletes values by namespace and key", withStore(async (store) => {
-      await store.put("ns", "b", { n: 2 });
-      await store.put("ns", "a", { n: 1 });
-      await store.put("other", "a", { n: 9 });
-      expect(await store.get("ns", "a")).toEqual({ n: 1 });
-      expect(await store.list("ns")).toEqual([
-        { key: "a", value: { n: 1 } },
-        { key: "b", value: { n: 2 } },
-      ]);
-      await store.delete("ns", "a");
-      expect(await store.get("ns", "a")).toBeUndefined();
-      expect(await store.list("ns")).toEqual([{ key: "b", value: { n: 2 } }]);
-      expect(await store.get("other", "a")).toEqual({ n: 9 });
-    }));
+    it(
+      "stores, reads, lists and deletes values by namespace and key",
+      withStore(async (store) => {
+        await store.put("ns", "b", { n: 2 });
+        await store.put("ns", "a", { n: 1 });
+        await store.put("other", "a", { n: 9 });
+        expect(await store.get("ns", "a")).toEqual({ n: 1 });
+        expect(await store.list("ns")).toEqual([
+          { key: "a", value: { n: 1 } },
+          { key: "b", value: { n: 2 } },
+        ]);
+        await store.delete("ns", "a");
+        expect(await store.get("ns", "a")).toBeUndefined();
+        expect(await store.list("ns")).toEqual([{ key: "b", value: { n: 2 } }]);
+        expect(await store.get("other", "a")).toEqual({ n: 9 });
+      }),
+    );
 
-    it("returns a copy, so changing it does not change the store", withStore(async (store) => {
-      await store.put("ns", "a", { list: [1] });
-      const value = (await store.get<{ list: number[] }>("ns", "a"))!;
-      value.list.push(2);
-      expect(await store.get("ns", "a")).toEqual({ list: [1] });
-    }));
+    it(
+      "returns a copy, so changing it does not change the store",
+      withStore(async (store) => {
+        await store.put("ns", "a", { list: [1] });
+        const value = (await store.get<{ list: number[] }>("ns", "a"))!;
+        value.list.push(2);
+        expect(await store.get("ns", "a")).toEqual({ list: [1] });
+      }),
+    );
 
-    it("does not return a value past its expiry", withStore(async (store) => {
-      await store.put("ns", "gone", 1, { expiresAt: new Date(Date.now() - 1000) });
-      await store.put("ns", "kept", 2, { expiresAt: new Date(Date.now() + 60_000) });
-      expect(await store.get("ns", "gone")).toBeUndefined();
-      expect(await store.list("ns")).toEqual([{ key: "kept", value: 2 }]);
-    }));
+    it(
+      "does not return a value past its expiry",
+      withStore(async (store) => {
+        await store.put("ns", "gone", 1, { expiresAt: new Date(Date.now() - 1000) });
+        await store.put("ns", "kept", 2, { expiresAt: new Date(Date.now() + 60_000) });
+        expect(await store.get("ns", "gone")).toBeUndefined();
+        expect(await store.list("ns")).toEqual([{ key: "kept", value: 2 }]);
+      }),
+    );
 
-    it("gives the lock to one owner at a time", withStore(async (store) => {
-      expect(await store.acquireLock("job:x", "run-a", 60_000, T0)).toEqual({ acquired: true, expiresAt: later(60_000) });
-      expect(await store.acquireLock("job:x", "run-b", 60_000, later(1000))).toEqual({
-        acquired: false,
-        owner: "run-a",
-        expiresAt: later(60_000),
-      });
-      expect((await store.acquireLock("job:y", "run-b", 60_000, T0)).acquired).toBe(true);
-    }));
+    it(
+      "gives the lock to one owner at a time",
+      withStore(async (store) => {
+        expect(await store.acquireLock("job:x", "run-a", 60_000, T0)).toEqual({
+          acquired: true,
+          expiresAt: later(60_000),
+        });
+        expect(await store.acquireLock("job:x", "run-b", 60_000, later(1000))).toEqual({
+          acquired: false,
+          owner: "run-a",
+          expiresAt: later(60_000),
+        });
+        expect((await store.acquireLock("job:y", "run-b", 60_000, T0)).acquired).toBe(true);
+      }),
+    );
 
-    it("lets another owner take a lock whose lease ran out", withStore(async (store) => {
-      await store.acquireLock("job:x", "run-a", 60_000, T0);
-      expect((await store.acquireLock("job:x", "run-b", 60_000, later(60_000))).acquired).toBe(true);
-      expect(await store.renewLock("job:x", "run-a", 60_000, later(61_000))).toBe(false);
-    }));
+    it(
+      "lets another owner take a lock whose lease ran out",
+      withStore(async (store) => {
+        await store.acquireLock("job:x", "run-a", 60_000, T0);
+        expect((await store.acquireLock("job:x", "run-b", 60_000, later(60_000))).acquired).toBe(true);
+        expect(await store.renewLock("job:x", "run-a", 60_000, later(61_000))).toBe(false);
+      }),
+    );
 
-    it("renews only for the owner", withStore(async (store) => {
-      await store.acquireLock("job:x", "run-a", 60_000, T0);
-      expect(await store.renewLock("job:x", "run-b", 60_000, later(1000))).toBe(false);
-      expect(await store.renewLock("job:x", "run-a", 60_000, later(50_000))).toBe(true);
-      expect((await store.acquireLock("job:x", "run-b", 60_000, later(70_000))).acquired).toBe(false);
-    }));
+    it(
+      "renews only for the owner",
+      withStore(async (store) => {
+        await store.acquireLock("job:x", "run-a", 60_000, T0);
+        expect(await store.renewLock("job:x", "run-b", 60_000, later(1000))).toBe(false);
+        expect(await store.renewLock("job:x", "run-a", 60_000, later(50_000))).toBe(true);
+        expect((await store.acquireLock("job:x", "run-b", 60_000, later(70_000))).acquired).toBe(false);
+      }),
+    );
 
-    it("releases only for the owner", withStore(async (store) => {
-      await store.acquireLock("job:x", "run-a", 60_000, T0);
-      await store.releaseLock("job:x", "run-b");
-      expect((await store.acquireLock("job:x", "run-b", 60_000, later(1))).acquired).toBe(false);
-      await store.releaseLock("job:x", "run-a");
-      expect((await store.acquireLock("job:x", "run-b", 60_000, later(2))).acquired).toBe(true);
-    }));
+    it(
+      "releases only for the owner",
+      withStore(async (store) => {
+        await store.acquireLock("job:x", "run-a", 60_000, T0);
+        await store.releaseLock("job:x", "run-b");
+        expect((await store.acquireLock("job:x", "run-b", 60_000, later(1))).acquired).toBe(false);
+        await store.releaseLock("job:x", "run-a");
+        expect((await store.acquireLock("job:x", "run-b", 60_000, later(2))).acquired).toBe(true);
+      }),
+    );
 
-    it("keeps the audit trail newest first, filtered by job, time and limit", withStore(async (store) => {
-      await store.appendAudit(record({ at: "2026-11-23T00:00:00Z", resourceId: "u1" }));
-      await store.appendAudit(record({ at: "2026-11-23T01:00:00Z", resourceId: "t1", job: "stop-batch-tasks" }));
-      await store.appendAudit(record({ at: "2026-11-23T02:00:00Z", resourceId: "u2", requestId: "r-2" }));
-      expect((await store.listAudit()).map((r) => r.resourceId)).toEqual(["u2", "t1", "u1"]);
-      expect((await store.listAudit({ job: "release-units" })).map((r) => r.resourceId)).toEqual(["u2", "u1"]);
-      expect((await store.listAudit({ since: new Date("2026-11-23T01:00:00Z") })).map((r) => r.resourceId)).toEqual(["u2", "t1"]);
-      expect((await store.listAudit({ limit: 1 }))[0]).toMatchObject({ resourceId: "u2", requestId: "r-2" });
-    }));
+    it(
+      "keeps the audit trail newest first, filtered by job, time and limit",
+      withStore(async (store) => {
+        await store.appendAudit(record({ at: "2026-11-23T00:00:00Z", resourceId: "u1" }));
+        await store.appendAudit(
+          record({ at: "2026-11-23T01:00:00Z", resourceId: "t1", job: "stop-batch-tasks" }),
+        );
+        await store.appendAudit(record({ at: "2026-11-23T02:00:00Z", resourceId: "u2", requestId: "r-2" }));
+        expect((await store.listAudit()).map((r) => r.resourceId)).toEqual(["u2", "t1", "u1"]);
+        expect((await store.listAudit({ job: "release-units" })).map((r) => r.resourceId)).toEqual([
+          "u2",
+          "u1",
+        ]);
+        expect(
+          (await store.listAudit({ since: new Date("2026-11-23T01:00:00Z") })).map((r) => r.resourceId),
+        ).toEqual(["u2", "t1"]);
+        expect((await store.listAudit({ limit: 1 }))[0]).toMatchObject({
+          resourceId: "u2",
+          requestId: "r-2",
+        });
+      }),
+    );
   });
 }

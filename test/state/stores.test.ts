@@ -5,11 +5,17 @@ import { describe, expect, it } from "vitest";
 import { FileStateStore, JobMemory, MemoryStateStore } from "../../lib/state";
 import { describeStateStoreContract } from "./contract";
 
-describeStateStoreContract("memory", async () => ({ store: new MemoryStateStore(), cleanup: async () => {} }));
+describeStateStoreContract("memory", async () => ({
+  store: new MemoryStateStore(),
+  cleanup: async () => {},
+}));
 
 describeStateStoreContract("file", async () => {
   const dir = await mkdtemp(join(tmpdir(), "qfhk-state-"));
-  return { store: new FileStateStore(join(dir, "state.json")), cleanup: () => rm(dir, { recursive: true, force: true }) };
+  return {
+    store: new FileStateStore(join(dir, "state.json")),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
 });
 
 describe("FileStateStore", () => {
@@ -30,7 +36,9 @@ describe("FileStateStore", () => {
     try {
       const path = join(dir, "state.json");
       await writeFile(path, "{not json");
-      await expect(new FileStateStore(path).put("ns", "k", 1)).rejects.toThrow(`state file ${path} is not valid JSON`);
+      await expect(new FileStateStore(path).put("ns", "k", 1)).rejects.toThrow(
+        `state file ${path} is not valid JSON`,
+      );
       expect(await readFile(path, "utf8")).toBe("{not json");
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -40,7 +48,16 @@ describe("FileStateStore", () => {
   it("keeps only the newest audit records past the retention", async () => {
     const store = new MemoryStateStore({ auditRetention: 2 });
     for (const id of ["a", "b", "c"]) {
-      await store.appendAudit({ at: new Date().toISOString(), runId: "r", job: "j", action: "x", resourceId: id, reason: "", outcome: "done", dryRun: false });
+      await store.appendAudit({
+        at: new Date().toISOString(),
+        runId: "r",
+        job: "j",
+        action: "x",
+        resourceId: id,
+        reason: "",
+        outcome: "done",
+        dryRun: false,
+      });
     }
     expect((await store.listAudit()).map((r) => r.resourceId)).toEqual(["c", "b"]);
   });
@@ -49,7 +66,13 @@ describe("FileStateStore", () => {
 describe("JobMemory", () => {
   it("replaces a job's marks, forgetting the ones no longer given", async () => {
     const memory = new JobMemory(new MemoryStateStore());
-    await memory.replaceMarks("release-units", new Map([["u1", { idleSince: "a" }], ["u2", { idleSince: "b" }]]));
+    await memory.replaceMarks(
+      "release-units",
+      new Map([
+        ["u1", { idleSince: "a" }],
+        ["u2", { idleSince: "b" }],
+      ]),
+    );
     await memory.replaceMarks("release-units", new Map([["u2", { idleSince: "b" }]]));
     expect([...(await memory.getMarks("release-units")).entries()]).toEqual([["u2", { idleSince: "b" }]]);
     expect((await memory.getMarks("other")).size).toBe(0);
@@ -61,7 +84,9 @@ describe("JobMemory", () => {
     await memory.putSnooze({ resourceId: "u1", until: new Date(now.getTime() + 3_600_000).toISOString() });
     await memory.putSnooze({ resourceId: "u2", until: new Date(now.getTime() + 60_000).toISOString() });
     expect((await memory.listSnoozes(now)).map((s) => s.resourceId)).toEqual(["u1", "u2"]);
-    expect((await memory.listSnoozes(new Date(now.getTime() + 120_000))).map((s) => s.resourceId)).toEqual(["u1"]);
+    expect((await memory.listSnoozes(new Date(now.getTime() + 120_000))).map((s) => s.resourceId)).toEqual([
+      "u1",
+    ]);
     expect(await memory.deleteSnooze("u1")).toBe(true);
     expect(await memory.deleteSnooze("u1")).toBe(false);
   });

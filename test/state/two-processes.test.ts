@@ -12,7 +12,9 @@ it("never lets two processes hold the same file lock at once", async () => {
   try {
     const path = join(dir, "state.json");
     const worker = (owner: string) =>
-      run(process.execPath, ["bin/run-ts.mjs", "test/state/race-worker.ts", path, owner, "25"], { timeout: 60_000 });
+      run(process.execPath, ["bin/run-ts.mjs", "test/state/race-worker.ts", path, owner, "25"], {
+        timeout: 60_000,
+      });
     const [a, b] = await Promise.all([worker("a"), worker("b")]);
     const intervals = [...JSON.parse(a.stdout), ...JSON.parse(b.stdout)] as Array<[number, number]>;
     expect(intervals).toHaveLength(50);

@@ -7,12 +7,15 @@ import {
   type RunningEmulator,
   startEmulator,
 } from "../../lib/emulator";
-import { type QianfanClientOptions, QianfanApi, QianfanClient, staticCredentials } from "../../lib/qianfan";
+import { QianfanApi, QianfanClient, type QianfanClientOptions, staticCredentials } from "../../lib/qianfan";
 
 export const T0 = new Date("2026-11-23T02:00:00Z");
 
 /** Starts an emulator on 127.0.0.1 with a frozen clock at T0 (unless given one). */
-export async function emulatorWith(fleet: Fleet, options: Partial<EmulatorOptions> = {}): Promise<RunningEmulator> {
+export async function emulatorWith(
+  fleet: Fleet,
+  options: Partial<EmulatorOptions> = {},
+): Promise<RunningEmulator> {
   return startEmulator({
     fleet: parseFleet(fleet),
     port: 0,

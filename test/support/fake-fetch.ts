@@ -19,7 +19,8 @@ export function fakeFetch(answers: Answer[] | ((request: RecordedRequest, index:
   const fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const url = new URL(String(input));
     const headers: Record<string, string> = { host: url.host };
-    for (const [k, v] of Object.entries((init?.headers ?? {}) as Record<string, string>)) headers[k.toLowerCase()] = v;
+    for (const [k, v] of Object.entries((init?.headers ?? {}) as Record<string, string>))
+      headers[k.toLowerCase()] = v;
     const request: RecordedRequest = {
       url,
       method: init?.method ?? "GET",
@@ -29,7 +30,8 @@ export function fakeFetch(answers: Answer[] | ((request: RecordedRequest, index:
     };
     requests.push(request);
     const index = requests.length - 1;
-    const answer = typeof answers === "function" ? answers(request, index) : answers[Math.min(index, answers.length - 1)];
+    const answer =
+      typeof answers === "function" ? answers(request, index) : answers[Math.min(index, answers.length - 1)];
     if (!answer) throw new Error("fakeFetch: no answer scripted");
     inFlight += 1;
     maxInFlight = Math.max(maxInFlight, inFlight);
@@ -64,7 +66,13 @@ export function fakeFetch(answers: Answer[] | ((request: RecordedRequest, index:
 }
 
 export const ok = (result: unknown, requestId = "req-ok") => ({ status: 200, body: { requestId, result } });
-export const fail = (status: number, code: string, message = code, requestId = "req-err", headers?: Record<string, string>) => ({
+export const fail = (
+  status: number,
+  code: string,
+  message = code,
+  requestId = "req-err",
+  headers?: Record<string, string>,
+) => ({
   status,
   body: { requestId, code, message },
   headers,

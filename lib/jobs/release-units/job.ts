@@ -26,7 +26,9 @@ const RELEASED = new Set(["Releasing", "Released"]);
  * The release-units job: lists compute units, plans with {@link planUnitReleases}, and releases
  * each chosen unit only after a last look shows it still postpaid, Running and unused.
  */
-export function releaseUnitsJob(options: ReleaseUnitsJobOptions): Job<ComputeUnit, ReleaseUnitsContext, ReleaseUnitAction> {
+export function releaseUnitsJob(
+  options: ReleaseUnitsJobOptions,
+): Job<ComputeUnit, ReleaseUnitsContext, ReleaseUnitAction> {
   const confirm = options.confirm ?? { attempts: 3, delayMs: 1000 };
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   return {
@@ -70,7 +72,12 @@ export function releaseUnitsJob(options: ReleaseUnitsJobOptions): Job<ComputeUni
         try {
           const { unit } = await ctx.api.describeComputeUnit(instanceId);
           if (RELEASED.has(unit.status)) {
-            return { status: "done", observed: `status ${unit.status}`, requestId: outcome.requestId, alreadyDone: outcome.alreadyDone };
+            return {
+              status: "done",
+              observed: `status ${unit.status}`,
+              requestId: outcome.requestId,
+              alreadyDone: outcome.alreadyDone,
+            };
           }
           if (attempt === confirm.attempts) {
             return {
@@ -92,10 +99,19 @@ export function releaseUnitsJob(options: ReleaseUnitsJobOptions): Job<ComputeUni
         }
         await sleep(confirm.delayMs);
       }
-      return { status: "failed", code: "NotConfirmed", message: "no confirmation", requestId: outcome.requestId };
+      return {
+        status: "failed",
+        code: "NotConfirmed",
+        message: "no confirmation",
+        requestId: outcome.requestId,
+      };
     },
 
-    async remember(ctx: JobContext, planned: Planned<ReleaseUnitAction>, results: Map<string, ActionResult>): Promise<void> {
+    async remember(
+      ctx: JobContext,
+      planned: Planned<ReleaseUnitAction>,
+      results: Map<string, ActionResult>,
+    ): Promise<void> {
       const marks = new Map(planned.memory as Map<string, UnitMark>);
       for (const [id, result] of results) {
         if (result.status === "done") marks.delete(id);
@@ -105,7 +121,11 @@ export function releaseUnitsJob(options: ReleaseUnitsJobOptions): Job<ComputeUni
         const previous = await ctx.memory.getMarks<UnitMark>(RELEASE_UNITS);
         for (const [id, mark] of marks) {
           const before = previous.get(id);
-          marks.set(id, { idleSince: mark.idleSince, noticeGivenAt: before?.noticeGivenAt, noticeDueAt: before?.noticeDueAt });
+          marks.set(id, {
+            idleSince: mark.idleSince,
+            noticeGivenAt: before?.noticeGivenAt,
+            noticeDueAt: before?.noticeDueAt,
+          });
         }
       }
       await ctx.memory.replaceMarks(RELEASE_UNITS, marks);

@@ -1,6 +1,6 @@
-import { formatMoment, formatSpan } from "../../text";
 import type { Decision } from "../../engine/types";
 import { type ComputeUnit, parsePlatformTime } from "../../qianfan";
+import { formatMoment, formatSpan } from "../../text";
 
 /** The release-units settings the planner applies (from `jobs.release-units`). */
 export interface ReleaseUnitsPolicy {
@@ -54,7 +54,11 @@ export interface ReleaseUnitsPlan {
  * unsnoozed unit past its grace period can be released, and only when it is expired (its release
  * time passed, or older than maxAge) or has been idle for `idleFor`.
  */
-export function planUnitReleases(units: readonly ComputeUnit[], ctx: ReleaseUnitsContext, now: Date): ReleaseUnitsPlan {
+export function planUnitReleases(
+  units: readonly ComputeUnit[],
+  ctx: ReleaseUnitsContext,
+  now: Date,
+): ReleaseUnitsPlan {
   const decisions: Decision<ReleaseUnitAction>[] = [];
   const marks = new Map<string, UnitMark>();
   for (const unit of units) {
@@ -65,7 +69,11 @@ export function planUnitReleases(units: readonly ComputeUnit[], ctx: ReleaseUnit
   return { decisions, marks };
 }
 
-function decideUnit(unit: ComputeUnit, ctx: ReleaseUnitsContext, now: Date): { decision: Decision<ReleaseUnitAction>; mark?: UnitMark } {
+function decideUnit(
+  unit: ComputeUnit,
+  ctx: ReleaseUnitsContext,
+  now: Date,
+): { decision: Decision<ReleaseUnitAction>; mark?: UnitMark } {
   const { policy } = ctx;
   const previous = ctx.marks.get(unit.instanceId) ?? {};
   const at = (date: Date) => formatMoment(date, now, policy.timeZone);
@@ -99,7 +107,11 @@ function decideUnit(unit: ComputeUnit, ctx: ReleaseUnitsContext, now: Date): { d
   if (!started) return keep("invalid", `startTime '${unit.startTime}' is not a time`, idleMark);
   const age = now.getTime() - started.getTime();
   if (age < policy.minAgeMs) {
-    return keep("too-young", `started ${formatSpan(Math.max(0, age))} ago, younger than minAge ${formatSpan(policy.minAgeMs)}`, idleMark);
+    return keep(
+      "too-young",
+      `started ${formatSpan(Math.max(0, age))} ago, younger than minAge ${formatSpan(policy.minAgeMs)}`,
+      idleMark,
+    );
   }
 
   const reason = whyRelease(unit, policy, now, idleSince, age, at);
@@ -133,7 +145,11 @@ function decideUnit(unit: ComputeUnit, ctx: ReleaseUnitsContext, now: Date): { d
       mark: { ...idleMark, noticeGivenAt: now.toISOString(), noticeDueAt: dueAt.toISOString() },
     };
   }
-  const noticeMark = { ...idleMark, noticeGivenAt: previous.noticeGivenAt, noticeDueAt: previous.noticeDueAt };
+  const noticeMark = {
+    ...idleMark,
+    noticeGivenAt: previous.noticeGivenAt,
+    noticeDueAt: previous.noticeDueAt,
+  };
   if (due.getTime() > now.getTime()) {
     return {
       decision: {
@@ -173,10 +189,15 @@ function whyRelease(
     }
   }
   if (policy.maxAgeMs !== undefined && age >= policy.maxAgeMs) {
-    return { release: true, rule: "max-age", text: `running for ${formatSpan(age)}, ≥ maxAge ${formatSpan(policy.maxAgeMs)}` };
+    return {
+      release: true,
+      rule: "max-age",
+      text: `running for ${formatSpan(age)}, ≥ maxAge ${formatSpan(policy.maxAgeMs)}`,
+    };
   }
   const idle = Math.max(0, now.getTime() - idleSince.getTime());
   const text = `idle since ${at(idleSince)}, ${formatSpan(idle)}`;
-  if (idle >= policy.idleForMs) return { release: true, rule: "idle", text: `${text} ≥ ${formatSpan(policy.idleForMs)}` };
+  if (idle >= policy.idleForMs)
+    return { release: true, rule: "idle", text: `${text} ≥ ${formatSpan(policy.idleForMs)}` };
   return { release: false, rule: "idle-too-short", text: `${text} < ${formatSpan(policy.idleForMs)}` };
 }
