@@ -19,6 +19,8 @@ export interface ConnectOptions {
   baseUrl?: string;
   /** The fleet the in-process emulator loads; default the demo fleet. */
   fleetFile?: string;
+  /** The in-process emulator's clock starts here (a run `--now` elsewhere in time). */
+  emulatorStart?: Date;
   pacing?: Partial<PacingOptions>;
   retry?: Partial<RetryOptions>;
   timeoutMs?: number;
@@ -48,9 +50,10 @@ export async function connectQianfan(options: ConnectOptions): Promise<Connectio
     const api = makeApi(credentials, baseUrl, options);
     return { api, emulated: false, target: api.client.baseUrl.origin, close: async () => {} };
   }
-  const { startEmulator, loadFleetFile, DEMO_CREDENTIALS } = await import("../emulator");
+  const { startEmulator, loadFleetFile, DEMO_CREDENTIALS, EmulatorClock } = await import("../emulator");
   const fleetFile = options.fleetFile ?? DEMO_FLEET_PATH;
-  const emulator = await startEmulator({ fleet: await loadFleetFile(fleetFile), port: 0 });
+  const clock = new EmulatorClock(options.emulatorStart);
+  const emulator = await startEmulator({ fleet: await loadFleetFile(fleetFile), port: 0, clock });
   const api = makeApi(DEMO_CREDENTIALS, emulator.url, options);
   return {
     api,

@@ -4,6 +4,12 @@ import { type CliIo, processIo, UsageError } from "./io";
 const HELP = `qfhk — housekeeping for Baidu Qianfan
 
 Usage:
+  qfhk run <job|all> [--apply|--dry-run] [--config FILE] [--json] [--now T] [--only ID …]
+                                                    run housekeeping jobs (jobs: release-units)
+  qfhk plan <job|all> [--now T] [--json]            what a run would do; changes and records nothing
+  qfhk snooze ID DURATION [--reason TEXT]           no job touches ID for DURATION (e.g. 3d)
+  qfhk unsnooze ID
+  qfhk history [--limit N] [--job J] [--json]       the audit trail of actions and notices
   qfhk units    [--json] [--base-url URL]          compute units
   qfhk services [--json] [--status S …]            custom services
   qfhk tasks    [--json] [--status S …]            batch inference tasks
@@ -13,7 +19,9 @@ Usage:
 
 Credentials come from QIANFAN_ACCESS_KEY / QIANFAN_SECRET_KEY and the endpoint from
 QIANFAN_CONSOLE_API_BASE_URL. With none of them set, commands run against the built-in
-emulator with the demo fleet.`;
+emulator with the demo fleet. Against a real endpoint, runs are dry unless --apply (or
+dryRun: false in the config). Exit codes: 0 ok, 1 a failure, 2 usage or configuration,
+3 a guard or another run's lock stopped a job.`;
 
 /** The qfhk command line: returns the exit code; never prints a stack trace. */
 export async function main(
@@ -37,6 +45,20 @@ export async function main(
         const { runInventoryCommand } = await import("./inventory");
         return await runInventoryCommand(command, rest, io, env);
       }
+      case "run":
+      case "plan": {
+        const { runRunCommand } = await import("./run");
+        return await runRunCommand(command, rest, io, env);
+      }
+      case "snooze":
+      case "unsnooze": {
+        const { runSnoozeCommand } = await import("./run");
+        return await runSnoozeCommand(command, rest, io, env);
+      }
+      case "history": {
+        const { runHistoryCommand } = await import("./run");
+        return await runHistoryCommand(rest, io, env);
+      }
       case "emulator": {
         const { runEmulatorCommand } = await import("../emulator");
         return await runEmulatorCommand(rest, io, env);
@@ -51,7 +73,12 @@ export async function main(
 
 /** Maps a failure to one line for people and an exit code: 2 for usage and configuration, 1 otherwise. */
 export function reportFailure(error: unknown, io: CliIo): number {
-  if (error instanceof UsageError || error instanceof QianfanConfigError || isParseArgsError(error)) {
+  if (
+    error instanceof UsageError ||
+    error instanceof QianfanConfigError ||
+    isParseArgsError(error) ||
+    ["UsageError", "ConfigError", "FleetError", "UnknownJobError"].includes((error as Error)?.name)
+  ) {
     io.stderr(`qfhk: ${(error as Error).message}`);
     return 2;
   }

@@ -56,6 +56,8 @@ const FleetUnit = z.strictObject({
   reservationTimeUnit: z.string().optional(),
   creator: z.string(),
   autoRenew: z.strictObject({ renewTime: z.number(), renewTimeUnit: z.string() }).optional(),
+  /** The platform's automatic release does not happen for this unit (the incident the tool cleans up). */
+  autoReleaseSkipped: z.boolean().default(false),
 });
 
 const FleetService = z.strictObject({

@@ -30,6 +30,7 @@ interface Unit {
   reservationTimeUnit?: string;
   creator: string;
   autoRenew?: { renewTime: number; renewTimeUnit: string };
+  autoReleaseSkipped: boolean;
   /** When the current transitional status (Creating, Releasing) began. */
   since: Date;
 }
@@ -166,7 +167,8 @@ export class EmulatorState {
         u.status === "Running" &&
         u.paymentTiming === "Postpaid" &&
         u.releaseTime &&
-        u.releaseTime.getTime() <= now
+        u.releaseTime.getTime() <= now &&
+        !u.autoReleaseSkipped
       ) {
         this.#beginRelease(u, u.releaseTime);
       }
@@ -403,6 +405,7 @@ export class EmulatorState {
       startTime: now,
       releaseTime: body.billing.releaseTime,
       creator: "emulator-user",
+      autoReleaseSkipped: false,
       since: now,
     });
     return { instanceId };

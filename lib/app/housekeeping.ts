@@ -1,0 +1,76 @@
+import { effectiveProtections, type HousekeepingConfig, unitProtection } from "../config";
+import type { GuardPolicy } from "../engine/guards";
+import { runJobs } from "../engine/runner";
+import type { JobReport, RunReport } from "../engine/types";
+import { buildJobs, isJobName, JOB_NAMES } from "../jobs";
+import type { QianfanApi } from "../qianfan";
+import { JobMemory, type StateStore } from "../state";
+
+export interface HousekeepingRequest {
+  config: HousekeepingConfig;
+  api: QianfanApi;
+  store: StateStore;
+  /** A job name or `all`. */
+  job: string;
+  dryRun: boolean;
+  now: Date;
+  target: string;
+  only?: readonly string[];
+  remainingMs?: () => number;
+  /** `plan`: decide and report, write nothing. */
+  readOnly?: boolean;
+  onJobReport?: (report: JobReport) => void;
+}
+
+export class UnknownJobError extends Error {
+  override name = "UnknownJobError";
+}
+
+/** The one entry every trigger uses (CLI, scheduled and manual Lambda invocations, chat). */
+export async function runHousekeeping(request: HousekeepingRequest): Promise<RunReport> {
+  if (request.job !== "all" && !isJobName(request.job)) {
+    throw new UnknownJobError(`unknown job '${request.job}'; jobs: ${JOB_NAMES.join(", ")}, or all`);
+  }
+  const { config } = request;
+  const release = config.jobs["release-units"];
+  const prices = config.pricing?.perComputeUnitHour;
+  const jobs = buildJobs(request.job, {
+    releaseUnits: {
+      enabled: release.enabled,
+      policy: {
+        minAgeMs: release.minAge,
+        idleForMs: release.idleFor,
+        maxAgeMs: release.maxAge,
+        noticeForMs: release.notice.enabled ? release.notice.noticeFor : undefined,
+        regions: release.regions,
+        pricePerUnitHour: prices ? (type) => prices[type] ?? prices.default : undefined,
+        timeZone: config.timezone,
+      },
+      protectedBy: unitProtection(effectiveProtections(release.protect)),
+    },
+  });
+  const guards: GuardPolicy = config.guards;
+  return runJobs({
+    jobs,
+    api: request.api,
+    store: request.store,
+    memory: new JobMemory(request.store),
+    guards,
+    now: request.now,
+    dryRun: request.dryRun,
+    target: request.target,
+    actionConcurrency: config.guards.actionConcurrency,
+    only: request.only,
+    remainingMs: request.remainingMs,
+    readOnly: request.readOnly,
+    currency: config.pricing?.currency,
+    onJobReport: request.onJobReport,
+  });
+}
+
+/** 0 when every job ran and every action held; 1 on a failure; 3 when a guard or a lock stopped a job. */
+export function exitCodeOf(report: RunReport): number {
+  if (report.jobs.some((j) => j.status === "failed" || j.totals.failed > 0)) return 1;
+  if (report.jobs.some((j) => j.status === "stopped" || j.status === "locked")) return 3;
+  return 0;
+}
