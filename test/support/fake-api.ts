@@ -1,0 +1,73 @@
+import type { ActionOutcome, CheckedList, ComputeUnit, QianfanApi, ServiceUsage } from "../../lib/qianfan";
+import { QianfanApiError } from "../../lib/qianfan";
+
+/** A small stand-in for QianfanApi's compute-unit operations, counting every mutating call. */
+export class FakeUnitApi {
+  readonly units = new Map<string, ComputeUnit>();
+  readonly usage = new Map<string, ServiceUsage[]>();
+  readonly releases: string[] = [];
+  invalid: CheckedList<ComputeUnit>["invalid"] = [];
+  failListing = false;
+  failRelease = new Set<string>();
+  /** Units that become busy between the listing and the release (the last look must catch it). */
+  busyAtLastLook = new Set<string>();
+
+  constructor(units: ComputeUnit[] = []) {
+    for (const u of units) this.units.set(u.instanceId, { ...u });
+  }
+
+  get mutatingCalls(): number {
+    return this.releases.length;
+  }
+
+  asApi(): QianfanApi {
+    return this as unknown as QianfanApi;
+  }
+
+  async describeComputeUnitsChecked(): Promise<CheckedList<ComputeUnit>> {
+    if (this.failListing) {
+      throw new QianfanApiError({
+        action: "DescribeComputeUnits",
+        status: 500,
+        code: "InternalError",
+        message: "boom",
+        requestId: "req-list",
+        retryable: true,
+        outcome: "unknown",
+      });
+    }
+    return {
+      items: [...this.units.values()].map((u) => ({ ...u })),
+      invalid: this.invalid,
+      requestId: "req-list",
+    };
+  }
+
+  async describeComputeUnit(
+    instanceId: string,
+  ): Promise<{ unit: ComputeUnit; serviceUsage: ServiceUsage[] }> {
+    const unit = this.units.get(instanceId);
+    if (!unit) throw new Error(`no unit ${instanceId}`);
+    if (this.busyAtLastLook.has(instanceId))
+      return { unit: { ...unit, usedComputeUnits: 1 }, serviceUsage: [] };
+    return { unit: { ...unit }, serviceUsage: this.usage.get(instanceId) ?? [] };
+  }
+
+  async releaseComputeUnit(instanceId: string): Promise<ActionOutcome> {
+    this.releases.push(instanceId);
+    if (this.failRelease.has(instanceId)) {
+      throw new QianfanApiError({
+        action: "ReleaseComputeUnit",
+        status: 400,
+        code: "OperationNotAllowed",
+        message: "no",
+        requestId: `req-${instanceId}`,
+        retryable: false,
+        outcome: "not-applied",
+      });
+    }
+    const unit = this.units.get(instanceId)!;
+    unit.status = "Releasing";
+    return { requestId: `req-${instanceId}`, alreadyDone: false };
+  }
+}
