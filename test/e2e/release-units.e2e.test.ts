@@ -52,7 +52,10 @@ afterEach(async () => {
 });
 
 async function qfhk(args: string[]) {
-  const env = { ...process.env, QIANFAN_CONSOLE_API_BASE_URL: emulator.url };
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    QIANFAN_CONSOLE_API_BASE_URL: emulator.url,
+  };
   delete env.QIANFAN_ACCESS_KEY;
   delete env.QIANFAN_SECRET_KEY;
   try {
