@@ -1,0 +1,133 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { DEMO_CREDENTIALS, runEmulatorCommand, type RunningEmulator } from "../../lib/emulator";
+import { main } from "../../lib/cli/main";
+import { QianfanConfigError, readQianfanEnv } from "../../lib/qianfan";
+import { emulatorWith, postpaidUnit, task } from "../support/emulator";
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { stdout: (t: string) => out.push(t), stderr: (t: string) => err.push(t) }, out, err };
+}
+
+let emulator: RunningEmulator | undefined;
+afterEach(async () => {
+  await emulator?.close();
+  emulator = undefined;
+});
+
+describe("inventory commands", () => {
+  it("prints compute units as a table and as JSON against any base URL", async () => {
+    emulator = await emulatorWith({ computeUnits: [postpaidUnit("unit-a"), postpaidUnit("unit-b", { paymentTiming: "Prepaid" })] });
+    const env = { QIANFAN_CONSOLE_API_BASE_URL: emulator.url };
+    const table = capture();
+    expect(await main(["units"], table.io, env)).toBe(0);
+    expect(table.out[0]).toMatch(/^INSTANCE +REGION +TYPE +PAYMENT +STATUS +USED/);
+    expect(table.out[0]).toMatch(/unit-b +bj +gpu-1 +Prepaid +Running +0\/4/);
+    expect(table.out[0]).toContain("2 compute units");
+    const json = capture();
+    expect(await main(["units", "--json"], json.io, env)).toBe(0);
+    expect(JSON.parse(json.out[0]!).map((u: { instanceId: string }) => u.instanceId)).toEqual(["unit-a", "unit-b"]);
+  });
+
+  it("lists tasks across pages and TPM instances of a model", async () => {
+    emulator = await emulatorWith({
+      batchTasks: Array.from({ length: 130 }, (_, i) => task(`t-${i}`)),
+      tpmResources: [{ instanceId: "tpm-1", model: "ernie-3.5-8k", startTime: "-1h", purchaseCount: 2 }],
+    });
+    const env = { QIANFAN_CONSOLE_API_BASE_URL: emulator.url };
+    const tasks = capture();
+    await main(["tasks", "--json"], tasks.io, env);
+    expect(JSON.parse(tasks.out[0]!)).toHaveLength(130);
+    const tpm = capture();
+    await main(["tpm", "--model", "ernie-3.5-8k"], tpm.io, env);
+    expect(tpm.out[0]).toMatch(/tpm-1 +Running +Postpaid +20000 +120 +2/);
+  });
+
+  it("uses the built-in emulator and says so when nothing is configured", async () => {
+    const c = capture();
+    expect(await main(["services"], c.io, {})).toBe(0);
+    expect(c.err[0]).toMatch(/^Using the built-in Qianfan emulator/);
+    expect(c.out[0]).toContain("svco-chat-prod");
+  });
+
+  it("fails with one line naming the action, code and requestId, and no stack", async () => {
+    emulator = await emulatorWith({});
+    const c = capture();
+    const code = await main(["units"], c.io, { QIANFAN_CONSOLE_API_BASE_URL: emulator.url, QIANFAN_ACCESS_KEY: "ak", QIANFAN_SECRET_KEY: "wrong" });
+    expect(code).toBe(1);
+    expect(c.err).toHaveLength(1);
+    expect(c.err[0]).toMatch(/^qfhk: DescribeComputeUnits failed: InvalidAccessKeyId \(HTTP 403\): .*requestId [0-9a-f-]{36}$/);
+    expect(c.err[0]).not.toContain("wrong");
+  });
+
+  it("answers bad usage with exit code 2", async () => {
+    const c = capture();
+    expect(await main(["tpm"], c.io, {})).toBe(2);
+    expect(c.err[0]).toBe("qfhk: qfhk tpm needs --model, e.g. --model ernie-3.5-8k");
+    expect(await main(["units", "--bogus"], capture().io, {})).toBe(2);
+    expect(await main(["frobnicate"], capture().io, {})).toBe(2);
+    expect(await main(["run", "all", "--now", "yesterday"], capture().io, {})).toBe(2);
+    expect(await main(["run", "nosuchjob", "--config", "housekeeping.example.yml"], capture().io, {})).toBe(2);
+  });
+});
+
+describe("qfhk emulator", () => {
+  it("serves the fleet with the demo pair and prints it, until stopped", async () => {
+    const c = capture();
+    let stop!: () => void;
+    const stopped = new Promise<void>((resolve) => {
+      stop = resolve;
+    });
+    const running = runEmulatorCommand(["--port", "0", "--fleet", "fleets/demo-fleet.json", "--latency-ms", "1"], c.io, {}, stopped);
+    await expect.poll(() => c.out.some((l) => l.includes("QIANFAN_CONSOLE_API_BASE_URL=")), { timeout: 5000 }).toBe(true);
+    expect(c.out.join("\n")).toContain(DEMO_CREDENTIALS.secretAccessKey);
+    const url = /QIANFAN_CONSOLE_API_BASE_URL=(\S+)/.exec(c.out.join("\n"))![1]!;
+    const units = capture();
+    expect(await main(["units", "--json"], units.io, { QIANFAN_CONSOLE_API_BASE_URL: url })).toBe(0);
+    expect(JSON.parse(units.out[0]!).length).toBeGreaterThan(5);
+    expect(c.out.some((l) => / DescribeComputeUnits 200 /.test(l))).toBe(true);
+    stop();
+    expect(await running).toBe(0);
+  });
+
+  it("accepts the user's key pair without printing its secret", async () => {
+    const c = capture();
+    let stop!: () => void;
+    const stopped = new Promise<void>((resolve) => {
+      stop = resolve;
+    });
+    const running = runEmulatorCommand(["--port", "0", "--fleet", "fleets/demo-fleet.json"], c.io, { QIANFAN_ACCESS_KEY: "my-ak", QIANFAN_SECRET_KEY: "my-very-secret" }, stopped);
+    await expect.poll(() => c.out.length >= 3, { timeout: 5000 }).toBe(true);
+    expect(c.out.join("\n")).toContain("Accepting access key my-ak");
+    expect(c.out.join("\n")).not.toContain("my-very-secret");
+    stop();
+    await running;
+  });
+
+  it("refuses a fail rate outside 0..1", async () => {
+    await expect(runEmulatorCommand(["--fleet", "fleets/demo-fleet.json", "--fail-rate", "2"], capture().io, {}, Promise.resolve())).rejects.toThrow(
+      "--fail-rate must be a number from 0 to 1",
+    );
+  });
+});
+
+describe("readQianfanEnv", () => {
+  it("reads the official SDKs' variable names", () => {
+    expect(readQianfanEnv({ QIANFAN_ACCESS_KEY: "ak", QIANFAN_SECRET_KEY: "sk", QIANFAN_CONSOLE_API_BASE_URL: "http://127.0.0.1:8790" })).toEqual({
+      credentials: { accessKeyId: "ak", secretAccessKey: "sk" },
+      baseUrl: "http://127.0.0.1:8790",
+    });
+    expect(readQianfanEnv({})).toEqual({ baseUrl: undefined });
+  });
+
+  it("refuses half a key pair and a bad URL, without echoing the secret", () => {
+    expect(() => readQianfanEnv({ QIANFAN_SECRET_KEY: "s3cret" })).toThrow(QianfanConfigError);
+    try {
+      readQianfanEnv({ QIANFAN_SECRET_KEY: "s3cret" });
+    } catch (error) {
+      expect((error as Error).message).not.toContain("s3cret");
+    }
+    expect(() => readQianfanEnv({ QIANFAN_CONSOLE_API_BASE_URL: "ftp://x" })).toThrow("must use http or https");
+  });
+});
