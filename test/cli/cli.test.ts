@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { DEMO_CREDENTIALS, runEmulatorCommand, type RunningEmulator } from "../../lib/emulator";
 import { main } from "../../lib/cli/main";
+import { DEMO_CREDENTIALS, type RunningEmulator, runEmulatorCommand } from "../../lib/emulator";
 import { QianfanConfigError, readQianfanEnv } from "../../lib/qianfan";
 import { emulatorWith, postpaidUnit, task } from "../support/emulator";
 
@@ -18,7 +18,9 @@ afterEach(async () => {
 
 describe("inventory commands", () => {
   it("prints compute units as a table and as JSON against any base URL", async () => {
-    emulator = await emulatorWith({ computeUnits: [postpaidUnit("unit-a"), postpaidUnit("unit-b", { paymentTiming: "Prepaid" })] });
+    emulator = await emulatorWith({
+      computeUnits: [postpaidUnit("unit-a"), postpaidUnit("unit-b", { paymentTiming: "Prepaid" })],
+    });
     const env = { QIANFAN_CONSOLE_API_BASE_URL: emulator.url };
     const table = capture();
     expect(await main(["units"], table.io, env)).toBe(0);
@@ -27,7 +29,10 @@ describe("inventory commands", () => {
     expect(table.out[0]).toContain("2 compute units");
     const json = capture();
     expect(await main(["units", "--json"], json.io, env)).toBe(0);
-    expect(JSON.parse(json.out[0]!).map((u: { instanceId: string }) => u.instanceId)).toEqual(["unit-a", "unit-b"]);
+    expect(JSON.parse(json.out[0]!).map((u: { instanceId: string }) => u.instanceId)).toEqual([
+      "unit-a",
+      "unit-b",
+    ]);
   });
 
   it("lists tasks across pages and TPM instances of a model", async () => {
@@ -54,10 +59,16 @@ describe("inventory commands", () => {
   it("fails with one line naming the action, code and requestId, and no stack", async () => {
     emulator = await emulatorWith({});
     const c = capture();
-    const code = await main(["units"], c.io, { QIANFAN_CONSOLE_API_BASE_URL: emulator.url, QIANFAN_ACCESS_KEY: "ak", QIANFAN_SECRET_KEY: "wrong" });
+    const code = await main(["units"], c.io, {
+      QIANFAN_CONSOLE_API_BASE_URL: emulator.url,
+      QIANFAN_ACCESS_KEY: "ak",
+      QIANFAN_SECRET_KEY: "wrong",
+    });
     expect(code).toBe(1);
     expect(c.err).toHaveLength(1);
-    expect(c.err[0]).toMatch(/^qfhk: DescribeComputeUnits failed: InvalidAccessKeyId \(HTTP 403\): .*requestId [0-9a-f-]{36}$/);
+    expect(c.err[0]).toMatch(
+      /^qfhk: DescribeComputeUnits failed: InvalidAccessKeyId \(HTTP 403\): .*requestId [0-9a-f-]{36}$/,
+    );
     expect(c.err[0]).not.toContain("wrong");
   });
 
@@ -68,7 +79,9 @@ describe("inventory commands", () => {
     expect(await main(["units", "--bogus"], capture().io, {})).toBe(2);
     expect(await main(["frobnicate"], capture().io, {})).toBe(2);
     expect(await main(["run", "all", "--now", "yesterday"], capture().io, {})).toBe(2);
-    expect(await main(["run", "nosuchjob", "--config", "housekeeping.example.yml"], capture().io, {})).toBe(2);
+    expect(await main(["run", "nosuchjob", "--config", "housekeeping.example.yml"], capture().io, {})).toBe(
+      2,
+    );
   });
 });
 
@@ -79,8 +92,15 @@ describe("qfhk emulator", () => {
     const stopped = new Promise<void>((resolve) => {
       stop = resolve;
     });
-    const running = runEmulatorCommand(["--port", "0", "--fleet", "fleets/demo-fleet.json", "--latency-ms", "1"], c.io, {}, stopped);
-    await expect.poll(() => c.out.some((l) => l.includes("QIANFAN_CONSOLE_API_BASE_URL=")), { timeout: 5000 }).toBe(true);
+    const running = runEmulatorCommand(
+      ["--port", "0", "--fleet", "fleets/demo-fleet.json", "--latency-ms", "1"],
+      c.io,
+      {},
+      stopped,
+    );
+    await expect
+      .poll(() => c.out.some((l) => l.includes("QIANFAN_CONSOLE_API_BASE_URL=")), { timeout: 5000 })
+      .toBe(true);
     expect(c.out.join("\n")).toContain(DEMO_CREDENTIALS.secretAccessKey);
     const url = /QIANFAN_CONSOLE_API_BASE_URL=(\S+)/.exec(c.out.join("\n"))![1]!;
     const units = capture();
@@ -97,7 +117,12 @@ describe("qfhk emulator", () => {
     const stopped = new Promise<void>((resolve) => {
       stop = resolve;
     });
-    const running = runEmulatorCommand(["--port", "0", "--fleet", "fleets/demo-fleet.json"], c.io, { QIANFAN_ACCESS_KEY: "my-ak", QIANFAN_SECRET_KEY: "my-very-secret" }, stopped);
+    const running = runEmulatorCommand(
+      ["--port", "0", "--fleet", "fleets/demo-fleet.json"],
+      c.io,
+      { QIANFAN_ACCESS_KEY: "my-ak", QIANFAN_SECRET_KEY: "my-very-secret" },
+      stopped,
+    );
     await expect.poll(() => c.out.length >= 3, { timeout: 5000 }).toBe(true);
     expect(c.out.join("\n")).toContain("Accepting access key my-ak");
     expect(c.out.join("\n")).not.toContain("my-very-secret");
@@ -106,15 +131,26 @@ describe("qfhk emulator", () => {
   });
 
   it("refuses a fail rate outside 0..1", async () => {
-    await expect(runEmulatorCommand(["--fleet", "fleets/demo-fleet.json", "--fail-rate", "2"], capture().io, {}, Promise.resolve())).rejects.toThrow(
-      "--fail-rate must be a number from 0 to 1",
-    );
+    await expect(
+      runEmulatorCommand(
+        ["--fleet", "fleets/demo-fleet.json", "--fail-rate", "2"],
+        capture().io,
+        {},
+        Promise.resolve(),
+      ),
+    ).rejects.toThrow("--fail-rate must be a number from 0 to 1");
   });
 });
 
 describe("readQianfanEnv", () => {
   it("reads the official SDKs' variable names", () => {
-    expect(readQianfanEnv({ QIANFAN_ACCESS_KEY: "ak", QIANFAN_SECRET_KEY: "sk", QIANFAN_CONSOLE_API_BASE_URL: "http://127.0.0.1:8790" })).toEqual({
+    expect(
+      readQianfanEnv({
+        QIANFAN_ACCESS_KEY: "ak",
+        QIANFAN_SECRET_KEY: "sk",
+        QIANFAN_CONSOLE_API_BASE_URL: "http://127.0.0.1:8790",
+      }),
+    ).toEqual({
       credentials: { accessKeyId: "ak", secretAccessKey: "sk" },
       baseUrl: "http://127.0.0.1:8790",
     });
@@ -128,6 +164,8 @@ describe("readQianfanEnv", () => {
     } catch (error) {
       expect((error as Error).message).not.toContain("s3cret");
     }
-    expect(() => readQianfanEnv({ QIANFAN_CONSOLE_API_BASE_URL: "ftp://x" })).toThrow("must use http or https");
+    expect(() => readQianfanEnv({ QIANFAN_CONSOLE_API_BASE_URL: "ftp://x" })).toThrow(
+      "must use http or https",
+    );
   });
 });
