@@ -1,4 +1,5 @@
 import type { Inventory, Job, JobContext, Planned } from "../../engine/job";
+import { withoutNewNotice } from "../../engine/notice";
 import { describeFailure } from "../../engine/runner";
 import type { ActionResult, Decision } from "../../engine/types";
 import type { ComputeUnit, QianfanApi } from "../../qianfan";
@@ -119,14 +120,7 @@ export function releaseUnitsJob(
       if (ctx.dryRun) {
         // A dry run remembers what it saw (idle since), never an announcement it did not make.
         const previous = await ctx.memory.getMarks<UnitMark>(RELEASE_UNITS);
-        for (const [id, mark] of marks) {
-          const before = previous.get(id);
-          marks.set(id, {
-            idleSince: mark.idleSince,
-            noticeGivenAt: before?.noticeGivenAt,
-            noticeDueAt: before?.noticeDueAt,
-          });
-        }
+        for (const [id, mark] of marks) marks.set(id, withoutNewNotice(mark, previous.get(id)));
       }
       await ctx.memory.replaceMarks(RELEASE_UNITS, marks);
     },

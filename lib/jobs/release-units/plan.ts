@@ -1,3 +1,4 @@
+import { applyNotice } from "../../engine/notice";
 import type { Decision } from "../../engine/types";
 import { type ComputeUnit, parsePlatformTime } from "../../qianfan";
 import { formatMoment, formatSpan } from "../../text";
@@ -130,41 +131,8 @@ function decideUnit(
     savingPerHour: price === undefined ? undefined : Math.round(price * computeUnits * 100) / 100,
   };
   if (policy.noticeForMs === undefined) return { decision: act, mark: idleMark };
-
-  const due = previous.noticeDueAt ? new Date(previous.noticeDueAt) : undefined;
-  if (!due || Number.isNaN(due.getTime())) {
-    const dueAt = new Date(now.getTime() + policy.noticeForMs);
-    return {
-      decision: {
-        ...act,
-        verdict: "notice",
-        action: undefined,
-        dueAt: dueAt.toISOString(),
-        reason: `${reason.text}; will be released at ${at(dueAt)} unless snoozed`,
-      },
-      mark: { ...idleMark, noticeGivenAt: now.toISOString(), noticeDueAt: dueAt.toISOString() },
-    };
-  }
-  const noticeMark = {
-    ...idleMark,
-    noticeGivenAt: previous.noticeGivenAt,
-    noticeDueAt: previous.noticeDueAt,
-  };
-  if (due.getTime() > now.getTime()) {
-    return {
-      decision: {
-        resourceId: unit.instanceId,
-        label,
-        verdict: "keep",
-        rule: "notice-pending",
-        reason: `${reason.text}; announced, will be released at ${at(due)} unless snoozed`,
-        dueAt: due.toISOString(),
-      },
-      mark: noticeMark,
-    };
-  }
-  const announced = previous.noticeGivenAt ? ` (announced at ${at(new Date(previous.noticeGivenAt))})` : "";
-  return { decision: { ...act, reason: `${reason.text}${announced}` }, mark: noticeMark };
+  const { decision, notice } = applyNotice(act, previous, policy.noticeForMs, now, at, "released");
+  return { decision, mark: { ...idleMark, ...notice } };
 }
 
 function whyRelease(
