@@ -1,4 +1,4 @@
-import { effectiveProtections, type HousekeepingConfig, unitProtection } from "../config";
+import { effectiveProtections, type HousekeepingConfig, taskProtection, unitProtection } from "../config";
 import type { GuardPolicy } from "../engine/guards";
 import { runJobs } from "../engine/runner";
 import type { JobReport, RunReport } from "../engine/types";
@@ -33,6 +33,7 @@ export async function runHousekeeping(request: HousekeepingRequest): Promise<Run
   }
   const { config } = request;
   const release = config.jobs["release-units"];
+  const tasks = config.jobs["stop-batch-tasks"];
   const prices = config.pricing?.perComputeUnitHour;
   const jobs = buildJobs(request.job, {
     releaseUnits: {
@@ -47,6 +48,17 @@ export async function runHousekeeping(request: HousekeepingRequest): Promise<Run
         timeZone: config.timezone,
       },
       protectedBy: unitProtection(effectiveProtections(release.protect)),
+    },
+    stopBatchTasks: {
+      enabled: tasks.enabled,
+      policy: {
+        maxRuntimeMs: tasks.maxRuntime,
+        maxQueuedMs: tasks.maxQueued,
+        limits: tasks.limits,
+        noticeForMs: tasks.notice.enabled ? tasks.notice.noticeFor : undefined,
+        timeZone: config.timezone,
+      },
+      protectedBy: taskProtection(tasks.protect),
     },
   });
   const guards: GuardPolicy = config.guards;

@@ -1,5 +1,17 @@
 export { Duration, parseDuration } from "./duration";
 export { type HousekeeperEnv, readEnv } from "./env";
 export { ConfigError, type LoadedConfig, loadConfig, parseConfig } from "./load";
-export { BUILTIN_PROTECTIONS, effectiveProtections, findProtection, unitProtection } from "./protection";
-export { type HousekeepingConfig, HousekeepingConfigSchema, isTimeZone, ProtectionRule } from "./schema";
+export {
+  BUILTIN_PROTECTIONS,
+  effectiveProtections,
+  findProtection,
+  taskProtection,
+  unitProtection,
+} from "./protection";
+export {
+  type HousekeepingConfig,
+  HousekeepingConfigSchema,
+  isTimeZone,
+  ProtectionRule,
+  type TaskProtection,
+} from "./schema";

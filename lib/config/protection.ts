@@ -1,6 +1,6 @@
 import picomatch from "picomatch";
-import type { ComputeUnit } from "../qianfan";
-import type { ProtectionRule } from "./schema";
+import type { BatchTask, ComputeUnit } from "../qianfan";
+import type { ProtectionRule, TaskProtection } from "./schema";
 
 /**
  * Protections that are always in force, whatever the config says; user rules are added to these,
@@ -18,43 +18,43 @@ export function effectiveProtections(userRules: readonly ProtectionRule[]): Prot
   return [...BUILTIN_PROTECTIONS, ...userRules];
 }
 
-/** The resource fields a protection rule can match. */
-export interface ProtectableFields {
-  instanceId: string;
-  creator?: string;
-  region?: string;
-  type?: string;
-}
+/** A protection rule: field → glob (`reason` is only shown). */
+type Rule = { reason?: string } & Record<string, string | undefined>;
 
-/** Describes the first rule that matches, e.g. "rule creator 'alice@*'", or undefined. */
+/**
+ * Describes the first rule whose every field matches the resource (globs; a field the resource
+ * lacks never matches), e.g. "production — rule instanceId 'unit-prod-*'", or undefined.
+ */
 export function findProtection(
-  rules: readonly ProtectionRule[],
-  resource: ProtectableFields,
+  rules: readonly Rule[],
+  resource: Record<string, string | undefined>,
 ): string | undefined {
   for (const rule of rules) {
-    if (matches(rule, resource)) {
-      const parts = (["instanceId", "region", "type", "creator"] as const)
-        .filter((k) => rule[k] !== undefined)
-        .map((k) => `${k} '${rule[k]}'`);
-      return `${rule.reason ? `${rule.reason} — ` : ""}rule ${parts.join(", ")}`;
+    const fields = Object.entries(rule).filter(([key, pattern]) => key !== "reason" && pattern !== undefined);
+    const matches = fields.every(([key, pattern]) => {
+      const value = resource[key];
+      return value !== undefined && picomatch.isMatch(value, pattern!, { dot: true });
+    });
+    if (fields.length > 0 && matches) {
+      const words = fields.map(([key, pattern]) => `${key} '${pattern}'`).join(", ");
+      return `${rule.reason ? `${rule.reason} — ` : ""}rule ${words}`;
     }
   }
   return undefined;
 }
 
-function matches(rule: ProtectionRule, resource: ProtectableFields): boolean {
-  const glob = (pattern: string | undefined, value: string | undefined) =>
-    pattern === undefined ||
-    (value !== undefined && picomatch.isMatch(value, pattern, { dot: true, nocase: false }));
-  return (
-    glob(rule.instanceId, resource.instanceId) &&
-    glob(rule.creator, resource.creator) &&
-    (rule.region === undefined || rule.region === resource.region) &&
-    (rule.type === undefined || rule.type === resource.type)
-  );
-}
-
 /** The unit-shaped matcher the release-units job uses. */
 export function unitProtection(rules: readonly ProtectionRule[]): (unit: ComputeUnit) => string | undefined {
-  return (unit) => findProtection(rules, unit);
+  return (unit) =>
+    findProtection(rules, {
+      instanceId: unit.instanceId,
+      creator: unit.creator,
+      region: unit.region,
+      type: unit.type,
+    });
+}
+
+/** The task-shaped matcher the stop-batch-tasks job uses. */
+export function taskProtection(rules: readonly TaskProtection[]): (task: BatchTask) => string | undefined {
+  return (task) => findProtection(rules, { taskId: task.taskId, name: task.name, model: task.modelId });
 }

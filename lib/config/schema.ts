@@ -54,6 +54,48 @@ const ReleaseUnitsJob = z
   })
   .prefault({});
 
+/** A per-task limit: the first rule whose globs match a task's name and model applies. */
+const TaskLimit = z
+  .strictObject({
+    name: z.string().min(1).optional().meta({ description: "Glob over the task name, e.g. nightly-*" }),
+    model: z.string().min(1).optional().meta({ description: "Glob over the task's modelId" }),
+    maxRuntime: Duration.optional(),
+    maxQueued: Duration.optional(),
+  })
+  .refine((rule) => rule.name || rule.model, { message: "a limit needs name or model" })
+  .refine((rule) => rule.maxRuntime !== undefined || rule.maxQueued !== undefined, {
+    message: "a limit needs maxRuntime or maxQueued",
+  });
+
+/** Protection of batch tasks: by task id or name glob, or model glob. */
+const TaskProtection = z
+  .strictObject({
+    taskId: z.string().min(1).optional(),
+    name: z.string().min(1).optional(),
+    model: z.string().min(1).optional(),
+    reason: z.string().optional(),
+  })
+  .refine((rule) => rule.taskId || rule.name || rule.model, {
+    message: "a protection rule needs at least one of taskId, name, model",
+  });
+export type TaskProtection = z.infer<typeof TaskProtection>;
+
+const StopBatchTasksJob = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    maxRuntime: Duration.prefault("24h").meta({ description: "Running longer than this is an overrun" }),
+    maxQueued: Duration.optional().meta({ description: "Queuing longer than this is stuck; absent: never" }),
+    limits: z.array(TaskLimit).default([]),
+    notice: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        noticeFor: Duration.prefault("30m"),
+      })
+      .prefault({}),
+    protect: z.array(TaskProtection).default([]),
+  })
+  .prefault({});
+
 /** The whole `housekeeping.yml`. */
 export const HousekeepingConfigSchema = z
   .strictObject({
@@ -101,6 +143,7 @@ export const HousekeepingConfigSchema = z
     jobs: z
       .strictObject({
         "release-units": ReleaseUnitsJob,
+        "stop-batch-tasks": StopBatchTasksJob,
       })
       .prefault({}),
   })

@@ -1,14 +1,19 @@
 import type { AnyJob } from "../engine/job";
-import type { ComputeUnit } from "../qianfan";
+import type { BatchTask, ComputeUnit } from "../qianfan";
 import { RELEASE_UNITS, releaseUnitsJob } from "./release-units/job";
 import type { ReleaseUnitsPolicy } from "./release-units/plan";
+import { STOP_BATCH_TASKS, stopBatchTasksJob } from "./stop-batch-tasks/job";
+import type { StopBatchTasksPolicy } from "./stop-batch-tasks/plan";
 
 export { RELEASE_UNITS, releaseUnitsJob } from "./release-units/job";
 export type { ReleaseUnitsPolicy, UnitMark } from "./release-units/plan";
 export { planUnitReleases } from "./release-units/plan";
+export { STOP_BATCH_TASKS, stopBatchTasksJob } from "./stop-batch-tasks/job";
+export type { StopBatchTasksPolicy } from "./stop-batch-tasks/plan";
+export { limitsFor, planTaskStops, taskStartTime } from "./stop-batch-tasks/plan";
 
 /** Every job by name, in the order `all` runs them. */
-export const JOB_NAMES = [RELEASE_UNITS] as const;
+export const JOB_NAMES = [RELEASE_UNITS, STOP_BATCH_TASKS] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
 /** True when `name` is a job this build knows. */
@@ -22,19 +27,25 @@ export interface JobSettings {
     policy: ReleaseUnitsPolicy;
     protectedBy: (unit: ComputeUnit) => string | undefined;
   };
+  stopBatchTasks: {
+    enabled: boolean;
+    policy: StopBatchTasksPolicy;
+    protectedBy: (task: BatchTask) => string | undefined;
+  };
 }
 
-/** Builds the jobs a run asks for (`all` = every enabled job). */
+/** Builds the jobs a run asks for (`all` = every enabled job, in {@link JOB_NAMES} order). */
 export function buildJobs(selection: string, settings: JobSettings): AnyJob[] {
   const jobs: Array<{ name: JobName; enabled: boolean; make: () => AnyJob }> = [
     {
       name: RELEASE_UNITS,
       enabled: settings.releaseUnits.enabled,
-      make: () =>
-        releaseUnitsJob({
-          policy: settings.releaseUnits.policy,
-          protectedBy: settings.releaseUnits.protectedBy,
-        }),
+      make: () => releaseUnitsJob(settings.releaseUnits),
+    },
+    {
+      name: STOP_BATCH_TASKS,
+      enabled: settings.stopBatchTasks.enabled,
+      make: () => stopBatchTasksJob(settings.stopBatchTasks),
     },
   ];
   if (selection === "all") return jobs.filter((j) => j.enabled).map((j) => j.make());

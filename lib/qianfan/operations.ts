@@ -13,6 +13,7 @@ import {
   DescribeServicesResult,
   DescribeTpmResourceResult,
   type PageInfo,
+  PageInfoSchema,
   PurchaseResult,
   type Service,
   ServiceSchema,
@@ -29,6 +30,7 @@ export interface CheckedList<T> {
 }
 
 const RawUnitList = z.looseObject({ computeUnitInstanceList: z.array(z.unknown()) });
+const RawTaskPage = z.looseObject({ taskList: z.array(z.unknown()), pageInfo: PageInfoSchema });
 
 /** Validates each item of a list on its own; an invalid one is described by its id and field. */
 export function checkItems<T>(
@@ -287,6 +289,25 @@ export class QianfanApi {
       pageInfo: r.pageInfo,
       idOf: (t: BatchTask) => t.taskId,
     }));
+  }
+
+  /**
+   * Every task on every page, each validated on its own: a task lacking a field comes back in
+   * `invalid` instead of failing the listing; a page that fails fails the whole listing.
+   */
+  async describeBatchTasksChecked(filter: BatchTaskFilter = {}): Promise<CheckedList<BatchTask>> {
+    let unnamed = 0;
+    const raw = await collect(
+      this.#paginate("DescribeBatchInferenceTasks", { ...filter }, RawTaskPage, (r) => ({
+        items: r.taskList,
+        pageInfo: r.pageInfo,
+        idOf: (t: unknown) => {
+          const id = (t as { taskId?: unknown } | null)?.taskId;
+          return typeof id === "string" && id !== "" ? id : `(no taskId #${unnamed++})`;
+        },
+      })),
+    );
+    return checkItems(raw, BatchTaskSchema, "taskId");
   }
 
   /** Collects {@link iterateBatchTasks}. */

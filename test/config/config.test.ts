@@ -111,7 +111,7 @@ describe("protections", () => {
   it("matches globs on ids and creators, and exact regions and types", () => {
     expect(findProtection([{ instanceId: "unit-prod-*" }], unit)).toBe("rule instanceId 'unit-prod-*'");
     expect(findProtection([{ creator: "alice@*", region: "bj" }], unit)).toBe(
-      "rule region 'bj', creator 'alice@*'",
+      "rule creator 'alice@*', region 'bj'",
     );
     expect(findProtection([{ creator: "alice@*", region: "bd" }], unit)).toBeUndefined();
     expect(findProtection([{ type: "gpu-2" }], unit)).toBeUndefined();
