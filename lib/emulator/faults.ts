@@ -22,6 +22,8 @@ export interface FaultRule {
   status?: number;
   code?: string;
   times: number;
+  /** Let this many matching requests through first (to fail, say, the second page of a listing). */
+  skip?: number;
 }
 
 export type FaultKind = "rate-limit" | "qps-limit" | "error" | "reset" | "slow" | FaultRule["kind"];

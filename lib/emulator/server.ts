@@ -76,7 +76,12 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
 
   const takeRule = (action: string): FaultRule | undefined => {
     const rule = rules.find((r) => r.times > 0 && (!r.action || r.action === action));
-    if (rule) rule.times -= 1;
+    if (!rule) return undefined;
+    if (rule.skip) {
+      rule.skip -= 1;
+      return undefined;
+    }
+    rule.times -= 1;
     return rule;
   };
 

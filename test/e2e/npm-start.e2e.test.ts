@@ -33,6 +33,11 @@ it("npm start's command runs every job on the built-in emulator and prints a rea
     expect(stdout).toMatch(/unit-e5r1w7yz .* release +auto-release time .* passed .* done: status Releasing/);
     expect(stdout).toMatch(/unit-p4x8c1ab .* keep +prepaid: never released by this tool/);
     expect(stdout).toMatch(/compute units released, saving \d+ CNY\/hour/);
+    expect(stdout).toContain("== stop-batch-tasks: ok");
+    expect(stdout).toMatch(
+      /infer-ovr1n2k8 .* stop +running for 1d5h, > maxRuntime 1d .* done: runStatus Stopping/,
+    );
+    expect(stdout).toMatch(/infer-trn4d8e2 .* keep +protected by/);
     expect(stdout).not.toMatch(/at .*\.ts:\d+/);
   } finally {
     await rm(dir, { recursive: true, force: true });
