@@ -87,7 +87,8 @@ export async function runRunCommand(
     throw new UsageError("qfhk plan never changes anything; use qfhk run --apply");
   const now = parseNow(values.now);
   const loaded = await loadConfig(resolveConfigPath(values.config, env));
-  const emulatedStart = values.now ? now : undefined;
+  // The in-process emulator's clock starts at the evaluation instant, so its relative fleet times agree with it.
+  const emulatedStart = now;
   const connection = await connectQianfan({
     env,
     baseUrl: values["base-url"] ?? loaded.config.qianfan.baseUrl,

@@ -1,24 +1,25 @@
 import { TZDate } from "@date-fns/tz";
 import { format } from "date-fns";
 
-/** A span of time for people: "2h15m", "3d4h", "45s". */
+/**
+ * A span of time for people, in its two largest units, rounded at the second: "2h15m", "1d5h",
+ * "45s". Rounding (not truncating) keeps a few milliseconds of clock jitter from turning 29h into
+ * "1d4h".
+ */
 export function formatSpan(ms: number): string {
   if (!Number.isFinite(ms)) return "∞";
   const sign = ms < 0 ? "-" : "";
-  let rest = Math.floor(Math.abs(ms) / 1000);
-  const parts: string[] = [];
-  for (const [unit, size] of [
-    ["d", 86_400],
-    ["h", 3600],
-    ["m", 60],
-  ] as const) {
-    if (rest >= size) {
-      parts.push(`${Math.floor(rest / size)}${unit}`);
-      rest %= size;
-    }
-  }
-  if (rest > 0 || parts.length === 0) parts.push(`${rest}s`);
-  return sign + parts.slice(0, 2).join("");
+  const seconds = Math.round(Math.abs(ms) / 1000);
+  const two = (big: number, bigUnit: string, small: number, smallUnit: string) => {
+    const total = Math.round(seconds / small);
+    const whole = Math.floor(total / (big / small));
+    const rest = total % (big / small);
+    return `${sign}${whole}${bigUnit}${rest ? `${rest}${smallUnit}` : ""}`;
+  };
+  if (seconds >= 86_400) return two(86_400, "d", 3600, "h");
+  if (seconds >= 3600) return two(3600, "h", 60, "m");
+  if (seconds >= 60) return two(60, "m", 1, "s");
+  return `${sign}${seconds}s`;
 }
 
 /**
