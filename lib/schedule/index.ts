@@ -1,0 +1,13 @@
+export { buildCalendar, CalendarError } from "./calendar";
+export {
+  activeTerm,
+  type Calendar,
+  currentStretchEnd,
+  describeTerm,
+  EMPTY_CALENDAR,
+  type EvaluateOptions,
+  isActive,
+  nextTransitions,
+  type Transition,
+} from "./evaluate";
+export { parseSchedule, type Schedule, ScheduleSyntaxError, type Term, WEEKDAYS } from "./parse";
