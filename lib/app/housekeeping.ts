@@ -4,6 +4,7 @@ import { runJobs } from "../engine/runner";
 import type { JobReport, RunReport } from "../engine/types";
 import { buildJobs, isJobName, JOB_NAMES } from "../jobs";
 import type { QianfanApi } from "../qianfan";
+import { buildCalendar, parseSchedule } from "../schedule";
 import { JobMemory, type StateStore } from "../state";
 
 export interface HousekeepingRequest {
@@ -34,6 +35,8 @@ export async function runHousekeeping(request: HousekeepingRequest): Promise<Run
   const { config } = request;
   const release = config.jobs["release-units"];
   const tasks = config.jobs["stop-batch-tasks"];
+  const scaling = config.jobs["scale-services"];
+  const calendar = buildCalendar(config.calendar.holidays, config.calendar.workdays);
   const prices = config.pricing?.perComputeUnitHour;
   const jobs = buildJobs(request.job, {
     releaseUnits: {
@@ -47,7 +50,26 @@ export async function runHousekeeping(request: HousekeepingRequest): Promise<Run
         pricePerUnitHour: prices ? (type) => prices[type] ?? prices.default : undefined,
         timeZone: config.timezone,
       },
-      protectedBy: unitProtection(effectiveProtections(release.protect)),
+      // A unit that scale-services parks at zero overnight looks idle; it must still be there at 08:00.
+      protectedBy: unitProtection([
+        ...effectiveProtections(release.protect),
+        ...scaling.services.map((b) => ({ instanceId: b.instanceId, reason: "parked by scale-services" })),
+      ]),
+    },
+    scaleServices: {
+      enabled: scaling.enabled,
+      policy: { graceMs: scaling.grace, timeZone: config.timezone, calendar },
+      maxConcurrentRestores: scaling.maxConcurrentRestores,
+      guards: scaling.guards,
+      bindings: scaling.services.map((b) => ({
+        serviceId: b.serviceId,
+        name: b.name,
+        instanceId: b.instanceId,
+        schedule: parseSchedule((b.uptime ?? b.downtime)!),
+        scheduleIsUptime: b.uptime !== undefined,
+        downReplicas: b.downReplicas,
+        upReplicas: b.upReplicas,
+      })),
     },
     stopBatchTasks: {
       enabled: tasks.enabled,

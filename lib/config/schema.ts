@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { QUERY_REGIONS, REGIONS } from "../qianfan/actions";
+import { QUERY_REGIONS, REGIONS, TPM_MODELS } from "../qianfan/actions";
+import { parseSchedule } from "../schedule/parse";
 import { Duration } from "./duration";
 
 /** True when `zone` is an IANA time zone this runtime knows. */
@@ -96,11 +97,110 @@ const StopBatchTasksJob = z
   })
   .prefault({});
 
+/** A schedule expression, checked at load with the position of any error. */
+const ScheduleText = z
+  .string()
+  .superRefine((text, ctx) => {
+    try {
+      parseSchedule(text);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message });
+    }
+  })
+  .meta({ description: 'e.g. "Mon-Fri 08:00-20:00 Asia/Shanghai", "Sun-Thu 09:00-17:00", "always"' });
+
+/** A job's own guard overrides. */
+const JobGuards = z
+  .strictObject({
+    maxActionsPerRun: z.number().int().min(0).optional(),
+    maxFleetFraction: z.number().gt(0).max(1).optional(),
+  })
+  .optional();
+
+const ServiceBinding = z
+  .strictObject({
+    serviceId: z.string().min(1).optional(),
+    name: z.string().min(1).optional().meta({ description: "Glob over the service name" }),
+    instanceId: z.string().min(1).meta({ description: "The compute unit the replicas run on" }),
+    uptime: ScheduleText.optional(),
+    downtime: ScheduleText.optional(),
+    downReplicas: z.number().int().min(0).default(0),
+    upReplicas: z.number().int().min(1).optional().meta({ description: "Used when no size was remembered" }),
+  })
+  .refine((b) => (b.serviceId === undefined) !== (b.name === undefined), {
+    message: "give exactly one of serviceId, name",
+  })
+  .refine((b) => (b.uptime === undefined) !== (b.downtime === undefined), {
+    message: "give exactly one of uptime, downtime",
+  });
+export type ServiceBinding = z.infer<typeof ServiceBinding>;
+
+const ScaleServicesJob = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    grace: Duration.prefault("15m").meta({
+      description: "A service deployed or changed this recently is left alone",
+    }),
+    maxConcurrentRestores: z.number().int().min(1).max(32).default(2),
+    guards: JobGuards,
+    services: z.array(ServiceBinding).default([]),
+  })
+  .prefault({});
+
+const TpmWindow = z.strictObject({
+  name: z
+    .string()
+    .min(1)
+    .regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, '.', '_' and '-' only"),
+  model: z.enum(TPM_MODELS),
+  count: z.number().int().min(1),
+  schedule: ScheduleText,
+});
+
+const TpmWindowsJob = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    maxLivePurchaseCount: z
+      .number()
+      .int()
+      .min(1)
+      .default(10)
+      .meta({ description: "Budget: purchaseCount live at once" }),
+    guards: JobGuards,
+    windows: z.array(TpmWindow).default([]),
+  })
+  .superRefine((job, ctx) => {
+    const names = job.windows.map((w) => w.name);
+    names.forEach((name, i) => {
+      if (names.indexOf(name) !== i)
+        ctx.addIssue({
+          code: "custom",
+          path: ["windows", i, "name"],
+          message: `duplicate window name ${name}`,
+        });
+    });
+  })
+  .prefault({});
+
+const CalendarDates = z.array(
+  z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}(\.\.\d{4}-\d{2}-\d{2})?$/, "expected YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD"),
+);
+
 /** The whole `housekeeping.yml`. */
 export const HousekeepingConfigSchema = z
   .strictObject({
     version: z.literal(1),
     timezone: TimeZone.default("Asia/Shanghai"),
+    calendar: z
+      .strictObject({
+        holidays: CalendarDates.default([]).meta({ description: "Dates or ranges with no scheduled uptime" }),
+        workdays: CalendarDates.default([]).meta({
+          description: "Make-up working days (调休) that count as Mon–Fri",
+        }),
+      })
+      .prefault({}),
     dryRun: z.boolean().optional().meta({
       description: "Absent: real endpoints run dry unless --apply; the built-in emulator applies",
     }),
@@ -144,6 +244,8 @@ export const HousekeepingConfigSchema = z
       .strictObject({
         "release-units": ReleaseUnitsJob,
         "stop-batch-tasks": StopBatchTasksJob,
+        "scale-services": ScaleServicesJob,
+        "tpm-windows": TpmWindowsJob,
       })
       .prefault({}),
   })

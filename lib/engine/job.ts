@@ -1,5 +1,6 @@
 import type { QianfanApi } from "../qianfan";
 import type { JobMemory, StateStore } from "../state";
+import type { GuardPolicy } from "./guards";
 import type { ActionResult, Decision } from "./types";
 
 /** An item of a listing that failed validation: never acted on, and by default it stops the job. */
@@ -15,6 +16,8 @@ export interface Inventory<Item> {
   invalid: InvalidItem[];
   /** How many resources the blast-radius fraction is measured against. */
   fleetSize: number;
+  /** Things worth saying that do not stop the job (a binding that matches nothing). */
+  warnings?: string[];
 }
 
 /** What every job gets from the runner. */
@@ -34,6 +37,8 @@ export interface JobContext {
  */
 export interface Job<Item, Context, A> {
   name: string;
+  /** This job's overrides of the run's guards (config `jobs.<name>.guards`). */
+  guards?: Partial<GuardPolicy>;
   /** Reads the inventory. A failed call throws: the job stops before any action. */
   readInventory(ctx: JobContext): Promise<Inventory<Item>>;
   /** Loads what the planner needs from remembered state. */

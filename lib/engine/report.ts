@@ -10,7 +10,9 @@ const VERDICT_WORDS: Record<DecisionReport["verdict"], string> = {
 /** The decision column in words: what the job does with the resource. */
 function decisionWord(job: string, d: DecisionReport): string {
   if (d.verdict !== "act") return VERDICT_WORDS[d.verdict];
-  const type = (d.action as { type?: string } | undefined)?.type;
+  const action = d.action as { type?: string; direction?: string } | undefined;
+  if (action?.direction) return `scale ${action.direction}`;
+  const type = action?.type;
   return ACTION_WORDS[type ?? ""] ?? (job === "release-units" ? "release" : "act");
 }
 

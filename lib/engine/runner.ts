@@ -109,7 +109,8 @@ async function runOneJob(
 async function planAndExecute(job: AnyJob, ctx: JobContext, options: RunOptions): Promise<JobReport> {
   const inventory = await job.readInventory(ctx);
   const memo = await ctx.memory.getRunMemo(job.name);
-  const listing = checkListing(inventory, memo?.lastListingCount, options.guards);
+  const guards = { ...options.guards, ...job.guards };
+  const listing = checkListing(inventory, memo?.lastListingCount, guards);
   if (listing.stop) {
     await audit(ctx, options, job.name, "guard", "-", listing.stop.message, "skipped");
     return emptyReport(job.name, "stopped", { stoppedBy: listing.stop, warnings: listing.warnings });
@@ -117,7 +118,7 @@ async function planAndExecute(job: AnyJob, ctx: JobContext, options: RunOptions)
   const context = await job.loadContext(ctx, inventory);
   const planned: Planned<unknown> = job.plan(inventory, context, ctx.now);
   const decisions = restrictTo(planned.decisions, options.only);
-  const stop = checkBlastRadius(decisions, inventory.fleetSize, options.guards);
+  const stop = checkBlastRadius(decisions, inventory.fleetSize, guards);
   if (stop) {
     await audit(ctx, options, job.name, "guard", "-", stop.message, "skipped");
     return {
@@ -145,7 +146,7 @@ async function planAndExecute(job: AnyJob, ctx: JobContext, options: RunOptions)
     status: "ok",
     decisions: reports,
     totals: totalsOf(decisions, results),
-    warnings: listing.warnings,
+    warnings: [...listing.warnings, ...(inventory.warnings ?? [])],
   };
 }
 

@@ -2,18 +2,21 @@ import type { AnyJob } from "../engine/job";
 import type { BatchTask, ComputeUnit } from "../qianfan";
 import { RELEASE_UNITS, releaseUnitsJob } from "./release-units/job";
 import type { ReleaseUnitsPolicy } from "./release-units/plan";
+import { SCALE_SERVICES, type ScaleServicesJobOptions, scaleServicesJob } from "./scale-services/job";
 import { STOP_BATCH_TASKS, stopBatchTasksJob } from "./stop-batch-tasks/job";
 import type { StopBatchTasksPolicy } from "./stop-batch-tasks/plan";
 
 export { RELEASE_UNITS, releaseUnitsJob } from "./release-units/job";
 export type { ReleaseUnitsPolicy, UnitMark } from "./release-units/plan";
 export { planUnitReleases } from "./release-units/plan";
+export { currentReplicas, SCALE_SERVICES, scaleServicesJob } from "./scale-services/job";
+export { planScaling } from "./scale-services/plan";
 export { STOP_BATCH_TASKS, stopBatchTasksJob } from "./stop-batch-tasks/job";
 export type { StopBatchTasksPolicy } from "./stop-batch-tasks/plan";
 export { limitsFor, planTaskStops, taskStartTime } from "./stop-batch-tasks/plan";
 
 /** Every job by name, in the order `all` runs them. */
-export const JOB_NAMES = [RELEASE_UNITS, STOP_BATCH_TASKS] as const;
+export const JOB_NAMES = [SCALE_SERVICES, RELEASE_UNITS, STOP_BATCH_TASKS] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
 /** True when `name` is a job this build knows. */
@@ -32,11 +35,17 @@ export interface JobSettings {
     policy: StopBatchTasksPolicy;
     protectedBy: (task: BatchTask) => string | undefined;
   };
+  scaleServices: { enabled: boolean } & ScaleServicesJobOptions;
 }
 
 /** Builds the jobs a run asks for (`all` = every enabled job, in {@link JOB_NAMES} order). */
 export function buildJobs(selection: string, settings: JobSettings): AnyJob[] {
   const jobs: Array<{ name: JobName; enabled: boolean; make: () => AnyJob }> = [
+    {
+      name: SCALE_SERVICES,
+      enabled: settings.scaleServices.enabled,
+      make: () => scaleServicesJob(settings.scaleServices),
+    },
     {
       name: RELEASE_UNITS,
       enabled: settings.releaseUnits.enabled,

@@ -28,7 +28,8 @@ function expandDates(entries: readonly string[], key: string): Set<string> {
       throw new CalendarError(`${key}.${i}: "${entry}" is not a real date`);
     }
     if (end < start) throw new CalendarError(`${key}.${i}: "${entry}" ends before it starts`);
-    if (end - start > 366 * 86_400_000) throw new CalendarError(`${key}.${i}: "${entry}" spans more than a year`);
+    if (end - start > 366 * 86_400_000)
+      throw new CalendarError(`${key}.${i}: "${entry}" spans more than a year`);
     for (let t = start; t <= end; t += 86_400_000) out.add(new Date(t).toISOString().slice(0, 10));
   });
   return out;

@@ -22,7 +22,12 @@ export interface EvaluateOptions {
 const WORKING_DAYS = [1, 2, 3, 4, 5];
 
 /** Whether a weekly range starting on this local date applies (holidays and make-up days first). */
-function dayApplies(term: Extract<Term, { kind: "weekly" }>, date: string, weekday: number, calendar: Calendar): boolean {
+function dayApplies(
+  term: Extract<Term, { kind: "weekly" }>,
+  date: string,
+  weekday: number,
+  calendar: Calendar,
+): boolean {
   if (calendar.holidays.has(date)) return false;
   if (calendar.workdays.has(date)) return WORKING_DAYS.some((d) => term.days.has(d));
   return term.days.has(weekday);
@@ -43,7 +48,12 @@ export function activeTerm(schedule: Schedule, at: Date, options: EvaluateOption
     const minute = local.getHours() * 60 + local.getMinutes();
     const today = format(local, "yyyy-MM-dd");
     if (term.startMinute < term.endMinute) {
-      if (minute >= term.startMinute && minute < term.endMinute && dayApplies(term, today, local.getDay(), calendar)) return term;
+      if (
+        minute >= term.startMinute &&
+        minute < term.endMinute &&
+        dayApplies(term, today, local.getDay(), calendar)
+      )
+        return term;
       continue;
     }
     if (minute >= term.startMinute && dayApplies(term, today, local.getDay(), calendar)) return term;
@@ -81,7 +91,11 @@ export function nextTransitions(
   const horizon = from.getTime() + (options.horizonMs ?? 15 * 24 * 60 * MINUTE);
   const out: Transition[] = [];
   let state = isActive(schedule, from, options);
-  for (let t = Math.floor(from.getTime() / MINUTE) * MINUTE + MINUTE; t <= horizon && out.length < count; t += MINUTE) {
+  for (
+    let t = Math.floor(from.getTime() / MINUTE) * MINUTE + MINUTE;
+    t <= horizon && out.length < count;
+    t += MINUTE
+  ) {
     const now = isActive(schedule, new Date(t), options);
     if (now !== state) {
       out.push({ at: new Date(t), active: now });
@@ -106,7 +120,8 @@ export function describeTerm(term: Term, defaultZone: string): string {
   if (term.kind === "never") return "never";
   if (term.kind === "absolute") return `from ${term.start.toISOString()} until ${term.end.toISOString()}`;
   const days = [...term.days].map((d) => WEEKDAYS[d]).join(", ");
-  const hhmm = (m: number) => `${String(Math.floor(m / 60)).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}`;
+  const hhmm = (m: number) =>
+    `${String(Math.floor(m / 60)).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}`;
   const overnight = term.startMinute > term.endMinute ? " (overnight, into the next day)" : "";
   return `${days} ${hhmm(term.startMinute)}–${hhmm(term.endMinute)}${overnight} ${term.zone ?? defaultZone}`;
 }

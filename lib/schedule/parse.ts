@@ -43,11 +43,14 @@ export class ScheduleSyntaxError extends Error {
     readonly expected: string,
     readonly found: string,
   ) {
-    super(`schedule "${expression}" at position ${position + 1}: expected ${expected}, found ${found ? `"${found}"` : "the end"}`);
+    super(
+      `schedule "${expression}" at position ${position + 1}: expected ${expected}, found ${found ? `"${found}"` : "the end"}`,
+    );
   }
 }
 
-const ABSOLUTE = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:\d{2}))-(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:\d{2}))$/i;
+const ABSOLUTE =
+  /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:\d{2}))-(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:\d{2}))$/i;
 
 /** True when `zone` is an IANA time zone this runtime knows. */
 function knownZone(zone: string): boolean {
@@ -64,7 +67,8 @@ export function parseSchedule(expression: string): Schedule {
   const terms: Term[] = [];
   let offset = 0;
   const parts = expression.split(",");
-  if (expression.trim() === "") throw new ScheduleSyntaxError(expression, 0, "a schedule such as 'Mon-Fri 08:00-20:00'", "");
+  if (expression.trim() === "")
+    throw new ScheduleSyntaxError(expression, 0, "a schedule such as 'Mon-Fri 08:00-20:00'", "");
   for (const part of parts) {
     const lead = part.length - part.trimStart().length;
     terms.push(parseTerm(expression, part.trim(), offset + lead));
@@ -94,17 +98,27 @@ function parseTerm(expression: string, term: string, at: number): Term {
   const tokens = [...term.matchAll(/\S+/g)].map((m) => ({ text: m[0], pos: m.index ?? 0 }));
   const [daysToken, timeToken, zoneToken, extra] = tokens;
   if (!daysToken) return fail(0, "weekdays such as 'Mon-Fri'", term);
-  const days = parseDays(daysToken.text, (offsetInToken, expected, found) => fail(daysToken.pos + offsetInToken, expected, found));
+  const days = parseDays(daysToken.text, (offsetInToken, expected, found) =>
+    fail(daysToken.pos + offsetInToken, expected, found),
+  );
   if (!timeToken) return fail(term.length, "a time range such as '08:00-20:00'", "");
   const timeMatch = /^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$/.exec(timeToken.text);
-  if (!timeMatch) return fail(timeToken.pos, "a time range HH:MM-HH:MM such as '08:00-20:00'", timeToken.text);
+  if (!timeMatch)
+    return fail(timeToken.pos, "a time range HH:MM-HH:MM such as '08:00-20:00'", timeToken.text);
   const [, h1, m1, h2, m2] = timeMatch.map(Number) as number[];
-  const startMinute = clock(h1!, m1!, false, () => fail(timeToken.pos, "a start time from 00:00 to 23:59", timeToken.text.split("-")[0]!));
+  const startMinute = clock(h1!, m1!, false, () =>
+    fail(timeToken.pos, "a start time from 00:00 to 23:59", timeToken.text.split("-")[0]!),
+  );
   const endMinute = clock(h2!, m2!, true, () =>
-    fail(timeToken.pos + timeToken.text.indexOf("-") + 1, "an end time from 00:00 to 24:00", timeToken.text.split("-")[1]!),
+    fail(
+      timeToken.pos + timeToken.text.indexOf("-") + 1,
+      "an end time from 00:00 to 24:00",
+      timeToken.text.split("-")[1]!,
+    ),
   );
   if (startMinute === endMinute) fail(timeToken.pos, "a range whose start and end differ", timeToken.text);
-  if (zoneToken && !knownZone(zoneToken.text)) fail(zoneToken.pos, "an IANA time zone such as Asia/Shanghai", zoneToken.text);
+  if (zoneToken && !knownZone(zoneToken.text))
+    fail(zoneToken.pos, "an IANA time zone such as Asia/Shanghai", zoneToken.text);
   if (extra) fail(extra.pos, "',' or the end", extra.text);
   return { kind: "weekly", days, startMinute, endMinute, zone: zoneToken?.text, text: term };
 }
@@ -124,7 +138,10 @@ function dayIndex(name: string): number {
   return WEEKDAYS.findIndex((d) => d.toLowerCase() === name.toLowerCase());
 }
 
-function parseDays(text: string, fail: (offset: number, expected: string, found: string) => never): Set<number> {
+function parseDays(
+  text: string,
+  fail: (offset: number, expected: string, found: string) => never,
+): Set<number> {
   const expected = "a weekday (Mon, Tue, Wed, Thu, Fri, Sat, Sun)";
   const [from, to, more] = text.split("-");
   if (more !== undefined) fail(from!.length + to!.length + 2, "one range FROM-TO", text);

@@ -4,6 +4,8 @@ import type { StateStore } from "./types";
 export interface Snooze {
   resourceId: string;
   until: string;
+  /** "force-up": keep a scheduled service up until `until` (default: leave the resource alone). */
+  kind?: "snooze" | "force-up";
   by?: string;
   reason?: string;
 }

@@ -9,7 +9,8 @@ import {
 } from "../../lib/schedule";
 
 const SH = { defaultZone: "Asia/Shanghai" };
-const on = (expr: string, at: string, options: Parameters<typeof isActive>[2] = SH) => isActive(parseSchedule(expr), new Date(at), options);
+const on = (expr: string, at: string, options: Parameters<typeof isActive>[2] = SH) =>
+  isActive(parseSchedule(expr), new Date(at), options);
 
 describe("schedule grammar and evaluation", () => {
   it.each([
@@ -56,7 +57,10 @@ describe("schedule grammar and evaluation", () => {
     expect(on(expr, "2026-11-01T04:00:00Z")).toBe(true); // 00:00 EDT
     expect(on(expr, "2026-11-01T16:59:00Z")).toBe(true); // 11:59 EST
     expect(on(expr, "2026-11-01T17:00:00Z")).toBe(false); // 12:00 EST
-    const transitions = nextTransitions(parseSchedule(expr), new Date("2026-10-31T12:00:00Z"), { defaultZone: "UTC", count: 2 });
+    const transitions = nextTransitions(parseSchedule(expr), new Date("2026-10-31T12:00:00Z"), {
+      defaultZone: "UTC",
+      count: 2,
+    });
     expect(transitions.map((t) => [t.at.toISOString(), t.active])).toEqual([
       ["2026-11-01T04:00:00.000Z", true],
       ["2026-11-01T17:00:00.000Z", false], // a 13-hour morning: the extra hour is local time
@@ -90,7 +94,10 @@ describe("schedule grammar and evaluation", () => {
   });
 
   it("lists the next transitions across a week boundary", () => {
-    const t = nextTransitions(parseSchedule("Mon-Fri 08:00-20:00"), new Date("2026-11-27T11:00:00Z"), { ...SH, count: 3 });
+    const t = nextTransitions(parseSchedule("Mon-Fri 08:00-20:00"), new Date("2026-11-27T11:00:00Z"), {
+      ...SH,
+      count: 3,
+    });
     expect(t.map((x) => [x.at.toISOString(), x.active])).toEqual([
       ["2026-11-27T12:00:00.000Z", false], // Fri 20:00
       ["2026-11-30T00:00:00.000Z", true], // Mon 08:00
@@ -106,7 +113,12 @@ describe("schedule grammar and evaluation", () => {
     ["Mon-Fri", 8, "a time range such as '08:00-20:00'", ""],
     ["Mon-Fri 08:00-20:00,, Sat 10:00-12:00", 21, "a schedule term", ""],
     ["Mon-Fri 08:00-08:00", 9, "a range whose start and end differ", "08:00-08:00"],
-    ["2026-10-08T00:00:00+08:00-2026-10-01T00:00:00+08:00", 27, "an end after the start", "2026-10-01T00:00:00+08:00"],
+    [
+      "2026-10-08T00:00:00+08:00-2026-10-01T00:00:00+08:00",
+      27,
+      "an end after the start",
+      "2026-10-01T00:00:00+08:00",
+    ],
     ["Mon-Fri 08:00-20:00 UTC extra", 25, "',' or the end", "extra"],
   ])("refuses %j, pointing at position %d", (expr, position, expected, found) => {
     let error: ScheduleSyntaxError | undefined;
@@ -116,12 +128,18 @@ describe("schedule grammar and evaluation", () => {
       error = e as ScheduleSyntaxError;
     }
     expect(error).toBeInstanceOf(ScheduleSyntaxError);
-    expect({ position: error!.position + 1, expected: error!.expected, found: error!.found }).toEqual({ position, expected, found });
+    expect({ position: error!.position + 1, expected: error!.expected, found: error!.found }).toEqual({
+      position,
+      expected,
+      found,
+    });
     expect(error!.message).toContain(`at position ${position}: expected ${expected}`);
   });
 
   it("refuses calendar entries that are not dates", () => {
     expect(() => buildCalendar(["2026-02-30"], [])).toThrow(CalendarError);
-    expect(() => buildCalendar([], ["2026-10-10..2026-10-01"])).toThrow("workdays.0: \"2026-10-10..2026-10-01\" ends before it starts");
+    expect(() => buildCalendar([], ["2026-10-10..2026-10-01"])).toThrow(
+      'workdays.0: "2026-10-10..2026-10-01" ends before it starts',
+    );
   });
 });

@@ -51,7 +51,9 @@ export function stopBatchTasksJob(
       return {
         policy: options.policy,
         marks,
-        snoozedUntil: new Map(snoozes.map((s) => [s.resourceId, s.until])),
+        snoozedUntil: new Map(
+          snoozes.filter((s) => s.kind !== "force-up").map((s) => [s.resourceId, s.until]),
+        ),
         protectedBy: options.protectedBy,
       };
     },
