@@ -36,6 +36,7 @@ export async function runHousekeeping(request: HousekeepingRequest): Promise<Run
   const release = config.jobs["release-units"];
   const tasks = config.jobs["stop-batch-tasks"];
   const scaling = config.jobs["scale-services"];
+  const tpm = config.jobs["tpm-windows"];
   const calendar = buildCalendar(config.calendar.holidays, config.calendar.workdays);
   const prices = config.pricing?.perComputeUnitHour;
   const jobs = buildJobs(request.job, {
@@ -70,6 +71,14 @@ export async function runHousekeeping(request: HousekeepingRequest): Promise<Run
         downReplicas: b.downReplicas,
         upReplicas: b.upReplicas,
       })),
+    },
+    tpmWindows: {
+      enabled: tpm.enabled,
+      timeZone: config.timezone,
+      calendar,
+      maxLivePurchaseCount: tpm.maxLivePurchaseCount,
+      guards: tpm.guards,
+      windows: tpm.windows.map((w) => ({ ...w, schedule: parseSchedule(w.schedule) })),
     },
     stopBatchTasks: {
       enabled: tasks.enabled,

@@ -55,6 +55,8 @@ export interface ActionResult {
   code?: string;
   message?: string;
   requestId?: string;
+  /** The id of what the action created (a purchase's instanceId). */
+  createdId?: string;
 }
 
 /** A decision with what became of it. */

@@ -5,6 +5,7 @@ import type { ReleaseUnitsPolicy } from "./release-units/plan";
 import { SCALE_SERVICES, type ScaleServicesJobOptions, scaleServicesJob } from "./scale-services/job";
 import { STOP_BATCH_TASKS, stopBatchTasksJob } from "./stop-batch-tasks/job";
 import type { StopBatchTasksPolicy } from "./stop-batch-tasks/plan";
+import { TPM_WINDOWS, type TpmWindowsJobOptions, tpmWindowsJob } from "./tpm-windows/job";
 
 export { RELEASE_UNITS, releaseUnitsJob } from "./release-units/job";
 export type { ReleaseUnitsPolicy, UnitMark } from "./release-units/plan";
@@ -12,11 +13,13 @@ export { planUnitReleases } from "./release-units/plan";
 export { currentReplicas, SCALE_SERVICES, scaleServicesJob } from "./scale-services/job";
 export { planScaling } from "./scale-services/plan";
 export { STOP_BATCH_TASKS, stopBatchTasksJob } from "./stop-batch-tasks/job";
+export { TPM_WINDOWS, tpmWindowsJob } from "./tpm-windows/job";
+export { formatReleaseTime, planTpmWindows } from "./tpm-windows/plan";
 export type { StopBatchTasksPolicy } from "./stop-batch-tasks/plan";
 export { limitsFor, planTaskStops, taskStartTime } from "./stop-batch-tasks/plan";
 
 /** Every job by name, in the order `all` runs them. */
-export const JOB_NAMES = [SCALE_SERVICES, RELEASE_UNITS, STOP_BATCH_TASKS] as const;
+export const JOB_NAMES = [SCALE_SERVICES, TPM_WINDOWS, RELEASE_UNITS, STOP_BATCH_TASKS] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
 /** True when `name` is a job this build knows. */
@@ -36,6 +39,7 @@ export interface JobSettings {
     protectedBy: (task: BatchTask) => string | undefined;
   };
   scaleServices: { enabled: boolean } & ScaleServicesJobOptions;
+  tpmWindows: { enabled: boolean } & TpmWindowsJobOptions;
 }
 
 /** Builds the jobs a run asks for (`all` = every enabled job, in {@link JOB_NAMES} order). */
@@ -45,6 +49,11 @@ export function buildJobs(selection: string, settings: JobSettings): AnyJob[] {
       name: SCALE_SERVICES,
       enabled: settings.scaleServices.enabled,
       make: () => scaleServicesJob(settings.scaleServices),
+    },
+    {
+      name: TPM_WINDOWS,
+      enabled: settings.tpmWindows.enabled,
+      make: () => tpmWindowsJob(settings.tpmWindows),
     },
     {
       name: RELEASE_UNITS,

@@ -54,7 +54,8 @@ export function scaleServicesJob(
   const restores = pLimit(options.maxConcurrentRestores);
   return {
     name: SCALE_SERVICES,
-    guards: options.guards,
+    // Every bound service going down at one schedule edge is the point, not a blast.
+    guards: { maxFleetFraction: 1, ...options.guards },
 
     async readInventory(ctx: JobContext): Promise<Inventory<ScaleItem>> {
       const services = await ctx.api.describeServices();

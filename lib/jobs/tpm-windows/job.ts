@@ -1,0 +1,137 @@
+import type { Inventory, Job, JobContext, Planned } from "../../engine/job";
+import { describeFailure } from "../../engine/runner";
+import type { ActionResult, Decision } from "../../engine/types";
+import { QianfanUnknownOutcomeError } from "../../qianfan";
+import {
+  type PendingPurchase,
+  planTpmWindows,
+  type TpmAction,
+  type TpmPurchase,
+  type TpmWindow,
+  type TpmWindowItem,
+  type TpmWindowsContext,
+} from "./plan";
+
+export const TPM_WINDOWS = "tpm-windows";
+const PENDING = "tpm-windows:pending";
+
+export interface TpmWindowsJobOptions {
+  windows: readonly TpmWindow[];
+  timeZone: string;
+  calendar: TpmWindowsContext["calendar"];
+  maxLivePurchaseCount: number;
+  guards?: Job<TpmWindowItem, TpmWindowsContext, TpmAction>["guards"];
+}
+
+/**
+ * The tpm-windows job: buys TPM quota for peak windows, with the platform set to release it at the
+ * window's end, releases what is still running after the window, and never buys twice.
+ */
+export function tpmWindowsJob(options: TpmWindowsJobOptions): Job<TpmWindowItem, TpmWindowsContext, TpmAction> {
+  return {
+    name: TPM_WINDOWS,
+    guards: { maxFleetFraction: 1, ...options.guards },
+
+    async readInventory(ctx: JobContext): Promise<Inventory<TpmWindowItem>> {
+      const byModel = new Map<string, Awaited<ReturnType<JobContext["api"]["describeTpmResources"]>>>();
+      for (const model of new Set(options.windows.map((w) => w.model))) {
+        byModel.set(model, await ctx.api.describeTpmResources(model));
+      }
+      const items = options.windows.map((window) => ({ window, instances: byModel.get(window.model)! }));
+      return { items, invalid: [], fleetSize: items.length };
+    },
+
+    async loadContext(ctx: JobContext): Promise<TpmWindowsContext> {
+      const [purchases, pending] = await Promise.all([
+        ctx.memory.getMarks<TpmPurchase>(TPM_WINDOWS),
+        ctx.store.list<PendingPurchase>(PENDING),
+      ]);
+      return {
+        timeZone: options.timeZone,
+        calendar: options.calendar,
+        maxLivePurchaseCount: options.maxLivePurchaseCount,
+        purchases,
+        pending: new Map(pending.map((e) => [e.key, e.value])),
+      };
+    },
+
+    plan(inventory: Inventory<TpmWindowItem>, context: TpmWindowsContext, now: Date) {
+      const { decisions, adopted } = planTpmWindows(inventory.items, context, now);
+      return { decisions, memory: { context, adopted, inventory } };
+    },
+
+    async execute(ctx: JobContext, decision: Decision<TpmAction>): Promise<ActionResult> {
+      const action = decision.action!;
+      if (action.type === "PurchaseTPMResource") {
+        try {
+          const outcome = await ctx.api.purchaseTpm({ model: action.model, purchaseCount: action.count, releaseTime: action.releaseTime });
+          const [listed] = await ctx.api.describeTpmResources(action.model, { instanceId: outcome.instanceId }).catch(() => []);
+          return {
+            status: "done",
+            createdId: outcome.instanceId,
+            requestId: outcome.requestId,
+            observed: `${outcome.instanceId} ${listed ? listed.status : "bought"}${outcome.recoveredByListing ? " (answer lost, found by listing)" : ""}, released by the platform at ${action.releaseTime}`,
+          };
+        } catch (error) {
+          if (error instanceof QianfanUnknownOutcomeError) {
+            return { status: "failed", code: "UnknownOutcome", message: error.message, requestId: error.requestId };
+          }
+          return { status: "failed", ...describeFailure(error) };
+        }
+      }
+      try {
+        const outcome = await ctx.api.releaseTpm(action.model, action.instanceId);
+        const [listed] = await ctx.api.describeTpmResources(action.model, { instanceId: action.instanceId }).catch(() => []);
+        return {
+          status: "done",
+          requestId: outcome.requestId,
+          alreadyDone: outcome.alreadyDone,
+          observed: listed ? `status ${listed.status}` : outcome.observed ?? "no longer listed",
+        };
+      } catch (error) {
+        return { status: "failed", ...describeFailure(error) };
+      }
+    },
+
+    async remember(ctx: JobContext, planned: Planned<TpmAction>, results: Map<string, ActionResult>): Promise<void> {
+      if (ctx.dryRun) return;
+      const { context, adopted, inventory } = planned.memory as {
+        context: TpmWindowsContext;
+        adopted: Map<string, TpmPurchase>;
+        inventory: Inventory<TpmWindowItem>;
+      };
+      const listed = new Set(inventory.items.flatMap((i) => i.instances.map((x) => x.instanceId)));
+      const purchases = new Map([...context.purchases].filter(([id]) => listed.has(id)));
+      for (const [window, purchase] of adopted) {
+        purchases.set(purchase.instanceId, purchase);
+        await ctx.store.delete(PENDING, window);
+      }
+      for (const decision of planned.decisions) {
+        const action = decision.action;
+        const result = results.get(decision.resourceId);
+        if (!action || !result) continue;
+        if (action.type === "PurchaseTPMResource" && result.status === "done" && result.createdId) {
+          purchases.set(result.createdId, {
+            instanceId: result.createdId,
+            window: action.window,
+            model: action.model,
+            count: action.count,
+            purchasedAt: ctx.now.toISOString(),
+            releaseTime: action.releaseTime,
+          });
+        }
+        if (action.type === "PurchaseTPMResource" && result.code === "UnknownOutcome") {
+          const pending: PendingPurchase = { window: action.window, model: action.model, count: action.count, attemptedAt: ctx.now.toISOString() };
+          await ctx.store.put(PENDING, action.window, pending);
+        }
+        if (action.type === "ReleaseTPMResource" && result.status === "done") purchases.delete(action.instanceId);
+      }
+      // A window that ended resolves its pending purchase: nothing is bought outside it anyway.
+      for (const [window] of context.pending) {
+        const decision = planned.decisions.find((d) => d.resourceId === `window:${window}`);
+        if (decision?.rule === "outside") await ctx.store.delete(PENDING, window);
+      }
+      await ctx.memory.replaceMarks(TPM_WINDOWS, purchases);
+    },
+  };
+}
