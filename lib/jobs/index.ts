@@ -13,10 +13,10 @@ export { planUnitReleases } from "./release-units/plan";
 export { currentReplicas, SCALE_SERVICES, scaleServicesJob } from "./scale-services/job";
 export { planScaling } from "./scale-services/plan";
 export { STOP_BATCH_TASKS, stopBatchTasksJob } from "./stop-batch-tasks/job";
-export { TPM_WINDOWS, tpmWindowsJob } from "./tpm-windows/job";
-export { formatReleaseTime, planTpmWindows } from "./tpm-windows/plan";
 export type { StopBatchTasksPolicy } from "./stop-batch-tasks/plan";
 export { limitsFor, planTaskStops, taskStartTime } from "./stop-batch-tasks/plan";
+export { TPM_WINDOWS, tpmWindowsJob } from "./tpm-windows/job";
+export { formatReleaseTime, planTpmWindows } from "./tpm-windows/plan";
 
 /** Every job by name, in the order `all` runs them. */
 export const JOB_NAMES = [SCALE_SERVICES, TPM_WINDOWS, RELEASE_UNITS, STOP_BATCH_TASKS] as const;

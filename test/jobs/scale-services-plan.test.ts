@@ -30,17 +30,30 @@ function ctx(over: Partial<ScaleServicesContext> & { targets?: RestoreTarget[] }
     ...over,
   };
 }
-const remembered = (replicas: number): RestoreTarget => ({ serviceId: "svc-1", instanceId: "unit-1", replicas, rememberedAt: "2026-11-22T12:00:00Z" });
+const remembered = (replicas: number): RestoreTarget => ({
+  serviceId: "svc-1",
+  instanceId: "unit-1",
+  replicas,
+  rememberedAt: "2026-11-22T12:00:00Z",
+});
 
 describe("planScaling", () => {
   it("scales down to downReplicas outside uptime, remembering the size", () => {
     const [d] = planScaling([item()], ctx(), IN_DOWNTIME);
-    expect(d).toMatchObject({ verdict: "act", rule: "scale-down", action: { from: 3, to: 0, direction: "down" } });
+    expect(d).toMatchObject({
+      verdict: "act",
+      rule: "scale-down",
+      action: { from: 3, to: 0, direction: "down" },
+    });
     expect(d!.reason).toBe('uptime "Mon-Fri 08:00-20:00" is off: 3 → 0 replicas (remembering 3)');
   });
 
   it("does not 'scale down' a service already at or below the down size (2→2 keeps what was remembered)", () => {
-    const [d] = planScaling([item({ currentReplicas: 2, binding: { ...item().binding, downReplicas: 2 } })], ctx({ targets: [remembered(5)] }), IN_DOWNTIME);
+    const [d] = planScaling(
+      [item({ currentReplicas: 2, binding: { ...item().binding, downReplicas: 2 } })],
+      ctx({ targets: [remembered(5)] }),
+      IN_DOWNTIME,
+    );
     expect(d).toMatchObject({ verdict: "keep", rule: "down" });
   });
 
@@ -51,7 +64,11 @@ describe("planScaling", () => {
   });
 
   it("falls back to upReplicas when nothing was remembered", () => {
-    const [d] = planScaling([item({ currentReplicas: 0, binding: { ...item().binding, upReplicas: 2 } })], ctx(), IN_UPTIME);
+    const [d] = planScaling(
+      [item({ currentReplicas: 0, binding: { ...item().binding, upReplicas: 2 } })],
+      ctx(),
+      IN_UPTIME,
+    );
     expect(d).toMatchObject({ verdict: "act", action: { to: 2 } });
   });
 
@@ -66,7 +83,14 @@ describe("planScaling", () => {
   });
 
   it("reads a downtime schedule the other way round", () => {
-    const night = item({ binding: { index: 0, schedule: parseSchedule("Mon-Fri 20:00-08:00"), scheduleIsUptime: false, downReplicas: 0 } });
+    const night = item({
+      binding: {
+        index: 0,
+        schedule: parseSchedule("Mon-Fri 20:00-08:00"),
+        scheduleIsUptime: false,
+        downReplicas: 0,
+      },
+    });
     expect(planScaling([night], ctx(), IN_DOWNTIME)[0]).toMatchObject({ verdict: "act", rule: "scale-down" });
     expect(planScaling([night], ctx(), IN_UPTIME)[0]).toMatchObject({ verdict: "keep", rule: "no-target" });
   });
@@ -85,16 +109,42 @@ describe("planScaling", () => {
 
   it("honours snoozes and force-up overrides", () => {
     const snoozed = ctx({ snoozedUntil: new Map([["svc-1", "2026-11-24T00:00:00Z"]]) });
-    expect(planScaling([item()], snoozed, IN_DOWNTIME)[0]).toMatchObject({ verdict: "keep", rule: "snoozed" });
-    const forced = ctx({ forcedUpUntil: new Map([["svc-1", "2026-11-23T16:00:00Z"]]), targets: [remembered(3)] });
-    expect(planScaling([item({ currentReplicas: 0 })], forced, IN_DOWNTIME)[0]).toMatchObject({ verdict: "act", rule: "scale-up" });
-    expect(planScaling([item({ currentReplicas: 0 })], forced, new Date("2026-11-23T16:30:00Z"))[0]).toMatchObject({ verdict: "keep" });
+    expect(planScaling([item()], snoozed, IN_DOWNTIME)[0]).toMatchObject({
+      verdict: "keep",
+      rule: "snoozed",
+    });
+    const forced = ctx({
+      forcedUpUntil: new Map([["svc-1", "2026-11-23T16:00:00Z"]]),
+      targets: [remembered(3)],
+    });
+    expect(planScaling([item({ currentReplicas: 0 })], forced, IN_DOWNTIME)[0]).toMatchObject({
+      verdict: "act",
+      rule: "scale-up",
+    });
+    expect(
+      planScaling([item({ currentReplicas: 0 })], forced, new Date("2026-11-23T16:30:00Z"))[0],
+    ).toMatchObject({ verdict: "keep" });
   });
 
   it("orders restores by their place in the config, before any scale-down", () => {
-    const a = item({ key: "a/u", serviceId: "a", binding: { ...item().binding, index: 2, upReplicas: 1 }, currentReplicas: 0 });
-    const b = item({ key: "b/u", serviceId: "b", binding: { ...item().binding, index: 0, upReplicas: 1 }, currentReplicas: 0 });
-    const c = item({ key: "c/u", serviceId: "c", binding: { ...item().binding, index: 1, upReplicas: 1 }, currentReplicas: 0 });
+    const a = item({
+      key: "a/u",
+      serviceId: "a",
+      binding: { ...item().binding, index: 2, upReplicas: 1 },
+      currentReplicas: 0,
+    });
+    const b = item({
+      key: "b/u",
+      serviceId: "b",
+      binding: { ...item().binding, index: 0, upReplicas: 1 },
+      currentReplicas: 0,
+    });
+    const c = item({
+      key: "c/u",
+      serviceId: "c",
+      binding: { ...item().binding, index: 1, upReplicas: 1 },
+      currentReplicas: 0,
+    });
     expect(planScaling([a, b, c], ctx(), IN_UPTIME).map((d) => d.resourceId)).toEqual(["b/u", "c/u", "a/u"]);
   });
 });
@@ -110,7 +160,16 @@ describe("planScaling over random states", () => {
         fc.integer({ min: Date.parse("2026-11-01T00:00:00Z"), max: Date.parse("2026-12-01T00:00:00Z") }),
         (current, down, up, memory, t) => {
           const now = new Date(t);
-          const it = item({ currentReplicas: current, binding: { index: 0, schedule: OFFICE, scheduleIsUptime: true, downReplicas: down, upReplicas: up } });
+          const it = item({
+            currentReplicas: current,
+            binding: {
+              index: 0,
+              schedule: OFFICE,
+              scheduleIsUptime: true,
+              downReplicas: down,
+              upReplicas: up,
+            },
+          });
           const [d] = planScaling([it], ctx({ targets: memory ? [remembered(memory)] : [] }), now);
           const a = d!.action;
           if (!a) return;

@@ -27,7 +27,9 @@ export interface TpmWindowsJobOptions {
  * The tpm-windows job: buys TPM quota for peak windows, with the platform set to release it at the
  * window's end, releases what is still running after the window, and never buys twice.
  */
-export function tpmWindowsJob(options: TpmWindowsJobOptions): Job<TpmWindowItem, TpmWindowsContext, TpmAction> {
+export function tpmWindowsJob(
+  options: TpmWindowsJobOptions,
+): Job<TpmWindowItem, TpmWindowsContext, TpmAction> {
   return {
     name: TPM_WINDOWS,
     guards: { maxFleetFraction: 1, ...options.guards },
@@ -64,8 +66,14 @@ export function tpmWindowsJob(options: TpmWindowsJobOptions): Job<TpmWindowItem,
       const action = decision.action!;
       if (action.type === "PurchaseTPMResource") {
         try {
-          const outcome = await ctx.api.purchaseTpm({ model: action.model, purchaseCount: action.count, releaseTime: action.releaseTime });
-          const [listed] = await ctx.api.describeTpmResources(action.model, { instanceId: outcome.instanceId }).catch(() => []);
+          const outcome = await ctx.api.purchaseTpm({
+            model: action.model,
+            purchaseCount: action.count,
+            releaseTime: action.releaseTime,
+          });
+          const [listed] = await ctx.api
+            .describeTpmResources(action.model, { instanceId: outcome.instanceId })
+            .catch(() => []);
           return {
             status: "done",
             createdId: outcome.instanceId,
@@ -74,26 +82,37 @@ export function tpmWindowsJob(options: TpmWindowsJobOptions): Job<TpmWindowItem,
           };
         } catch (error) {
           if (error instanceof QianfanUnknownOutcomeError) {
-            return { status: "failed", code: "UnknownOutcome", message: error.message, requestId: error.requestId };
+            return {
+              status: "failed",
+              code: "UnknownOutcome",
+              message: error.message,
+              requestId: error.requestId,
+            };
           }
           return { status: "failed", ...describeFailure(error) };
         }
       }
       try {
         const outcome = await ctx.api.releaseTpm(action.model, action.instanceId);
-        const [listed] = await ctx.api.describeTpmResources(action.model, { instanceId: action.instanceId }).catch(() => []);
+        const [listed] = await ctx.api
+          .describeTpmResources(action.model, { instanceId: action.instanceId })
+          .catch(() => []);
         return {
           status: "done",
           requestId: outcome.requestId,
           alreadyDone: outcome.alreadyDone,
-          observed: listed ? `status ${listed.status}` : outcome.observed ?? "no longer listed",
+          observed: listed ? `status ${listed.status}` : (outcome.observed ?? "no longer listed"),
         };
       } catch (error) {
         return { status: "failed", ...describeFailure(error) };
       }
     },
 
-    async remember(ctx: JobContext, planned: Planned<TpmAction>, results: Map<string, ActionResult>): Promise<void> {
+    async remember(
+      ctx: JobContext,
+      planned: Planned<TpmAction>,
+      results: Map<string, ActionResult>,
+    ): Promise<void> {
       if (ctx.dryRun) return;
       const { context, adopted, inventory } = planned.memory as {
         context: TpmWindowsContext;
@@ -121,10 +140,16 @@ export function tpmWindowsJob(options: TpmWindowsJobOptions): Job<TpmWindowItem,
           });
         }
         if (action.type === "PurchaseTPMResource" && result.code === "UnknownOutcome") {
-          const pending: PendingPurchase = { window: action.window, model: action.model, count: action.count, attemptedAt: ctx.now.toISOString() };
+          const pending: PendingPurchase = {
+            window: action.window,
+            model: action.model,
+            count: action.count,
+            attemptedAt: ctx.now.toISOString(),
+          };
           await ctx.store.put(PENDING, action.window, pending);
         }
-        if (action.type === "ReleaseTPMResource" && result.status === "done") purchases.delete(action.instanceId);
+        if (action.type === "ReleaseTPMResource" && result.status === "done")
+          purchases.delete(action.instanceId);
       }
       // A window that ended resolves its pending purchase: nothing is bought outside it anyway.
       for (const [window] of context.pending) {

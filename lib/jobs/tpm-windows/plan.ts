@@ -71,7 +71,11 @@ export function formatReleaseTime(at: Date, timeZone: string): string {
  * after the window, release any of ours still Running. A purchase whose outcome was unknown blocks
  * buying again until the listing shows it (then it is adopted); a budget caps what is live at once.
  */
-export function planTpmWindows(items: readonly TpmWindowItem[], ctx: TpmWindowsContext, now: Date): TpmWindowsPlan {
+export function planTpmWindows(
+  items: readonly TpmWindowItem[],
+  ctx: TpmWindowsContext,
+  now: Date,
+): TpmWindowsPlan {
   const decisions: Decision<TpmAction>[] = [];
   const adopted = new Map<string, TpmPurchase>();
   const at = (d: Date) => formatMoment(d, now, ctx.timeZone);
@@ -88,7 +92,8 @@ export function planTpmWindows(items: readonly TpmWindowItem[], ctx: TpmWindowsC
     const live = mine.filter((p) => LIVE.has(listedById.get(p.instanceId)?.status ?? ""));
     const id = `window:${window.name}`;
     const label = `${window.count} × ${window.model}`;
-    const keep = (rule: string, reason: string) => decisions.push({ resourceId: id, label, verdict: "keep", rule, reason });
+    const keep = (rule: string, reason: string) =>
+      decisions.push({ resourceId: id, label, verdict: "keep", rule, reason });
 
     if (!active) {
       const running = live.filter((p) => listedById.get(p.instanceId)?.status === "Running");
@@ -99,14 +104,23 @@ export function planTpmWindows(items: readonly TpmWindowItem[], ctx: TpmWindowsC
           verdict: "act",
           rule: "window-over",
           reason: `window "${window.schedule.text}" is off but our purchase is still Running (release time ${p.releaseTime})`,
-          action: { type: "ReleaseTPMResource", window: window.name, model: p.model, instanceId: p.instanceId },
+          action: {
+            type: "ReleaseTPMResource",
+            window: window.name,
+            model: p.model,
+            instanceId: p.instanceId,
+          },
         });
       }
-      if (running.length === 0) keep("outside", `window "${window.schedule.text}" is off; nothing of ours is live`);
+      if (running.length === 0)
+        keep("outside", `window "${window.schedule.text}" is off; nothing of ours is live`);
       continue;
     }
     if (live.length > 0) {
-      keep("bought", `window is on; bought ${live.map((p) => p.instanceId).join(", ")}, released by the platform at ${live[0]!.releaseTime}`);
+      keep(
+        "bought",
+        `window is on; bought ${live.map((p) => p.instanceId).join(", ")}, released by the platform at ${live[0]!.releaseTime}`,
+      );
       continue;
     }
     const pending = ctx.pending.get(window.name);
@@ -114,7 +128,10 @@ export function planTpmWindows(items: readonly TpmWindowItem[], ctx: TpmWindowsC
       const known = new Set(ours.map((p) => p.instanceId));
       const attempted = Date.parse(pending.attemptedAt);
       const candidate = instances.find(
-        (x) => !known.has(x.instanceId) && LIVE.has(x.status) && (!x.startTime || Date.parse(x.startTime) >= attempted - 60_000),
+        (x) =>
+          !known.has(x.instanceId) &&
+          LIVE.has(x.status) &&
+          (!x.startTime || Date.parse(x.startTime) >= attempted - 60_000),
       );
       if (candidate) {
         adopted.set(window.name, {
@@ -126,19 +143,31 @@ export function planTpmWindows(items: readonly TpmWindowItem[], ctx: TpmWindowsC
           releaseTime: candidate.expiredTime ?? "",
         });
         liveCount += pending.count;
-        keep("adopted", `the purchase of ${at(new Date(pending.attemptedAt))} whose answer was lost is ${candidate.instanceId}`);
+        keep(
+          "adopted",
+          `the purchase of ${at(new Date(pending.attemptedAt))} whose answer was lost is ${candidate.instanceId}`,
+        );
       } else {
-        keep("pending", `a purchase at ${at(new Date(pending.attemptedAt))} had an unknown outcome and is not listed; not buying again until it is resolved`);
+        keep(
+          "pending",
+          `a purchase at ${at(new Date(pending.attemptedAt))} had an unknown outcome and is not listed; not buying again until it is resolved`,
+        );
       }
       continue;
     }
     if (liveCount + window.count > ctx.maxLivePurchaseCount) {
-      keep("over-budget", `buying ${window.count} would make ${liveCount + window.count} live, over maxLivePurchaseCount ${ctx.maxLivePurchaseCount}`);
+      keep(
+        "over-budget",
+        `buying ${window.count} would make ${liveCount + window.count} live, over maxLivePurchaseCount ${ctx.maxLivePurchaseCount}`,
+      );
       continue;
     }
     const end = currentStretchEnd(window.schedule, now, { ...options, horizonMs: END_HORIZON_MS });
     if (!end) {
-      keep("no-end", `window "${window.schedule.text}" has no end in the next 62 days; not buying without a release time`);
+      keep(
+        "no-end",
+        `window "${window.schedule.text}" has no end in the next 62 days; not buying without a release time`,
+      );
       continue;
     }
     const releaseTime = formatReleaseTime(end, ctx.timeZone);
@@ -149,7 +178,13 @@ export function planTpmWindows(items: readonly TpmWindowItem[], ctx: TpmWindowsC
       verdict: "act",
       rule: "window-on",
       reason: `window "${window.schedule.text}" is on and none of our purchases is live; the platform releases it at ${at(end)}`,
-      action: { type: "PurchaseTPMResource", window: window.name, model: window.model, count: window.count, releaseTime },
+      action: {
+        type: "PurchaseTPMResource",
+        window: window.name,
+        model: window.model,
+        count: window.count,
+        releaseTime,
+      },
     });
   }
   return { decisions, adopted };
