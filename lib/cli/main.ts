@@ -5,10 +5,14 @@ const HELP = `qfhk — housekeeping for Baidu Qianfan
 
 Usage:
   qfhk run <job|all> [--apply|--dry-run] [--config FILE] [--json] [--now T] [--only ID …]
-                                                    run housekeeping jobs (jobs: release-units)
+                                                    run housekeeping jobs (jobs: scale-services, tpm-windows,
+                                                    release-units, stop-batch-tasks)
   qfhk plan <job|all> [--now T] [--json]            what a run would do; changes and records nothing
   qfhk snooze ID DURATION [--reason TEXT]           no job touches ID for DURATION (e.g. 3d)
   qfhk unsnooze ID
+  qfhk force-up SERVICE_ID DURATION                  keep a scheduled service up for DURATION
+  qfhk schedule explain "<expr>" [--now T] [--zone Z]
+                                                    whether a schedule is on, and its next changes
   qfhk history [--limit N] [--job J] [--json]       the audit trail of actions and notices
   qfhk units    [--json] [--base-url URL]          compute units
   qfhk services [--json] [--status S …]            custom services
@@ -58,6 +62,14 @@ export async function main(
       case "history": {
         const { runHistoryCommand } = await import("./run");
         return await runHistoryCommand(rest, io, env);
+      }
+      case "schedule": {
+        const { runScheduleCommand } = await import("./schedule");
+        return await runScheduleCommand(rest, io);
+      }
+      case "force-up": {
+        const { runSnoozeCommand } = await import("./run");
+        return await runSnoozeCommand("force-up", rest, io, env);
       }
       case "emulator": {
         const { runEmulatorCommand } = await import("../emulator");

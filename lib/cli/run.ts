@@ -129,7 +129,7 @@ export async function runRunCommand(
 
 /** `qfhk snooze ID DURATION [--reason TEXT]` and `qfhk unsnooze ID`. */
 export async function runSnoozeCommand(
-  mode: "snooze" | "unsnooze",
+  mode: "snooze" | "unsnooze" | "force-up",
   argv: string[],
   io: CliIo,
   env: Record<string, string | undefined>,
@@ -147,7 +147,7 @@ export async function runSnoozeCommand(
   const loaded = await loadConfig(resolveConfigPath(values.config, env));
   const memory = new JobMemory(openStore(loaded, env, !hasCredentials(env)));
   const [resourceId, duration] = positionals;
-  if (!resourceId) throw new UsageError(`usage: qfhk ${mode} ID${mode === "snooze" ? " DURATION" : ""}`);
+  if (!resourceId) throw new UsageError(`usage: qfhk ${mode} ID${mode === "unsnooze" ? "" : " DURATION"}`);
   if (mode === "unsnooze") {
     const had = await memory.deleteSnooze(resourceId);
     io.stdout(had ? `${resourceId} is no longer snoozed` : `${resourceId} was not snoozed`);

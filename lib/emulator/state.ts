@@ -54,6 +54,8 @@ interface Service {
   qps: number;
   region: string;
   deployments: Deployment[];
+  /** Compute units one replica takes; kept when the service leaves every unit. */
+  unitsPerReplica: number;
 }
 
 interface Tpm {
@@ -132,6 +134,7 @@ export class EmulatorState {
         createTime,
         updateTime: s.updateTime ? t(s.updateTime) : createTime,
         deployments: s.deployments.map((d) => ({ ...d })),
+        unitsPerReplica: s.deployments[0]?.computeUnitsPerReplica ?? 1,
       });
     }
     for (const r of fleet.tpmResources) {
@@ -432,7 +435,7 @@ export class EmulatorState {
     if (u.status !== "Running")
       throw new EmulatorError(400, "InvalidInstanceStatus", `compute unit ${instanceId} is ${u.status}`);
     const existing = s.deployments.find((d) => d.instanceId === instanceId);
-    const perReplica = existing?.computeUnitsPerReplica ?? 1;
+    const perReplica = existing?.computeUnitsPerReplica ?? s.unitsPerReplica;
     const current = existing?.replicas ?? 0;
     const extra = (replicas - current) * perReplica;
     const free = u.totalComputeUnits - this.#usedOf(u);

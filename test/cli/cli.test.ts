@@ -169,3 +169,51 @@ describe("readQianfanEnv", () => {
     );
   });
 });
+
+describe("qfhk schedule explain", () => {
+  it("says whether the schedule is on and lists its next changes in the schedule's zone", async () => {
+    const c = capture();
+    const code = await main(
+      ["schedule", "explain", "Mon-Fri 08:00-20:00", "--now", "2026-11-27T10:00:00Z", "--count", "2"],
+      c.io,
+      {},
+    );
+    expect(code).toBe(0);
+    expect(c.out[0]).toBe(
+      [
+        '"Mon-Fri 08:00-20:00" (default zone Asia/Shanghai), at 18:00 Asia/Shanghai:',
+        "  ON now, by Mon, Tue, Wed, Thu, Fri 08:00–20:00 Asia/Shanghai",
+        "  turns OFF Fri 2026-11-27 20:00 (in 2h)",
+        "  turns ON  Mon 2026-11-30 08:00 (in 2d14h)",
+      ].join("\n"),
+    );
+  });
+
+  it("applies holidays and make-up days given on the command line", async () => {
+    const c = capture();
+    await main(
+      [
+        "schedule",
+        "explain",
+        "Mon-Fri 08:00-20:00",
+        "--now",
+        "2026-10-09T13:00:00Z",
+        "--count",
+        "1",
+        "--workday",
+        "2026-10-10",
+      ],
+      c.io,
+      {},
+    );
+    expect(c.out[0]).toContain("turns ON  Sat 2026-10-10 08:00");
+  });
+
+  it("points at the position of a syntax error, exit code 2", async () => {
+    const c = capture();
+    expect(await main(["schedule", "explain", "Mon-Fri 8-20"], c.io, {})).toBe(2);
+    expect(c.err[0]).toBe(
+      `qfhk: schedule "Mon-Fri 8-20" at position 9: expected a time range HH:MM-HH:MM such as '08:00-20:00', found "8-20"`,
+    );
+  });
+});

@@ -130,3 +130,30 @@ describe("housekeeping.schema.json", () => {
     expect(committed).toEqual(JSON.parse(configJsonSchema()));
   });
 });
+
+describe("schedules in the config", () => {
+  it("refuses a bad schedule at load, with the key path and the position", () => {
+    const problems = problemsOf(
+      'version: 1\njobs:\n  scale-services:\n    services:\n      - { serviceId: s, instanceId: u, uptime: "Mon-Fry 08:00-20:00" }\n',
+    );
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(
+      'jobs.scale-services.services.0.uptime: schedule "Mon-Fry 08:00-20:00" at position 5: expected a weekday',
+    );
+  });
+
+  it("needs exactly one of uptime and downtime, and of serviceId and name", () => {
+    const problems = problemsOf(
+      'version: 1\njobs:\n  scale-services:\n    services:\n      - { serviceId: s, name: "x*", instanceId: u, uptime: always, downtime: never }\n',
+    );
+    expect(problems.join("\n")).toContain("give exactly one of serviceId, name");
+    expect(problems.join("\n")).toContain("give exactly one of uptime, downtime");
+  });
+
+  it("refuses duplicate TPM window names", () => {
+    const problems = problemsOf(
+      "version: 1\njobs:\n  tpm-windows:\n    windows:\n      - { name: a, model: ernie-3.5-8k, count: 1, schedule: always }\n      - { name: a, model: ernie-3.5-8k, count: 1, schedule: never }\n",
+    );
+    expect(problems[0]).toContain("jobs.tpm-windows.windows.1.name: duplicate window name a");
+  });
+});

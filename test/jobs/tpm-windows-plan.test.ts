@@ -1,0 +1,171 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { formatReleaseTime, planTpmWindows } from "../../lib/jobs";
+import type {
+  PendingPurchase,
+  TpmPurchase,
+  TpmWindowItem,
+  TpmWindowsContext,
+} from "../../lib/jobs/tpm-windows/plan";
+import type { TpmInstance } from "../../lib/qianfan";
+import { EMPTY_CALENDAR, parseSchedule } from "../../lib/schedule";
+
+const PEAK = parseSchedule("Mon-Fri 10:00-12:00");
+const IN = new Date("2026-11-23T02:30:00Z"); // Mon 10:30 Shanghai
+const OUT = new Date("2026-11-23T05:00:00Z"); // Mon 13:00
+
+const window = { name: "peak", model: "ernie-3.5-8k", count: 2, schedule: PEAK };
+const instance = (
+  instanceId: string,
+  status: TpmInstance["status"] = "Running",
+  startTime = "2026-11-23T02:00:00Z",
+): TpmInstance => ({
+  instanceId,
+  paymentTiming: "Postpaid",
+  status,
+  startTime,
+});
+const purchase = (instanceId: string, count = 2): TpmPurchase => ({
+  instanceId,
+  window: "peak",
+  model: "ernie-3.5-8k",
+  count,
+  purchasedAt: "2026-11-23T02:00:00Z",
+  releaseTime: "2026-11-23T12:00:00+08:00",
+});
+
+function plan(
+  instances: TpmInstance[],
+  opts: {
+    purchases?: TpmPurchase[];
+    pending?: PendingPurchase;
+    budget?: number;
+    now?: Date;
+    items?: TpmWindowItem[];
+  } = {},
+) {
+  const ctx: TpmWindowsContext = {
+    timeZone: "Asia/Shanghai",
+    calendar: EMPTY_CALENDAR,
+    maxLivePurchaseCount: opts.budget ?? 10,
+    purchases: new Map((opts.purchases ?? []).map((p) => [p.instanceId, p])),
+    pending: new Map(opts.pending ? [["peak", opts.pending]] : []),
+  };
+  return planTpmWindows(opts.items ?? [{ window, instances }], ctx, opts.now ?? IN);
+}
+
+describe("planTpmWindows", () => {
+  it("buys inside the window, with the platform releasing it at the window's end", () => {
+    const { decisions } = plan([]);
+    expect(decisions).toEqual([
+      expect.objectContaining({
+        verdict: "act",
+        rule: "window-on",
+        action: {
+          type: "PurchaseTPMResource",
+          window: "peak",
+          model: "ernie-3.5-8k",
+          count: 2,
+          releaseTime: "2026-11-23T12:00:00+08:00",
+        },
+      }),
+    ]);
+  });
+
+  it("does not buy again while one of ours is live", () => {
+    expect(
+      plan([instance("tpm-1", "Creating")], { purchases: [purchase("tpm-1")] }).decisions[0],
+    ).toMatchObject({ verdict: "keep", rule: "bought" });
+  });
+
+  it("ignores quota it did not buy when deciding", () => {
+    expect(plan([instance("tpm-someone-elses")]).decisions[0]).toMatchObject({ verdict: "act" });
+  });
+
+  it("releases ours still Running after the window", () => {
+    const { decisions } = plan([instance("tpm-1")], { purchases: [purchase("tpm-1")], now: OUT });
+    expect(decisions[0]).toMatchObject({
+      verdict: "act",
+      rule: "window-over",
+      action: { type: "ReleaseTPMResource", instanceId: "tpm-1" },
+    });
+  });
+
+  it("never releases quota it did not buy", () => {
+    expect(plan([instance("tpm-other")], { now: OUT }).decisions.every((d) => d.verdict === "keep")).toBe(
+      true,
+    );
+  });
+
+  it("does not buy while a purchase's outcome is unknown, and adopts it once listed", () => {
+    const pending = { window: "peak", model: "ernie-3.5-8k", count: 2, attemptedAt: "2026-11-23T02:00:00Z" };
+    expect(plan([], { pending }).decisions[0]).toMatchObject({ verdict: "keep", rule: "pending" });
+    const adopted = plan([instance("tpm-lost", "Running", "2026-11-23T02:00:05Z")], { pending });
+    expect(adopted.decisions[0]).toMatchObject({ verdict: "keep", rule: "adopted" });
+    expect(adopted.adopted.get("peak")).toMatchObject({ instanceId: "tpm-lost", count: 2 });
+  });
+
+  it("keeps the budget of live purchase counts", () => {
+    const other = { window: { ...window, name: "other", count: 3 }, instances: [instance("tpm-1")] };
+    const items = [other, { window, instances: [instance("tpm-1")] }];
+    const { decisions } = plan([], {
+      items,
+      purchases: [{ ...purchase("tpm-1", 9), window: "other" }],
+      budget: 10,
+    });
+    expect(decisions.find((d) => d.resourceId === "window:peak")).toMatchObject({
+      verdict: "keep",
+      rule: "over-budget",
+    });
+  });
+
+  it("refuses to buy for a window with no end in sight", () => {
+    const always = { window: { ...window, schedule: parseSchedule("always") }, instances: [] };
+    expect(plan([], { items: [always] }).decisions[0]).toMatchObject({ verdict: "keep", rule: "no-end" });
+  });
+
+  it("formats release times in RFC 3339 with the zone's offset", () => {
+    expect(formatReleaseTime(new Date("2026-11-23T04:00:00Z"), "Asia/Shanghai")).toBe(
+      "2026-11-23T12:00:00+08:00",
+    );
+    expect(formatReleaseTime(new Date("2026-07-01T10:00:00Z"), "Europe/Berlin")).toBe(
+      "2026-07-01T12:00:00+02:00",
+    );
+  });
+});
+
+describe("planTpmWindows over random listings", () => {
+  it("buys at most once per window per run, only inside it, and releases only its own purchases", () => {
+    const ids = fc.constantFrom("tpm-1", "tpm-2", "tpm-3");
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(
+          fc.tuple(
+            ids,
+            fc.constantFrom("Creating", "Running", "Stopped") as fc.Arbitrary<TpmInstance["status"]>,
+          ),
+          { selector: (t) => t[0] },
+        ),
+        fc.subarray(["tpm-1", "tpm-2"]),
+        fc.integer({ min: Date.parse("2026-11-23T00:00:00Z"), max: Date.parse("2026-11-30T00:00:00Z") }),
+        (listed, oursIds, t) => {
+          const now = new Date(t);
+          const { decisions } = plan(
+            listed.map(([id, s]) => instance(id, s)),
+            { purchases: oursIds.map((id) => purchase(id)), now },
+          );
+          const buys = decisions.filter((d) => d.action?.type === "PurchaseTPMResource");
+          expect(buys.length).toBeLessThanOrEqual(1);
+          const inWindow = decisions.some((d) => d.rule !== "outside" && d.rule !== "window-over");
+          if (buys.length) expect(inWindow).toBe(true);
+          const liveOurs = listed.some(([id, s]) => oursIds.includes(id) && s !== "Stopped");
+          if (liveOurs) expect(buys).toHaveLength(0);
+          for (const d of decisions.filter((x) => x.action?.type === "ReleaseTPMResource")) {
+            expect(oursIds).toContain(d.resourceId);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
