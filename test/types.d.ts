@@ -12,3 +12,13 @@ declare module "@baiducloud/sdk/src/auth.js" {
     ): string;
   }
 }
+
+declare module "dynalite" {
+  import type { Server } from "node:http";
+  export default function dynalite(options?: {
+    createTableMs?: number;
+    deleteTableMs?: number;
+    updateTableMs?: number;
+    path?: string;
+  }): Server;
+}

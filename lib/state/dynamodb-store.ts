@@ -1,0 +1,217 @@
+import { randomBytes } from "node:crypto";
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  type DynamoDBClientConfig,
+} from "@aws-sdk/client-dynamodb";
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import type { AuditRecord, LockResult, StateStore } from "./types";
+
+/**
+ * The table layout (see serverless.yml): partition key `pk`, sort key `sk`, TTL attribute
+ * `expiresAt` (epoch seconds). Values live under `pk = "v#<namespace>"`, locks under `pk = "lock"`,
+ * the audit trail under `pk = "audit"` sorted by time.
+ */
+export interface DynamoDbStoreOptions {
+  table: string;
+  client?: DynamoDBClient;
+  clientConfig?: DynamoDBClientConfig;
+  /** How long audit records are kept (DynamoDB's TTL deletes them). */
+  auditRetentionMs?: number;
+  clock?: () => number;
+}
+
+const AUDIT = "audit";
+const LOCK = "lock";
+const value = (namespace: string) => `v#${namespace}`;
+
+/** Remembered state in DynamoDB: conditional writes make the run lock safe across containers. */
+export class DynamoDbStateStore implements StateStore {
+  readonly #doc: DynamoDBDocumentClient;
+  readonly #table: string;
+  readonly #retentionMs: number;
+  readonly #clock: () => number;
+
+  constructor(options: DynamoDbStoreOptions) {
+    const client = options.client ?? new DynamoDBClient(options.clientConfig ?? {});
+    this.#doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.#table = options.table;
+    this.#retentionMs = options.auditRetentionMs ?? 90 * 86_400_000;
+    this.#clock = options.clock ?? Date.now;
+  }
+
+  #live(item: Record<string, unknown> | undefined): boolean {
+    return (
+      item !== undefined && (typeof item.expiresAt !== "number" || item.expiresAt * 1000 > this.#clock())
+    );
+  }
+
+  async get<T>(namespace: string, key: string): Promise<T | undefined> {
+    const { Item } = await this.#doc.send(
+      new GetCommand({
+        TableName: this.#table,
+        Key: { pk: value(namespace), sk: key },
+        ConsistentRead: true,
+      }),
+    );
+    return this.#live(Item) ? (Item!.value as T) : undefined;
+  }
+
+  async list<T>(namespace: string): Promise<Array<{ key: string; value: T }>> {
+    const items = await this.#queryAll({
+      TableName: this.#table,
+      KeyConditionExpression: "pk = :pk",
+      ExpressionAttributeValues: { ":pk": value(namespace) },
+      ConsistentRead: true,
+    });
+    return items.filter((i) => this.#live(i)).map((i) => ({ key: String(i.sk), value: i.value as T }));
+  }
+
+  async put<T>(namespace: string, key: string, item: T, options: { expiresAt?: Date } = {}): Promise<void> {
+    await this.#doc.send(
+      new PutCommand({
+        TableName: this.#table,
+        Item: {
+          pk: value(namespace),
+          sk: key,
+          value: item,
+          ...(options.expiresAt ? { expiresAt: Math.ceil(options.expiresAt.getTime() / 1000) } : {}),
+        },
+      }),
+    );
+  }
+
+  async delete(namespace: string, key: string): Promise<void> {
+    await this.#doc.send(
+      new DeleteCommand({ TableName: this.#table, Key: { pk: value(namespace), sk: key } }),
+    );
+  }
+
+  async acquireLock(name: string, owner: string, leaseMs: number, now: Date): Promise<LockResult> {
+    const until = now.getTime() + leaseMs;
+    try {
+      await this.#doc.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: { pk: LOCK, sk: name, owner, leaseUntil: until, expiresAt: Math.ceil(until / 1000) + 86_400 },
+          ConditionExpression: "attribute_not_exists(pk) OR leaseUntil <= :now OR #owner = :owner",
+          ExpressionAttributeNames: { "#owner": "owner" },
+          ExpressionAttributeValues: { ":now": now.getTime(), ":owner": owner },
+        }),
+      );
+      return { acquired: true, expiresAt: new Date(until) };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const { Item } = await this.#doc.send(
+        new GetCommand({ TableName: this.#table, Key: { pk: LOCK, sk: name }, ConsistentRead: true }),
+      );
+      return {
+        acquired: false,
+        owner: String(Item?.owner ?? "unknown"),
+        expiresAt: new Date(Number(Item?.leaseUntil ?? 0)),
+      };
+    }
+  }
+
+  async renewLock(name: string, owner: string, leaseMs: number, now: Date): Promise<boolean> {
+    const until = now.getTime() + leaseMs;
+    try {
+      await this.#doc.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: LOCK, sk: name },
+          UpdateExpression: "SET leaseUntil = :until, expiresAt = :ttl",
+          ConditionExpression: "#owner = :owner",
+          ExpressionAttributeNames: { "#owner": "owner" },
+          ExpressionAttributeValues: {
+            ":until": until,
+            ":ttl": Math.ceil(until / 1000) + 86_400,
+            ":owner": owner,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async releaseLock(name: string, owner: string): Promise<void> {
+    try {
+      await this.#doc.send(
+        new DeleteCommand({
+          TableName: this.#table,
+          Key: { pk: LOCK, sk: name },
+          ConditionExpression: "#owner = :owner",
+          ExpressionAttributeNames: { "#owner": "owner" },
+          ExpressionAttributeValues: { ":owner": owner },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async appendAudit(record: AuditRecord): Promise<void> {
+    const expiresAt = Math.ceil((this.#clock() + this.#retentionMs) / 1000);
+    await this.#doc.send(
+      new PutCommand({
+        TableName: this.#table,
+        Item: {
+          pk: AUDIT,
+          sk: `${new Date(record.at).toISOString()}#${randomBytes(6).toString("hex")}`,
+          value: record,
+          expiresAt,
+        },
+      }),
+    );
+  }
+
+  async listAudit(query: { since?: Date; job?: string; limit?: number } = {}): Promise<AuditRecord[]> {
+    const out: AuditRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.#doc.send(
+        new QueryCommand({
+          TableName: this.#table,
+          KeyConditionExpression: query.since ? "pk = :pk AND sk >= :since" : "pk = :pk",
+          ExpressionAttributeValues: {
+            ":pk": AUDIT,
+            ...(query.since ? { ":since": query.since.toISOString() } : {}),
+          },
+          ScanIndexForward: false,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        if (!this.#live(item)) continue;
+        const record = item.value as AuditRecord;
+        if (query.job && record.job !== query.job) continue;
+        out.push(record);
+        if (query.limit !== undefined && out.length >= query.limit) return out;
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return out;
+  }
+
+  async #queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.#doc.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+}
