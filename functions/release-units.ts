@@ -1,7 +1,4 @@
-import { buildJobHandlerDeps, handleJobEvent } from "../lib/app/lambda";
+import { makeJobHandler } from "../lib/app/lambda";
 
-const deps = buildJobHandlerDeps();
-
-/** Scheduled or manual run of the release-units job; returns the run report. */
-export const handler = async (event: unknown, context?: { getRemainingTimeInMillis?: () => number }) =>
-  handleJobEvent("release-units", event, await deps, context?.getRemainingTimeInMillis?.bind(context));
+/** The release-units job on a schedule, on a manual event, or on a chat-ops request; returns the run report. */
+export const handler = makeJobHandler("release-units");

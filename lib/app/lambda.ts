@@ -1,42 +1,75 @@
 import { z } from "zod";
-import { type LoadedConfig, loadConfig, readEnv } from "../config";
+import { type LoadedConfig, loadConfig, processEnv, readEnv } from "../config";
 import type { RunReport } from "../engine/types";
-import { QianfanApi, QianfanClient, readQianfanEnv, staticCredentials } from "../qianfan";
+import {
+  type CredentialsProvider,
+  QianfanApi,
+  QianfanClient,
+  QianfanConfigError,
+  readQianfanEnv,
+  staticCredentials,
+} from "../qianfan";
 import { FileStateStore, MemoryStateStore, type StateStore } from "../state";
 import { runHousekeeping } from "./housekeeping";
+import { logRunReport, publishRunMetrics, type RunLogger, type RunMetrics } from "./observability";
 
-/** An EventBridge scheduled event (only the fields we use; the rest pass). */
+/** An EventBridge scheduled event (only the fields used; the rest pass). */
 const ScheduledEvent = z.looseObject({
   source: z.literal("aws.events"),
   "detail-type": z.literal("Scheduled Event"),
-  time: z.string().optional(),
 });
 
-/** A manual invocation from the console or `serverless invoke`: every key is checked. */
-export const ManualEvent = z.strictObject({
+const RunParameters = {
   dryRun: z.boolean().optional(),
   only: z.array(z.string().min(1)).min(1).optional(),
   now: z.iso.datetime({ offset: true }).optional(),
+};
+
+/** A manual invocation from the console or `serverless invoke`: every key is checked. */
+export const ManualEvent = z.strictObject(RunParameters);
+
+/** A job request handed over by the chat-ops worker. */
+export const ChatOpsEvent = z.strictObject({
+  source: z.literal("qfhk.chatops"),
+  requestId: z.string().min(1),
+  requestedBy: z.string().min(1),
+  ...RunParameters,
 });
 
-export type JobEvent = { kind: "scheduled" } | ({ kind: "manual" } & z.infer<typeof ManualEvent>);
+export type JobEvent =
+  | { kind: "scheduled" }
+  | ({ kind: "manual" } & z.infer<typeof ManualEvent>)
+  | ({ kind: "chatops" } & z.infer<typeof ChatOpsEvent>);
 
 /** An invocation event that cannot be used: says which key and why; nothing was done. */
 export class EventError extends Error {
   override name = "EventError";
 }
 
-/** Tells a scheduled event from a manual one and validates it. */
+function describeIssues(error: z.ZodError, allowed: string): string {
+  return error.issues
+    .map((issue) =>
+      issue.code === "unrecognized_keys"
+        ? `unknown key(s) ${issue.keys.map((k) => `'${k}'`).join(", ")}; allowed: ${allowed}`
+        : `${issue.path.map(String).join(".")}: ${issue.message}`,
+    )
+    .join("; ");
+}
+
+/** Tells a scheduled, a manual and a chat-ops event apart and validates it. */
 export function parseJobEvent(event: unknown): JobEvent {
   if (ScheduledEvent.safeParse(event).success) return { kind: "scheduled" };
+  const record = (event ?? {}) as Record<string, unknown>;
+  if (record.source === "qfhk.chatops") {
+    const parsed = ChatOpsEvent.safeParse(event);
+    if (parsed.success) return { kind: "chatops", ...parsed.data };
+    throw new EventError(
+      `invalid chat-ops job request: ${describeIssues(parsed.error, "source, requestId, requestedBy, dryRun, only, now")}`,
+    );
+  }
   const manual = ManualEvent.safeParse(event ?? {});
   if (manual.success) return { kind: "manual", ...manual.data };
-  const problems = manual.error.issues.map((issue) =>
-    issue.code === "unrecognized_keys"
-      ? `unknown key(s) ${issue.keys.map((k) => `'${k}'`).join(", ")}; allowed: dryRun, only, now`
-      : `${issue.path.map(String).join(".")}: ${issue.message}`,
-  );
-  throw new EventError(`invalid event: ${problems.join("; ")}`);
+  throw new EventError(`invalid event: ${describeIssues(manual.error, "dryRun, only, now")}`);
 }
 
 export interface JobHandlerDeps {
@@ -44,34 +77,91 @@ export interface JobHandlerDeps {
   api: QianfanApi;
   store: StateStore;
   target: string;
+  /** The stage's dry-run setting (QFHK_DRY_RUN), over the config's. */
+  stageDryRun?: boolean;
+  logger?: RunLogger;
+  metrics?: RunMetrics;
 }
 
-/** Builds what a job's handler needs, once per container: config, client and state. */
+/**
+ * Builds what a job's handler needs, once per container: the bundled config (validated at cold
+ * start), a client whose keys come from Secrets Manager (or the environment, for local runs), and
+ * the state store the config names.
+ */
 export async function buildJobHandlerDeps(
-  env: Record<string, string | undefined> = process.env,
+  env: Record<string, string | undefined> = processEnv(),
+  extra: {
+    credentials?: CredentialsProvider;
+    logger?: RunLogger;
+    metrics?: RunMetrics;
+    dynamoClient?: unknown;
+  } = {},
 ): Promise<JobHandlerDeps> {
-  const loaded = await loadConfig(readEnv(env).QFHK_CONFIG ?? "housekeeping.yml");
+  const vars = readEnv(env);
+  const loaded = await loadConfig(vars.QFHK_CONFIG ?? "housekeeping.yml");
   const settings = readQianfanEnv(env);
-  if (!settings.credentials) throw new EventError("QIANFAN_ACCESS_KEY and QIANFAN_SECRET_KEY are not set");
+  let credentials = extra.credentials;
+  if (!credentials && vars.QFHK_SECRET_ARN) {
+    const { secretsManagerCredentials } = await import("../aws/secrets");
+    credentials = secretsManagerCredentials({ secretId: vars.QFHK_SECRET_ARN });
+  }
+  if (!credentials && settings.credentials) credentials = staticCredentials(settings.credentials);
+  if (!credentials) {
+    throw new QianfanConfigError(
+      "no Qianfan keys: set QFHK_SECRET_ARN (deployments) or QIANFAN_ACCESS_KEY and QIANFAN_SECRET_KEY",
+    );
+  }
   const q = loaded.config.qianfan;
   const client = new QianfanClient({
-    credentials: staticCredentials(settings.credentials),
+    credentials,
     baseUrl: settings.baseUrl ?? q.baseUrl,
     pacing: { requestsPerSecond: q.requestsPerSecond, concurrency: q.concurrency },
     retry: { retries: q.maxRetries },
     timeoutMs: q.timeoutSeconds * 1000,
   });
-  const store: StateStore =
-    loaded.config.state.kind === "memory"
-      ? new MemoryStateStore()
-      : new FileStateStore(readEnv(env).QFHK_STATE_PATH ?? loaded.statePath);
-  return { loaded, api: new QianfanApi(client), store, target: client.baseUrl.origin };
+  const dryRunText = vars.QFHK_DRY_RUN?.toLowerCase();
+  if (dryRunText !== undefined && dryRunText !== "true" && dryRunText !== "false") {
+    throw new QianfanConfigError(`QFHK_DRY_RUN must be true or false, got '${vars.QFHK_DRY_RUN}'`);
+  }
+  return {
+    loaded,
+    api: new QianfanApi(client),
+    store: await openDeploymentStore(loaded, vars, extra.dynamoClient),
+    target: client.baseUrl.origin,
+    stageDryRun: dryRunText === undefined ? undefined : dryRunText === "true",
+    logger: extra.logger,
+    metrics: extra.metrics,
+  };
+}
+
+async function openDeploymentStore(
+  loaded: LoadedConfig,
+  vars: ReturnType<typeof readEnv>,
+  dynamoClient: unknown,
+): Promise<StateStore> {
+  const { state } = loaded.config;
+  const table = vars.QFHK_STATE_TABLE ?? state.table;
+  if (state.kind === "dynamodb" || vars.QFHK_STATE_TABLE) {
+    if (!table)
+      throw new QianfanConfigError(
+        `${loaded.source}: state.table (or QFHK_STATE_TABLE) is required for DynamoDB state`,
+      );
+    const { DynamoDbStateStore } = await import("../state/dynamodb-store");
+    return new DynamoDbStateStore({
+      table,
+      auditRetentionMs: state.auditRetention,
+      ...(dynamoClient ? { client: dynamoClient as never } : {}),
+    });
+  }
+  if (state.kind === "memory") return new MemoryStateStore();
+  return new FileStateStore(vars.QFHK_STATE_PATH ?? loaded.statePath);
 }
 
 /**
  * Runs one job for a Lambda invocation and returns its report, so the console shows what
- * happened. Scheduled runs follow the config's dryRun (dry when unset); a manual event may say
- * dryRun explicitly, act on a subset of resources, or evaluate at another time.
+ * happened. Scheduled runs follow the stage's (else the config's) dryRun, dry when neither says;
+ * a manual or chat-ops event may say dryRun explicitly, act on a subset of resources, or evaluate
+ * at another time.
  */
 export async function handleJobEvent(
   job: string,
@@ -80,17 +170,52 @@ export async function handleJobEvent(
   remainingMs?: () => number,
 ): Promise<RunReport> {
   const parsed = parseJobEvent(event);
-  const configured = deps.loaded.config.dryRun ?? true;
-  const dryRun = parsed.kind === "manual" ? (parsed.dryRun ?? configured) : configured;
-  return runHousekeeping({
+  const configured = deps.stageDryRun ?? deps.loaded.config.dryRun ?? true;
+  const dryRun = parsed.kind === "scheduled" ? configured : (parsed.dryRun ?? configured);
+  deps.logger?.appendKeys({
+    job,
+    trigger: parsed.kind,
+    ...(parsed.kind === "chatops"
+      ? { requestedBy: parsed.requestedBy, chatRequestId: parsed.requestId }
+      : {}),
+  });
+  const report = await runHousekeeping({
     config: deps.loaded.config,
     api: deps.api,
     store: deps.store,
     job,
     dryRun,
-    now: parsed.kind === "manual" && parsed.now ? new Date(parsed.now) : new Date(),
+    now: parsed.kind !== "scheduled" && parsed.now ? new Date(parsed.now) : new Date(),
     target: deps.target,
-    only: parsed.kind === "manual" ? parsed.only : undefined,
+    only: parsed.kind !== "scheduled" ? parsed.only : undefined,
     remainingMs,
   });
+  if (deps.logger) logRunReport(report, deps.logger);
+  if (deps.metrics) publishRunMetrics(report, deps.metrics);
+  return report;
+}
+
+/** The Lambda handler of one job: dependencies are built once per container and reused. */
+export function makeJobHandler(job: string) {
+  let deps: Promise<JobHandlerDeps> | undefined;
+  return async (
+    event: unknown,
+    context?: { getRemainingTimeInMillis?: () => number; awsRequestId?: string },
+  ) => {
+    if (!deps) {
+      const { Logger } = await import("@aws-lambda-powertools/logger");
+      const { Metrics } = await import("@aws-lambda-powertools/metrics");
+      const logger = new Logger({ serviceName: "qianfan-housekeeper" });
+      const metrics = new Metrics({ namespace: "QianfanHousekeeper", serviceName: "qianfan-housekeeper" });
+      deps = buildJobHandlerDeps(processEnv(), {
+        logger: logger as unknown as RunLogger,
+        metrics: metrics as unknown as RunMetrics,
+      });
+      // A failed cold start must not stick to the container: the next invocation tries again.
+      deps.catch(() => {
+        deps = undefined;
+      });
+    }
+    return handleJobEvent(job, event, await deps, context?.getRemainingTimeInMillis?.bind(context));
+  };
 }

@@ -1,3 +1,4 @@
+import { processEnv } from "../config/env";
 import { isQianfanError, QianfanConfigError } from "../qianfan";
 import { type CliIo, processIo, UsageError } from "./io";
 
@@ -31,7 +32,7 @@ dryRun: false in the config). Exit codes: 0 ok, 1 a failure, 2 usage or configur
 export async function main(
   argv: string[],
   io: CliIo = processIo,
-  env: Record<string, string | undefined> = process.env,
+  env: Record<string, string | undefined> = processEnv(),
 ): Promise<number> {
   const [command, ...rest] = argv;
   try {

@@ -7,6 +7,12 @@ export interface HousekeeperEnv {
   QFHK_CONFIG?: string;
   /** Overrides state.path of the config. */
   QFHK_STATE_PATH?: string;
+  /** The Secrets Manager secret holding `{"accessKey", "secretKey"}` (deployments). */
+  QFHK_SECRET_ARN?: string;
+  /** The DynamoDB table of remembered state (deployments). */
+  QFHK_STATE_TABLE?: string;
+  /** "true" / "false": a stage's dry-run setting, over the config's `dryRun`. */
+  QFHK_DRY_RUN?: string;
 }
 
 /** Reads the project's variables from the environment. */
@@ -21,5 +27,13 @@ export function readEnv(env: Record<string, string | undefined> = process.env): 
     QIANFAN_CONSOLE_API_BASE_URL: pick("QIANFAN_CONSOLE_API_BASE_URL"),
     QFHK_CONFIG: pick("QFHK_CONFIG"),
     QFHK_STATE_PATH: pick("QFHK_STATE_PATH"),
+    QFHK_SECRET_ARN: pick("QFHK_SECRET_ARN"),
+    QFHK_STATE_TABLE: pick("QFHK_STATE_TABLE"),
+    QFHK_DRY_RUN: pick("QFHK_DRY_RUN"),
   };
+}
+
+/** The process's environment, for the entry points that pass it on (the one place it is read). */
+export function processEnv(): Record<string, string | undefined> {
+  return process.env;
 }

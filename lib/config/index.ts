@@ -1,5 +1,5 @@
 export { Duration, parseDuration } from "./duration";
-export { type HousekeeperEnv, readEnv } from "./env";
+export { type HousekeeperEnv, processEnv, readEnv } from "./env";
 export { ConfigError, type LoadedConfig, loadConfig, parseConfig } from "./load";
 export {
   BUILTIN_PROTECTIONS,

@@ -1,0 +1,4 @@
+import { makeJobHandler } from "../lib/app/lambda";
+
+/** The tpm-windows job on a schedule, on a manual event, or on a chat-ops request; returns the run report. */
+export const handler = makeJobHandler("tpm-windows");

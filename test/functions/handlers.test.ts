@@ -1,0 +1,190 @@
+import { readFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { buildJobHandlerDeps, EventError, handleJobEvent, parseJobEvent } from "../../lib/app/lambda";
+import type { RunLogger, RunMetrics } from "../../lib/app/observability";
+import { secretsManagerCredentials } from "../../lib/aws/secrets";
+import { DEMO_CREDENTIALS, type RunningEmulator } from "../../lib/emulator";
+import { startDynalite } from "../support/dynalite";
+import { emulatorWith, postpaidUnit } from "../support/emulator";
+
+const event = (name: string) => JSON.parse(readFileSync(`events/${name}.json`, "utf8"));
+
+describe("parseJobEvent", () => {
+  it("recognises the shipped console test events", () => {
+    expect(parseJobEvent(event("scheduled"))).toEqual({ kind: "scheduled" });
+    expect(parseJobEvent(event("dry-run"))).toEqual({ kind: "manual", dryRun: true });
+    expect(parseJobEvent(event("release-one-unit"))).toEqual({
+      kind: "manual",
+      dryRun: false,
+      only: ["unit-3fj9v0ke"],
+    });
+    expect(parseJobEvent(event("what-if-at"))).toEqual({
+      kind: "manual",
+      dryRun: true,
+      now: "2026-11-23T20:30:00+08:00",
+    });
+    expect(parseJobEvent(event("chatops-request"))).toMatchObject({
+      kind: "chatops",
+      requestedBy: "slack:U024BE7LH",
+      dryRun: true,
+    });
+  });
+
+  it.each([
+    [{ dryrun: true }, "unknown key(s) 'dryrun'; allowed: dryRun, only, now"],
+    [{ only: "unit-1" }, "only: "],
+    [{ only: [] }, "only: "],
+    [{ now: "tomorrow" }, "now: "],
+    [{ dryRun: "yes" }, "dryRun: "],
+    [{ source: "qfhk.chatops", requestId: "r" }, "invalid chat-ops job request: requestedBy: "],
+    [{ source: "qfhk.chatops", requestId: "r", requestedBy: "u", apply: true }, "unknown key(s) 'apply'"],
+  ])("refuses %j with a message naming the key", (bad, message) => {
+    expect(() => parseJobEvent(bad)).toThrow(EventError);
+    expect(() => parseJobEvent(bad)).toThrow(message);
+  });
+});
+
+describe("job handlers against the emulator", () => {
+  let emulator: RunningEmulator;
+  let dir: string;
+  let env: Record<string, string>;
+  const expired = (id: string) =>
+    postpaidUnit(id, { releaseTime: "2026-11-22T00:00:00Z", autoReleaseSkipped: true });
+
+  beforeEach(async () => {
+    emulator = await emulatorWith({ computeUnits: [expired("unit-old-1"), expired("unit-old-2")] });
+    dir = await mkdtemp(join(tmpdir(), "qfhk-handler-"));
+    await writeFile(
+      join(dir, "housekeeping.yml"),
+      "version: 1\nstate: { kind: memory }\nguards: { maxFleetFraction: 1 }\n",
+    );
+    env = {
+      QFHK_CONFIG: join(dir, "housekeeping.yml"),
+      QIANFAN_ACCESS_KEY: DEMO_CREDENTIALS.accessKeyId,
+      QIANFAN_SECRET_KEY: DEMO_CREDENTIALS.secretAccessKey,
+      QIANFAN_CONSOLE_API_BASE_URL: emulator.url,
+    };
+  });
+  afterEach(async () => {
+    await emulator.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const releases = () =>
+    emulator.requestLog
+      .filter((e) => e.action === "ReleaseComputeUnit" && e.status === 200)
+      .map((e) => e.body);
+
+  it("runs dry on a schedule when neither the stage nor the config says otherwise", async () => {
+    const report = await handleJobEvent("release-units", event("scheduled"), await buildJobHandlerDeps(env));
+    expect(report.dryRun).toBe(true);
+    expect(report.jobs[0]!.totals.planned).toBe(2);
+    expect(releases()).toEqual([]);
+  });
+
+  it("applies on a schedule when the stage says QFHK_DRY_RUN=false", async () => {
+    const deps = await buildJobHandlerDeps({ ...env, QFHK_DRY_RUN: "false" });
+    const report = await handleJobEvent("release-units", event("scheduled"), deps);
+    expect(report.dryRun).toBe(false);
+    expect(releases()).toHaveLength(2);
+  });
+
+  it("acts on the selected unit only when a manual event says dryRun: false", async () => {
+    const manual = { dryRun: false, only: ["unit-old-2"], now: "2026-11-23T10:00:00+08:00" };
+    const report = await handleJobEvent("release-units", manual, await buildJobHandlerDeps(env));
+    expect(report.evaluatedAt).toBe("2026-11-23T02:00:00.000Z");
+    expect(releases()).toEqual([{ instanceId: "unit-old-2" }]);
+  });
+
+  it("runs a chat-ops job request, logging each action with who asked and publishing metrics", async () => {
+    const lines: Array<{ level: string; message: string; extra?: Record<string, unknown> }> = [];
+    const keys: Record<string, unknown> = {};
+    const logger: RunLogger = {
+      info: (message, extra) => lines.push({ level: "info", message, extra }),
+      warn: (message, extra) => lines.push({ level: "warn", message, extra }),
+      error: (message, extra) => lines.push({ level: "error", message, extra }),
+      appendKeys: (k) => Object.assign(keys, k),
+    };
+    const metrics: Array<[string, number]> = [];
+    const recorder: RunMetrics = {
+      addDimensions: () => {},
+      addMetric: (name, _unit, value) => metrics.push([name, value]),
+      publishStoredMetrics: () => {},
+    };
+    const deps = await buildJobHandlerDeps(env, { logger, metrics: recorder });
+    const report = await handleJobEvent(
+      "release-units",
+      { ...event("chatops-request"), dryRun: false },
+      deps,
+    );
+    expect(report.jobs[0]!.totals.done).toBe(2);
+    expect(keys).toMatchObject({
+      job: "release-units",
+      trigger: "chatops",
+      requestedBy: "slack:U024BE7LH",
+      correlation_id: report.runId,
+    });
+    expect(lines.filter((l) => l.message.startsWith("unit-old-"))).toHaveLength(2);
+    expect(metrics).toContainEqual(["ActionsApplied", 2]);
+    expect(metrics).toContainEqual(["ComputeUnitsReleased", 8]);
+    expect(JSON.stringify(lines)).not.toContain(DEMO_CREDENTIALS.secretAccessKey);
+  });
+
+  it("does nothing on a bad event", async () => {
+    await expect(
+      handleJobEvent("release-units", { apply: true }, await buildJobHandlerDeps(env)),
+    ).rejects.toThrow("unknown key(s) 'apply'");
+    expect(emulator.requestLog).toEqual([]);
+  });
+
+  it("fails fast without keys or with a bad stage setting, naming what to set", async () => {
+    await expect(buildJobHandlerDeps({ QFHK_CONFIG: env.QFHK_CONFIG! })).rejects.toThrow(
+      "no Qianfan keys: set QFHK_SECRET_ARN (deployments) or QIANFAN_ACCESS_KEY and QIANFAN_SECRET_KEY",
+    );
+    await expect(buildJobHandlerDeps({ ...env, QFHK_DRY_RUN: "maybe" })).rejects.toThrow(
+      "QFHK_DRY_RUN must be true or false",
+    );
+  });
+
+  it("picks up a rotated key from Secrets Manager after the platform refuses the old one", async () => {
+    const secretValues = [
+      JSON.stringify({ accessKey: DEMO_CREDENTIALS.accessKeyId, secretKey: "the-old-secret" }),
+      JSON.stringify({
+        accessKey: DEMO_CREDENTIALS.accessKeyId,
+        secretKey: DEMO_CREDENTIALS.secretAccessKey,
+      }),
+    ];
+    let reads = 0;
+    const credentials = secretsManagerCredentials({
+      secretId: "arn:aws-cn:secretsmanager:cn-north-1:1:secret:qfhk",
+      client: { send: async () => ({ SecretString: secretValues[Math.min(reads++, 1)] }) },
+    });
+    const { QIANFAN_ACCESS_KEY: _a, QIANFAN_SECRET_KEY: _s, ...noKeys } = env;
+    const report = await handleJobEvent(
+      "release-units",
+      event("dry-run"),
+      await buildJobHandlerDeps(noKeys, { credentials }),
+    );
+    expect(report.jobs[0]!.status).toBe("ok");
+    expect(reads).toBe(2);
+    expect(emulator.requestLog.map((e) => e.code ?? e.status)).toEqual(["SignatureDoesNotMatch", 200]);
+  });
+
+  it("keeps its state in DynamoDB when the config names a table", async () => {
+    const db = await startDynalite("qfhk-handler-state");
+    try {
+      await writeFile(
+        join(dir, "housekeeping.yml"),
+        "version: 1\nstate: { kind: dynamodb, table: qfhk-handler-state }\nguards: { maxFleetFraction: 1 }\n",
+      );
+      const deps = await buildJobHandlerDeps(env, { dynamoClient: db.client });
+      await handleJobEvent("release-units", { dryRun: false }, deps);
+      const audit = await deps.store.listAudit();
+      expect(audit.map((r) => r.resourceId).sort()).toEqual(["unit-old-1", "unit-old-2"]);
+    } finally {
+      await db.close();
+    }
+  });
+});
