@@ -1,4 +1,5 @@
 import { benchClient } from "./client.bench";
+import { benchLambda } from "./lambda.bench";
 import { benchSigning } from "./signing.bench";
 
 const signing = benchSigning();
@@ -9,3 +10,8 @@ const client = await benchClient();
 console.log(
   `client: ${client.calls} calls in ${(client.wallMs / 1000).toFixed(2)} s (lower bound ${(client.lowerBoundMs / 1000).toFixed(1)} s, ${client.ratio.toFixed(3)}×), ${client.failures} failures, ${client.throttled} answered 429`,
 );
+for (const r of await benchLambda()) {
+  console.log(
+    `lambda ${r.fn}: ${(r.bytes / 1024).toFixed(0)} KB minified (${(r.gzip / 1024).toFixed(0)} KB gzip), import ${r.importMs.toFixed(0)} ms (median of 5 cold processes)`,
+  );
+}

@@ -100,12 +100,14 @@ export async function buildJobHandlerDeps(
   const vars = readEnv(env);
   const loaded = await loadConfig(vars.QFHK_CONFIG ?? "housekeeping.yml");
   const settings = readQianfanEnv(env);
-  let credentials = extra.credentials;
+  // Keys in the environment win (local runs: `serverless invoke local -e QIANFAN_ACCESS_KEY=…`);
+  // deployed functions have none and read the stage's secret.
+  let credentials =
+    extra.credentials ?? (settings.credentials ? staticCredentials(settings.credentials) : undefined);
   if (!credentials && vars.QFHK_SECRET_ARN) {
     const { secretsManagerCredentials } = await import("../aws/secrets");
     credentials = secretsManagerCredentials({ secretId: vars.QFHK_SECRET_ARN });
   }
-  if (!credentials && settings.credentials) credentials = staticCredentials(settings.credentials);
   if (!credentials) {
     throw new QianfanConfigError(
       "no Qianfan keys: set QFHK_SECRET_ARN (deployments) or QIANFAN_ACCESS_KEY and QIANFAN_SECRET_KEY",
@@ -140,6 +142,8 @@ async function openDeploymentStore(
   dynamoClient: unknown,
 ): Promise<StateStore> {
   const { state } = loaded.config;
+  // An explicit state file wins (local runs); deployed functions use the stage's table.
+  if (vars.QFHK_STATE_PATH) return new FileStateStore(vars.QFHK_STATE_PATH);
   const table = vars.QFHK_STATE_TABLE ?? state.table;
   if (state.kind === "dynamodb" || vars.QFHK_STATE_TABLE) {
     if (!table)
@@ -147,14 +151,14 @@ async function openDeploymentStore(
         `${loaded.source}: state.table (or QFHK_STATE_TABLE) is required for DynamoDB state`,
       );
     const { DynamoDbStateStore } = await import("../state/dynamodb-store");
-    return new DynamoDbStateStore({
+    return DynamoDbStateStore.open({
       table,
       auditRetentionMs: state.auditRetention,
       ...(dynamoClient ? { client: dynamoClient as never } : {}),
     });
   }
   if (state.kind === "memory") return new MemoryStateStore();
-  return new FileStateStore(vars.QFHK_STATE_PATH ?? loaded.statePath);
+  return new FileStateStore(loaded.statePath);
 }
 
 /**

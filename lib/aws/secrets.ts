@@ -1,4 +1,4 @@
-import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
 import { type Credentials, type CredentialsProvider, checkCredentials } from "../qianfan/credentials";
 import { QianfanConfigError } from "../qianfan/errors";
 
@@ -23,7 +23,9 @@ export interface SecretCredentialsOptions {
  * secret, never its value.
  */
 export function secretsManagerCredentials(options: SecretCredentialsOptions): CredentialsProvider {
-  const client = options.client ?? (new SecretsManagerClient({}) as SecretsClient);
+  // The SDK is loaded on first use, not at import: a function's cold-start import stays small.
+  let client: SecretsClient | undefined = options.client;
+  let sdk: typeof import("@aws-sdk/client-secrets-manager") | undefined;
   const ttl = options.ttlMs ?? 5 * 60_000;
   const clock = options.clock ?? Date.now;
   let cached: { credentials: Credentials; at: number } | undefined;
@@ -32,7 +34,9 @@ export function secretsManagerCredentials(options: SecretCredentialsOptions): Cr
   const fetch = async (): Promise<Credentials> => {
     let text: string | undefined;
     try {
-      text = (await client.send(new GetSecretValueCommand({ SecretId: options.secretId }))).SecretString;
+      sdk ??= await import("@aws-sdk/client-secrets-manager");
+      client ??= new sdk.SecretsManagerClient({}) as SecretsClient;
+      text = (await client.send(new sdk.GetSecretValueCommand({ SecretId: options.secretId }))).SecretString;
     } catch (error) {
       const name = (error as { name?: string }).name ?? "Error";
       throw new QianfanConfigError(`secret ${options.secretId}: cannot be read (${name})`);

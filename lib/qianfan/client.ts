@@ -244,8 +244,9 @@ export class QianfanClient {
 }
 
 function withoutHost(headers: Record<string, string>): Record<string, string> {
-  // fetch sets Host itself from the URL (with the port); setting it again is refused by undici.
-  const { host: _host, ...rest } = headers;
+  // fetch sets Host (with the port) and Content-Length (the body's UTF-8 length) itself, to the
+  // values signed here; some undici versions refuse either one set by hand.
+  const { host: _host, "content-length": _length, ...rest } = headers;
   return rest;
 }
 

@@ -1,18 +1,6 @@
 import { randomBytes } from "node:crypto";
-import {
-  ConditionalCheckFailedException,
-  DynamoDBClient,
-  type DynamoDBClientConfig,
-} from "@aws-sdk/client-dynamodb";
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  type QueryCommandInput,
-  UpdateCommand,
-} from "@aws-sdk/lib-dynamodb";
+import type { DynamoDBClient, DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBDocumentClient, QueryCommandInput } from "@aws-sdk/lib-dynamodb";
 import type { AuditRecord, LockResult, StateStore } from "./types";
 
 /**
@@ -33,16 +21,35 @@ const AUDIT = "audit";
 const LOCK = "lock";
 const value = (namespace: string) => `v#${namespace}`;
 
+type DocumentSdk = typeof import("@aws-sdk/lib-dynamodb");
+
+const isConditionFailure = (error: unknown) =>
+  (error as { name?: string })?.name === "ConditionalCheckFailedException";
+
 /** Remembered state in DynamoDB: conditional writes make the run lock safe across containers. */
 export class DynamoDbStateStore implements StateStore {
   readonly #doc: DynamoDBDocumentClient;
+  readonly #sdk: DocumentSdk;
   readonly #table: string;
   readonly #retentionMs: number;
   readonly #clock: () => number;
 
-  constructor(options: DynamoDbStoreOptions) {
-    const client = options.client ?? new DynamoDBClient(options.clientConfig ?? {});
-    this.#doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  /**
+   * Opens the store. The AWS SDK is loaded here, on first use, not when the module is imported:
+   * a function's cold-start import stays small.
+   */
+  static async open(options: DynamoDbStoreOptions): Promise<DynamoDbStateStore> {
+    const [ddb, sdk] = await Promise.all([
+      import("@aws-sdk/client-dynamodb"),
+      import("@aws-sdk/lib-dynamodb"),
+    ]);
+    const client = options.client ?? new ddb.DynamoDBClient(options.clientConfig ?? {});
+    return new DynamoDbStateStore(options, client, sdk);
+  }
+
+  private constructor(options: DynamoDbStoreOptions, client: DynamoDBClient, sdk: DocumentSdk) {
+    this.#sdk = sdk;
+    this.#doc = sdk.DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
     this.#table = options.table;
     this.#retentionMs = options.auditRetentionMs ?? 90 * 86_400_000;
     this.#clock = options.clock ?? Date.now;
@@ -56,7 +63,7 @@ export class DynamoDbStateStore implements StateStore {
 
   async get<T>(namespace: string, key: string): Promise<T | undefined> {
     const { Item } = await this.#doc.send(
-      new GetCommand({
+      new this.#sdk.GetCommand({
         TableName: this.#table,
         Key: { pk: value(namespace), sk: key },
         ConsistentRead: true,
@@ -77,7 +84,7 @@ export class DynamoDbStateStore implements StateStore {
 
   async put<T>(namespace: string, key: string, item: T, options: { expiresAt?: Date } = {}): Promise<void> {
     await this.#doc.send(
-      new PutCommand({
+      new this.#sdk.PutCommand({
         TableName: this.#table,
         Item: {
           pk: value(namespace),
@@ -91,7 +98,7 @@ export class DynamoDbStateStore implements StateStore {
 
   async delete(namespace: string, key: string): Promise<void> {
     await this.#doc.send(
-      new DeleteCommand({ TableName: this.#table, Key: { pk: value(namespace), sk: key } }),
+      new this.#sdk.DeleteCommand({ TableName: this.#table, Key: { pk: value(namespace), sk: key } }),
     );
   }
 
@@ -99,7 +106,7 @@ export class DynamoDbStateStore implements StateStore {
     const until = now.getTime() + leaseMs;
     try {
       await this.#doc.send(
-        new PutCommand({
+        new this.#sdk.PutCommand({
           TableName: this.#table,
           Item: { pk: LOCK, sk: name, owner, leaseUntil: until, expiresAt: Math.ceil(until / 1000) + 86_400 },
           ConditionExpression: "attribute_not_exists(pk) OR leaseUntil <= :now OR #owner = :owner",
@@ -109,9 +116,13 @@ export class DynamoDbStateStore implements StateStore {
       );
       return { acquired: true, expiresAt: new Date(until) };
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isConditionFailure(error)) throw error;
       const { Item } = await this.#doc.send(
-        new GetCommand({ TableName: this.#table, Key: { pk: LOCK, sk: name }, ConsistentRead: true }),
+        new this.#sdk.GetCommand({
+          TableName: this.#table,
+          Key: { pk: LOCK, sk: name },
+          ConsistentRead: true,
+        }),
       );
       return {
         acquired: false,
@@ -125,7 +136,7 @@ export class DynamoDbStateStore implements StateStore {
     const until = now.getTime() + leaseMs;
     try {
       await this.#doc.send(
-        new UpdateCommand({
+        new this.#sdk.UpdateCommand({
           TableName: this.#table,
           Key: { pk: LOCK, sk: name },
           UpdateExpression: "SET leaseUntil = :until, expiresAt = :ttl",
@@ -140,7 +151,7 @@ export class DynamoDbStateStore implements StateStore {
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (isConditionFailure(error)) return false;
       throw error;
     }
   }
@@ -148,7 +159,7 @@ export class DynamoDbStateStore implements StateStore {
   async releaseLock(name: string, owner: string): Promise<void> {
     try {
       await this.#doc.send(
-        new DeleteCommand({
+        new this.#sdk.DeleteCommand({
           TableName: this.#table,
           Key: { pk: LOCK, sk: name },
           ConditionExpression: "#owner = :owner",
@@ -157,14 +168,14 @@ export class DynamoDbStateStore implements StateStore {
         }),
       );
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isConditionFailure(error)) throw error;
     }
   }
 
   async appendAudit(record: AuditRecord): Promise<void> {
     const expiresAt = Math.ceil((this.#clock() + this.#retentionMs) / 1000);
     await this.#doc.send(
-      new PutCommand({
+      new this.#sdk.PutCommand({
         TableName: this.#table,
         Item: {
           pk: AUDIT,
@@ -181,7 +192,7 @@ export class DynamoDbStateStore implements StateStore {
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.#doc.send(
-        new QueryCommand({
+        new this.#sdk.QueryCommand({
           TableName: this.#table,
           KeyConditionExpression: query.since ? "pk = :pk AND sk >= :since" : "pk = :pk",
           ExpressionAttributeValues: {
@@ -208,7 +219,9 @@ export class DynamoDbStateStore implements StateStore {
     const items: Record<string, unknown>[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page = await this.#doc.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
+      const page = await this.#doc.send(
+        new this.#sdk.QueryCommand({ ...input, ExclusiveStartKey: startKey }),
+      );
       items.push(...(page.Items ?? []));
       startKey = page.LastEvaluatedKey;
     } while (startKey);

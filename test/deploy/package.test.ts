@@ -1,5 +1,9 @@
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 
@@ -7,7 +11,10 @@ const exec = promisify(execFile);
 const JOBS = ["scale-services", "tpm-windows", "release-units", "stop-batch-tasks"];
 const logicalName = (job: string) => job[0]!.toUpperCase() + job.slice(1).replaceAll("-", "Dash");
 
+// CloudFormation JSON is untyped: the assertions below are its types.
+// biome-ignore lint/suspicious/noExplicitAny: see above.
 type Resource = { Type: string; Properties: Record<string, any> };
+type Statement = { Effect: string; Action: string[]; Resource: unknown };
 let resources: Record<string, Resource>;
 
 beforeAll(async () => {
@@ -41,7 +48,7 @@ describe("the packaged CloudFormation template", () => {
       });
       expect(fn.Properties.Timeout).toBeLessThanOrEqual(300);
       expect(fn.Properties.Environment.Variables).toMatchObject({
-        QFHK_STATE_TABLE: { Ref: "StateTable" },
+        QFHK_STATE_TABLE: "qianfan-housekeeper-dev-state",
         QFHK_DRY_RUN: "true",
         QFHK_SECRET_ARN: expect.stringMatching(/^arn:aws(-cn)?:secretsmanager:/),
       });
@@ -79,12 +86,14 @@ describe("the packaged CloudFormation template", () => {
       const roleName = fn.Properties.Role["Fn::GetAtt"][0] as string;
       expect(roleName).toBe(`${logicalName(job)}IamRoleLambdaExecution`);
       const statements = resources[roleName]!.Properties.Policies.flatMap(
-        (p: any) => p.PolicyDocument.Statement,
+        (p: { PolicyDocument: { Statement: Statement[] } }) => p.PolicyDocument.Statement,
       );
-      const secrets = statements.filter((s: any) =>
+      const secrets = statements.filter((s: Statement) =>
         s.Action.some((a: string) => a.startsWith("secretsmanager:")),
       );
-      const dynamo = statements.filter((s: any) => s.Action.some((a: string) => a.startsWith("dynamodb:")));
+      const dynamo = statements.filter((s: Statement) =>
+        s.Action.some((a: string) => a.startsWith("dynamodb:")),
+      );
       expect(secrets).toEqual([
         {
           Effect: "Allow",
@@ -112,9 +121,27 @@ describe("the packaged CloudFormation template", () => {
   it("bundles each function with the config file and without the AWS SDK", async () => {
     for (const job of JOBS) {
       const { stdout } = await exec("unzip", ["-l", `.serverless/${job}.zip`]);
-      expect(stdout).toContain(`functions/${job}.mjs`);
+      expect(stdout).toContain(`functions/${job}.js`);
+      expect(stdout).toContain("functions/package.json");
       expect(stdout).toContain("housekeeping.example.yml");
       expect(stdout).not.toContain("node_modules/@aws-sdk");
+    }
+  });
+
+  it("loads as an ES module exporting the handler, given only the AWS SDK the runtime provides", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "qfhk-zip-"));
+    try {
+      await exec("unzip", ["-q", resolve(".serverless/release-units.zip"), "-d", dir]);
+      await mkdir(join(dir, "node_modules"));
+      await symlink(resolve("node_modules/@aws-sdk"), join(dir, "node_modules/@aws-sdk"));
+      const { stdout } = await exec(process.execPath, [
+        "--input-type=module",
+        "-e",
+        `const m = await import(${JSON.stringify(pathToFileURL(join(dir, "functions/release-units.js")).href)}); console.log(typeof m.handler);`,
+      ]);
+      expect(stdout.trim()).toBe("function");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -51,13 +51,15 @@ describe("QianfanClient", () => {
       "x-bce-request-id",
     ]);
     expect(sent!.headers["x-bce-date"]).toBe(auth.timestamp);
+    // fetch adds Content-Length itself (the body's UTF-8 length), the value that was signed.
+    expect(sent!.headers["content-length"]).toBeUndefined();
     const again = signRequest({
       accessKeyId: "ak-test",
       secretAccessKey: SECRET,
       method: "POST",
       path: "/v2/computeunit",
       query: { Action: "ReleaseComputeUnit" },
-      headers: sent!.headers,
+      headers: { ...sent!.headers, "content-length": String(Buffer.byteLength(sent!.body)) },
       timestamp: auth.date,
       headersToSign: auth.signedHeaders,
     });

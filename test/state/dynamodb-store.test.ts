@@ -30,12 +30,12 @@ describeStateStoreContract("DynamoDB (dynalite)", async () => {
       ],
     }),
   );
-  return { store: new DynamoDbStateStore({ table, client: db.client }), cleanup: async () => {} };
+  return { store: await DynamoDbStateStore.open({ table, client: db.client }), cleanup: async () => {} };
 });
 
 describe("DynamoDbStateStore", () => {
   it("gives a lock to exactly one of many concurrent takers (conditional writes)", async () => {
-    const store = new DynamoDbStateStore({ table: db.table, client: db.client });
+    const store = await DynamoDbStateStore.open({ table: db.table, client: db.client });
     const now = new Date();
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) => store.acquireLock("job:race", `run-${i}`, 60_000, now)),
@@ -44,7 +44,7 @@ describe("DynamoDbStateStore", () => {
   });
 
   it("sets a TTL on audit records for the retention period", async () => {
-    const store = new DynamoDbStateStore({
+    const store = await DynamoDbStateStore.open({
       table: db.table,
       client: db.client,
       auditRetentionMs: 3_600_000,
