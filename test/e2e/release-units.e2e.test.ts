@@ -1,14 +1,12 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../../lib/emulator";
 import type { RunReport } from "../../lib/engine/types";
+import { runQfhk } from "../support/cli";
 import { emulatorWith, postpaidUnit, T0 } from "../support/emulator";
 
-const exec = promisify(execFile);
 const H = 3_600_000;
 
 const fleet = {
@@ -51,24 +49,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function qfhk(args: string[]) {
-  const env: Record<string, string | undefined> = {
-    ...process.env,
-    QIANFAN_CONSOLE_API_BASE_URL: emulator.url,
-  };
-  delete env.QIANFAN_ACCESS_KEY;
-  delete env.QIANFAN_SECRET_KEY;
-  try {
-    const { stdout, stderr } = await exec(process.execPath, ["bin/qfhk.mjs", ...args], {
-      env,
-      timeout: 60_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const qfhk = (args: string[]) => runQfhk(args, emulator.url);
 
 const releaseCalls = () =>
   emulator.requestLog

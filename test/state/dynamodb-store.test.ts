@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoDbStateStore } from "../../lib/state/dynamodb-store";
-import { startDynalite } from "../support/dynalite";
+import { createStateTable, startDynalite } from "../support/dynalite";
 import { describeStateStoreContract } from "./contract";
 
 let db: Awaited<ReturnType<typeof startDynalite>>;
@@ -15,21 +15,7 @@ afterAll(async () => {
 // Each contract case gets a fresh table of its own, on the same local DynamoDB, through the real SDK.
 describeStateStoreContract("DynamoDB (dynalite)", async () => {
   const table = `qfhk-contract-${++n}`;
-  const { CreateTableCommand } = await import("@aws-sdk/client-dynamodb");
-  await db.client.send(
-    new CreateTableCommand({
-      TableName: table,
-      BillingMode: "PAY_PER_REQUEST",
-      AttributeDefinitions: [
-        { AttributeName: "pk", AttributeType: "S" },
-        { AttributeName: "sk", AttributeType: "S" },
-      ],
-      KeySchema: [
-        { AttributeName: "pk", KeyType: "HASH" },
-        { AttributeName: "sk", KeyType: "RANGE" },
-      ],
-    }),
-  );
+  await createStateTable(db.client, table);
   return { store: await DynamoDbStateStore.open({ table, client: db.client }), cleanup: async () => {} };
 });
 

@@ -12,6 +12,21 @@ export async function startDynalite(table = "qfhk-state") {
     region: "cn-north-1",
     credentials: { accessKeyId: "local", secretAccessKey: "local" },
   });
+  await createStateTable(client, table);
+  return {
+    client,
+    table,
+    endpoint: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        client.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Creates a table with the key schema of serverless.yml's StateTable. */
+export async function createStateTable(client: DynamoDBClient, table: string): Promise<void> {
   await client.send(
     new CreateTableCommand({
       TableName: table,
@@ -26,14 +41,4 @@ export async function startDynalite(table = "qfhk-state") {
       ],
     }),
   );
-  return {
-    client,
-    table,
-    endpoint: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        client.destroy();
-        server.close(() => resolve());
-      }),
-  };
 }
