@@ -1,3 +1,4 @@
+import { confirmAction, DEFAULT_CONFIRM } from "../../engine/confirm";
 import type { Inventory, Job, JobContext, Planned } from "../../engine/job";
 import { withoutNewNotice } from "../../engine/notice";
 import { describeFailure } from "../../engine/runner";
@@ -30,8 +31,7 @@ const RELEASED = new Set(["Releasing", "Released"]);
 export function releaseUnitsJob(
   options: ReleaseUnitsJobOptions,
 ): Job<ComputeUnit, ReleaseUnitsContext, ReleaseUnitAction> {
-  const confirm = options.confirm ?? { attempts: 3, delayMs: 1000 };
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const confirm = options.confirm ?? DEFAULT_CONFIRM;
   return {
     name: RELEASE_UNITS,
 
@@ -71,43 +71,15 @@ export function releaseUnitsJob(
       } catch (error) {
         return { status: "failed", ...describeFailure(error) };
       }
-      for (let attempt = 1; attempt <= confirm.attempts; attempt += 1) {
-        try {
+      return confirmAction(
+        outcome,
+        async () => {
           const { unit } = await ctx.api.describeComputeUnit(instanceId);
-          if (RELEASED.has(unit.status)) {
-            return {
-              status: "done",
-              observed: `status ${unit.status}`,
-              requestId: outcome.requestId,
-              alreadyDone: outcome.alreadyDone,
-            };
-          }
-          if (attempt === confirm.attempts) {
-            return {
-              status: "failed",
-              code: "NotConfirmed",
-              message: `the platform accepted the release but the unit still shows ${unit.status}`,
-              requestId: outcome.requestId,
-            };
-          }
-        } catch (error) {
-          if (attempt === confirm.attempts) {
-            return {
-              status: "failed",
-              code: "NotConfirmed",
-              message: `released (request accepted) but the unit could not be looked at: ${describeFailure(error).message}`,
-              requestId: outcome.requestId,
-            };
-          }
-        }
-        await sleep(confirm.delayMs);
-      }
-      return {
-        status: "failed",
-        code: "NotConfirmed",
-        message: "no confirmation",
-        requestId: outcome.requestId,
-      };
+          return { done: RELEASED.has(unit.status), observed: `status ${unit.status}` };
+        },
+        "release",
+        { ...confirm, sleep: options.sleep },
+      );
     },
 
     async remember(

@@ -1,3 +1,4 @@
+import { confirmAction, DEFAULT_CONFIRM } from "../../engine/confirm";
 import type { Inventory, Job, JobContext, Planned } from "../../engine/job";
 import { type NoticeMark, withoutNewNotice } from "../../engine/notice";
 import { describeFailure } from "../../engine/runner";
@@ -29,8 +30,7 @@ const STOPPED = new Set(["Stopping", "Stopped"]);
 export function stopBatchTasksJob(
   options: StopBatchTasksJobOptions,
 ): Job<BatchTask, StopBatchTasksContext, StopTaskAction> {
-  const confirm = options.confirm ?? { attempts: 3, delayMs: 1000 };
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const confirm = options.confirm ?? DEFAULT_CONFIRM;
   return {
     name: STOP_BATCH_TASKS,
 
@@ -82,30 +82,16 @@ export function stopBatchTasksJob(
       } catch (error) {
         return { status: "failed", ...describeFailure(error) };
       }
-      let last = "unknown";
-      for (let attempt = 1; attempt <= confirm.attempts; attempt += 1) {
-        try {
+      return confirmAction(
+        outcome,
+        async () => {
           const task = await ctx.api.describeBatchTask(taskId);
-          last = task.runStatus;
-          if (STOPPED.has(task.runStatus) || (outcome.alreadyDone && !ACTIVE.has(task.runStatus))) {
-            return {
-              status: "done",
-              observed: `runStatus ${task.runStatus}`,
-              requestId: outcome.requestId,
-              alreadyDone: outcome.alreadyDone,
-            };
-          }
-        } catch (error) {
-          last = `not readable (${describeFailure(error).message})`;
-        }
-        if (attempt < confirm.attempts) await sleep(confirm.delayMs);
-      }
-      return {
-        status: "failed",
-        code: "NotConfirmed",
-        message: `the platform accepted the stop but the task shows ${last}`,
-        requestId: outcome.requestId,
-      };
+          const stopped = STOPPED.has(task.runStatus) || (outcome.alreadyDone && !ACTIVE.has(task.runStatus));
+          return { done: stopped, observed: `runStatus ${task.runStatus}` };
+        },
+        "stop",
+        { ...confirm, sleep: options.sleep },
+      );
     },
 
     async remember(
