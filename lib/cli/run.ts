@@ -23,23 +23,29 @@ export function resolveConfigPath(flag: string | undefined, env: Record<string, 
 
 /**
  * The state store a command uses. Runs against the built-in emulator keep their own file beside
- * the real one, so a demo never mixes with what was remembered of a real account.
+ * the real one, so a demo never mixes with what was remembered of a real account. With
+ * `state.kind: dynamodb` the CLI uses the deployed table (AWS credentials from the usual chain), so
+ * a snooze typed here holds for the scheduled functions too.
  */
-export function openStore(
+export async function openStore(
   loaded: LoadedConfig,
   env: Record<string, string | undefined>,
   emulated: boolean,
-): StateStore {
+): Promise<StateStore> {
   const { config } = loaded;
+  const vars = readEnv(env);
+  if (vars.QFHK_STATE_PATH) return new FileStateStore(vars.QFHK_STATE_PATH, { auditRetention: 5000 });
   if (config.state.kind === "memory") return new MemoryStateStore();
+  if (emulated)
+    return new FileStateStore(join(dirname(loaded.statePath), "demo-state.json"), { auditRetention: 5000 });
   if (config.state.kind === "dynamodb") {
-    throw new UsageError(
-      `${loaded.source}: state.kind dynamodb is for the AWS deployment; use file or memory from the command line`,
-    );
+    const { DynamoDbStateStore } = await import("../state/dynamodb-store");
+    return DynamoDbStateStore.open({
+      table: (vars.QFHK_STATE_TABLE ?? config.state.table)!,
+      auditRetentionMs: config.state.auditRetention,
+    });
   }
-  const override = readEnv(env).QFHK_STATE_PATH;
-  const path = override ?? (emulated ? join(dirname(loaded.statePath), "demo-state.json") : loaded.statePath);
-  return new FileStateStore(path, { auditRetention: 5000 });
+  return new FileStateStore(loaded.statePath, { auditRetention: 5000 });
 }
 
 function parseNow(value: string | undefined): Date {
@@ -112,7 +118,7 @@ export async function runRunCommand(
     const report = await runHousekeeping({
       config: loaded.config,
       api: connection.api,
-      store: openStore(loaded, env, connection.emulated),
+      store: await openStore(loaded, env, connection.emulated),
       job,
       dryRun,
       now,
@@ -145,7 +151,7 @@ export async function runSnoozeCommand(
     },
   });
   const loaded = await loadConfig(resolveConfigPath(values.config, env));
-  const memory = new JobMemory(openStore(loaded, env, !hasCredentials(env)));
+  const memory = new JobMemory(await openStore(loaded, env, !hasCredentials(env)));
   const [resourceId, duration] = positionals;
   if (!resourceId) throw new UsageError(`usage: qfhk ${mode} ID${mode === "unsnooze" ? "" : " DURATION"}`);
   if (mode === "unsnooze") {
@@ -154,16 +160,22 @@ export async function runSnoozeCommand(
     return 0;
   }
   const ms = duration ? parseDuration(duration) : undefined;
-  if (!ms) throw new UsageError(`qfhk snooze needs a duration such as 3d or 12h, got '${duration ?? ""}'`);
+  if (!ms) throw new UsageError(`qfhk ${mode} needs a duration such as 3d or 12h, got '${duration ?? ""}'`);
   const now = parseNow(values.now);
   const until = new Date(now.getTime() + ms);
+  const kind = mode === "force-up" ? "force-up" : "snooze";
   await memory.putSnooze({
     resourceId,
     until: until.toISOString(),
     by: values.by ?? "cli",
     reason: values.reason,
+    kind,
   });
-  io.stdout(`${resourceId} snoozed until ${until.toISOString()}: no job touches it before then`);
+  io.stdout(
+    kind === "force-up"
+      ? `${resourceId} is kept up until ${until.toISOString()}, whatever its schedule says`
+      : `${resourceId} snoozed until ${until.toISOString()}: no job touches it before then`,
+  );
   return 0;
 }
 
@@ -186,7 +198,7 @@ export async function runHistoryCommand(
   if (!Number.isInteger(limit) || limit < 1)
     throw new UsageError(`--limit must be a positive whole number, got '${values.limit}'`);
   const loaded = await loadConfig(resolveConfigPath(values.config, env));
-  const store = openStore(loaded, env, !hasCredentials(env));
+  const store = await openStore(loaded, env, !hasCredentials(env));
   const records = await store.listAudit({ limit, job: values.job });
   if (values.json) {
     io.stdout(JSON.stringify(records, null, 2));

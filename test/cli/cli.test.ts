@@ -217,3 +217,27 @@ describe("qfhk schedule explain", () => {
     );
   });
 });
+
+describe("qfhk force-up", () => {
+  it("records a force-up override that the scale-services job reads, not a snooze", async () => {
+    const { mkdtemp, rm } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { FileStateStore, JobMemory } = await import("../../lib/state");
+    const dir = await mkdtemp(join(tmpdir(), "qfhk-force-"));
+    try {
+      const env = { QFHK_STATE_PATH: join(dir, "state.json") };
+      const c = capture();
+      expect(await main(["force-up", "svco-chat", "4h", "--now", "2026-11-23T12:00:00Z"], c.io, env)).toBe(0);
+      expect(c.out[0]).toBe(
+        "svco-chat is kept up until 2026-11-23T16:00:00.000Z, whatever its schedule says",
+      );
+      const [entry] = await new JobMemory(new FileStateStore(env.QFHK_STATE_PATH)).listSnoozes(
+        new Date("2026-11-23T13:00:00Z"),
+      );
+      expect(entry).toMatchObject({ resourceId: "svco-chat", kind: "force-up" });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
