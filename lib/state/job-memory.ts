@@ -54,6 +54,12 @@ export class JobMemory {
     return entries.map((e) => e.value).filter((s) => Date.parse(s.until) > now.getTime());
   }
 
+  /** Resource id → until, of the snoozes (or force-up overrides) in force at `now`. */
+  async untilByResource(now: Date, kind: "snooze" | "force-up" = "snooze"): Promise<Map<string, string>> {
+    const entries = (await this.listSnoozes(now)).filter((s) => (s.kind ?? "snooze") === kind);
+    return new Map(entries.map((s) => [s.resourceId, s.until]));
+  }
+
   async putSnooze(snooze: Snooze): Promise<void> {
     await this.store.put(SNOOZES, snooze.resourceId, snooze, { expiresAt: new Date(snooze.until) });
   }

@@ -90,4 +90,14 @@ describe("JobMemory", () => {
     expect(await memory.deleteSnooze("u1")).toBe(true);
     expect(await memory.deleteSnooze("u1")).toBe(false);
   });
+
+  it("tells snoozes from force-up overrides by resource", async () => {
+    const memory = new JobMemory(new MemoryStateStore());
+    const now = new Date();
+    const later = new Date(now.getTime() + 3_600_000).toISOString();
+    await memory.putSnooze({ resourceId: "unit-1", until: later });
+    await memory.putSnooze({ resourceId: "svc-1", until: later, kind: "force-up" });
+    expect([...(await memory.untilByResource(now)).entries()]).toEqual([["unit-1", later]]);
+    expect([...(await memory.untilByResource(now, "force-up")).entries()]).toEqual([["svc-1", later]]);
+  });
 });

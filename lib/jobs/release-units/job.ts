@@ -42,16 +42,14 @@ export function releaseUnitsJob(
     },
 
     async loadContext(ctx: JobContext): Promise<ReleaseUnitsContext> {
-      const [marks, snoozes] = await Promise.all([
+      const [marks, snoozedUntil] = await Promise.all([
         ctx.memory.getMarks<UnitMark>(RELEASE_UNITS),
-        ctx.memory.listSnoozes(ctx.now),
+        ctx.memory.untilByResource(ctx.now),
       ]);
       return {
         policy: options.policy,
         marks,
-        snoozedUntil: new Map(
-          snoozes.filter((s) => s.kind !== "force-up").map((s) => [s.resourceId, s.until]),
-        ),
+        snoozedUntil,
         protectedBy: options.protectedBy,
       };
     },

@@ -100,21 +100,18 @@ export function scaleServicesJob(
     },
 
     async loadContext(ctx: JobContext): Promise<ScaleServicesContext> {
-      const [targets, marks, snoozes] = await Promise.all([
+      const [targets, marks, snoozedUntil, forcedUpUntil] = await Promise.all([
         ctx.memory.getRestoreTargets(SCALE_SERVICES),
         ctx.memory.getMarks<ScaleMark>(SCALE_SERVICES),
-        ctx.memory.listSnoozes(ctx.now),
+        ctx.memory.untilByResource(ctx.now),
+        ctx.memory.untilByResource(ctx.now, "force-up"),
       ]);
       return {
         policy: options.policy,
         restoreTargets: new Map(targets.map((t) => [`${t.serviceId}/${t.instanceId}`, t])),
         marks,
-        snoozedUntil: new Map(
-          snoozes.filter((s) => s.kind !== "force-up").map((s) => [s.resourceId, s.until]),
-        ),
-        forcedUpUntil: new Map(
-          snoozes.filter((s) => s.kind === "force-up").map((s) => [s.resourceId, s.until]),
-        ),
+        snoozedUntil,
+        forcedUpUntil,
       };
     },
 

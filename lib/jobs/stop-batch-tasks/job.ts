@@ -44,16 +44,14 @@ export function stopBatchTasksJob(
     },
 
     async loadContext(ctx: JobContext): Promise<StopBatchTasksContext> {
-      const [marks, snoozes] = await Promise.all([
+      const [marks, snoozedUntil] = await Promise.all([
         ctx.memory.getMarks<NoticeMark>(STOP_BATCH_TASKS),
-        ctx.memory.listSnoozes(ctx.now),
+        ctx.memory.untilByResource(ctx.now),
       ]);
       return {
         policy: options.policy,
         marks,
-        snoozedUntil: new Map(
-          snoozes.filter((s) => s.kind !== "force-up").map((s) => [s.resourceId, s.until]),
-        ),
+        snoozedUntil,
         protectedBy: options.protectedBy,
       };
     },
