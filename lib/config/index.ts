@@ -1,4 +1,4 @@
-export { Duration, parseDuration } from "./duration";
+export { Duration, formatDuration, parseDuration } from "./duration";
 export { type HousekeeperEnv, processEnv, readEnv } from "./env";
 export { ConfigError, type LoadedConfig, loadConfig, parseConfig } from "./load";
 export {

@@ -56,30 +56,35 @@ export function parseConfig(text: string, source: string): HousekeepingConfig {
     );
   }
   const data = doc.toJS() ?? {};
-  const parsed = HousekeepingConfigSchema.safeParse(data);
+  const parsed = HousekeepingConfigSchema.safeParse(data, { reportInput: true });
   if (parsed.success) return parsed.data;
-  throw new ConfigError(parsed.error.issues.map((issue) => describeIssue(issue, source, doc, lineCounter)));
+  throw new ConfigError(
+    parsed.error.issues.flatMap((issue) => describeIssue(issue, source, doc, lineCounter)),
+  );
 }
 
+/** One line per problem; an object with several unknown keys gives one line per key. */
 function describeIssue(
   issue: z.core.$ZodIssue,
   source: string,
   doc: ReturnType<typeof parseDocument>,
   lineCounter: LineCounter,
-): string {
+): string[] {
   const path = issue.path.map(String);
-  let keyPath = path.join(".") || "(top level)";
-  let message = issue.message;
+  const at = (keys: string[], message: string) => {
+    const line = lineOf(doc, lineCounter, keys);
+    return `${source}${line ? `:${line}` : ""}: ${keys.join(".") || "(top level)"}: ${message}`;
+  };
   if (issue.code === "unrecognized_keys") {
-    keyPath = [...path, issue.keys[0]].join(".");
-    message = `unknown key${issue.keys.length > 1 ? `s ${issue.keys.join(", ")}` : ""}; check the spelling against housekeeping.schema.json`;
+    return issue.keys.map((key) =>
+      at([...path, key], "unknown key; check the spelling against housekeeping.schema.json"),
+    );
   }
-  const line = lineOf(
-    doc,
-    lineCounter,
-    issue.code === "unrecognized_keys" ? [...path, issue.keys[0]!] : path,
-  );
-  return `${source}${line ? `:${line}` : ""}: ${keyPath}: ${message}`;
+  if (issue.input === undefined && (issue.code === "invalid_type" || issue.code === "invalid_value")) {
+    const expected = issue.code === "invalid_type" ? issue.expected : issue.values.map(String).join(" or ");
+    return [at(path, `required key is missing (expected ${expected})`)];
+  }
+  return [at(path, issue.message)];
 }
 
 /** The line of the deepest node of `path` that exists in the document. */

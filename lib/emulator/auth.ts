@@ -2,7 +2,7 @@ import { timingSafeEqual } from "node:crypto";
 import type { Credentials } from "../qianfan/credentials";
 import { DEFAULT_SIGNED_HEADERS, parseAuthorization, type QueryValue, signRequest } from "../qianfan/signer";
 
-/** How far ahead of the server's clock a signature may be dated. */
+/** How far ahead of the real clock a signature may be dated. */
 export const MAX_FUTURE_SKEW_MS = 15 * 60_000;
 
 export interface VerifyInput {
@@ -22,8 +22,9 @@ export type VerifyResult =
   | { ok: false; status: number; code: string; message: string; accessKeyId?: string };
 
 /**
- * Checks a request's bce-auth-v1 signature the way the platform does: known key, signature over
- * the listed headers (or the default set plus x-bce-* when the list is empty), within its validity.
+ * Checks a request's bce-auth-v1 signature the way the platform does: a known key, a signature
+ * recomputed by lib/qianfan/signer over the listed headers (the default set plus x-bce-* when the
+ * list is empty), and a timestamp within its validity on the real clock.
  */
 export function verifyAuthorization(input: VerifyInput): VerifyResult {
   const header = input.headers.authorization;
@@ -100,7 +101,7 @@ export function verifyAuthorization(input: VerifyInput): VerifyResult {
   return { ok: true, accessKeyId: auth.accessKeyId };
 }
 
-/** A lookup over a list of key pairs. */
+/** A secret lookup over a list of key pairs. */
 export function secretLookup(
   credentials: readonly Credentials[],
 ): (accessKeyId: string) => string | undefined {

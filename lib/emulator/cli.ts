@@ -1,23 +1,23 @@
 import { parseArgs } from "node:util";
-import type { Credentials } from "../qianfan/credentials";
-import { checkCredentials } from "../qianfan/credentials";
+import { type CliIo, UsageError } from "../cli/io";
+import { type Credentials, checkCredentials, readQianfanEnv } from "../qianfan/credentials";
+import type { FaultOptions } from "./faults";
 import { loadFleetFile } from "./fleet";
-import { DEMO_CREDENTIALS, startEmulator } from "./server";
+import { DEMO_CREDENTIALS, type RequestLogEntry, startEmulator } from "./server";
 
-interface Io {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
+const USAGE =
+  "qfhk emulator --fleet FILE [--port 8790] [--latency-ms N] [--qps N] [--fail-rate X] [--seed N] [--access-key K --secret-key S]";
 
 /**
- * `qfhk emulator --port 8790 --fleet FILE [--latency-ms N] [--qps N] [--fail-rate X]`: runs the
- * emulator in the foreground, one line per request, until SIGINT or SIGTERM.
+ * `qfhk emulator`: serves a fleet on 127.0.0.1 in the foreground, one line per request, until
+ * SIGINT or SIGTERM (or `until` settles). Keys come from the flags, else QIANFAN_ACCESS_KEY /
+ * QIANFAN_SECRET_KEY in `env`, else the demo pair, which is printed; a user's secret never is.
  */
 export async function runEmulatorCommand(
   argv: string[],
-  io: Io,
-  env: Record<string, string | undefined>,
-  until: Promise<unknown> = signalled(),
+  io: CliIo,
+  env: Record<string, string | undefined> = process.env,
+  until?: Promise<unknown>,
 ): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -27,70 +27,98 @@ export async function runEmulatorCommand(
       "latency-ms": { type: "string" },
       qps: { type: "string" },
       "fail-rate": { type: "string" },
+      seed: { type: "string" },
       "access-key": { type: "string" },
       "secret-key": { type: "string" },
-      seed: { type: "string" },
     },
     strict: true,
+    allowPositionals: false,
   });
   if (!values.fleet)
-    throw new UsageProblem("qfhk emulator needs --fleet FILE (the demo fleet is fleets/demo-fleet.json)");
-  const number = (name: string, value: string | undefined, min: number, max: number) => {
-    if (value === undefined) return undefined;
-    const n = Number(value);
-    if (!Number.isFinite(n) || n < min || n > max)
-      throw new UsageProblem(`--${name} must be a number from ${min} to ${max}, got '${value}'`);
-    return n;
+    throw new UsageError(`--fleet is required (the demo fleet is fleets/demo-fleet.json)\n${USAGE}`);
+  const port = numberFlag("port", values.port, 0, 65_535, true)!;
+  const faults: FaultOptions = {
+    latencyMs: numberFlag("latency-ms", values["latency-ms"], 0, 600_000),
+    qps: numberFlag("qps", values.qps, 1, 1_000_000),
+    failRate: numberFlag("fail-rate", values["fail-rate"], 0, 1),
   };
-  const port = number("port", values.port, 0, 65_535)!;
-  const accessKeyId = values["access-key"] ?? env.QIANFAN_ACCESS_KEY;
-  const secretAccessKey = values["secret-key"] ?? env.QIANFAN_SECRET_KEY;
-  let credentials: Credentials = DEMO_CREDENTIALS;
-  let demo = true;
-  if (accessKeyId || secretAccessKey) {
-    credentials = checkCredentials(
-      { accessKeyId, secretAccessKey },
-      "--access-key/--secret-key or QIANFAN_ACCESS_KEY/QIANFAN_SECRET_KEY",
-    );
-    demo = false;
-  }
+  const seed = numberFlag("seed", values.seed, 0, 2 ** 32 - 1, true);
+  const credentials = pickCredentials(values["access-key"], values["secret-key"], env);
+  const fleet = await loadFleetFile(values.fleet);
+
   const emulator = await startEmulator({
-    fleet: await loadFleetFile(values.fleet),
+    fleet,
     port,
-    credentials: [credentials],
-    seed: number("seed", values.seed, 0, 2 ** 32),
-    faults: {
-      latencyMs: number("latency-ms", values["latency-ms"], 0, 600_000),
-      qps: number("qps", values.qps, 1, 1_000_000),
-      failRate: number("fail-rate", values["fail-rate"], 0, 1),
-    },
-    onRequest: (e) =>
-      io.stdout(
-        `${e.at} ${e.action || "-"} ${e.status || "reset"}${e.code ? ` ${e.code}` : ""}${e.fault ? ` (fault: ${e.fault})` : ""} ${e.ms}ms`,
-      ),
+    credentials: [credentials ?? DEMO_CREDENTIALS],
+    faults,
+    ...(seed === undefined ? {} : { seed }),
+    onRequest: (entry) => io.stdout(describeRequest(entry)),
+  }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "EADDRINUSE") throw new UsageError(`port ${port} is in use; pick another with --port`);
+    throw error;
   });
   io.stdout(`Qianfan emulator listening at ${emulator.url} with fleet ${values.fleet}`);
-  if (demo) {
+  if (credentials) {
+    io.stdout(`Accepting access key ${credentials.accessKeyId}`);
+  } else {
     io.stdout(
       `Demo key pair (opens only this emulator): QIANFAN_ACCESS_KEY=${DEMO_CREDENTIALS.accessKeyId} QIANFAN_SECRET_KEY=${DEMO_CREDENTIALS.secretAccessKey}`,
     );
-  } else {
-    io.stdout(`Accepting access key ${credentials.accessKeyId}`);
   }
   io.stdout(`Point qfhk at it with QIANFAN_CONSOLE_API_BASE_URL=${emulator.url}`);
-  await until;
+  await (until ?? signalled());
   await emulator.close();
   return 0;
 }
 
-/** A bad flag: the CLI prints it without a stack, exit code 2. */
-export class UsageProblem extends Error {
-  override name = "UsageError";
+/** The user's key pair from the flags or the environment; undefined means the demo pair. */
+function pickCredentials(
+  accessKeyId: string | undefined,
+  secretAccessKey: string | undefined,
+  env: Record<string, string | undefined>,
+): Credentials | undefined {
+  if (accessKeyId !== undefined || secretAccessKey !== undefined) {
+    if (accessKeyId === undefined || secretAccessKey === undefined) {
+      throw new UsageError("--access-key and --secret-key go together");
+    }
+    return checkCredentials({ accessKeyId, secretAccessKey }, "--access-key/--secret-key");
+  }
+  return readQianfanEnv(env).credentials;
+}
+
+function numberFlag(
+  name: string,
+  value: string | undefined,
+  min: number,
+  max: number,
+  integer = false,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+    throw new UsageError(
+      `--${name} must be ${integer ? "an integer" : "a number"} from ${min} to ${max}, got '${value}'`,
+    );
+  }
+  return n;
+}
+
+/** One line per request: time, action, status (or "no-answer"), code, fault, milliseconds. */
+function describeRequest(e: RequestLogEntry): string {
+  const status = e.status === 0 ? "no-answer" : String(e.status);
+  const code = e.code ? ` ${e.code}` : "";
+  const fault = e.fault ? ` (fault: ${e.fault})` : "";
+  return `${e.at} ${e.action || "-"} ${status}${code}${fault} ${e.ms}ms`;
 }
 
 function signalled(): Promise<void> {
   return new Promise((resolve) => {
-    process.once("SIGINT", () => resolve());
-    process.once("SIGTERM", () => resolve());
+    const stop = () => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve();
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
   });
 }

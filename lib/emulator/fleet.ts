@@ -9,6 +9,7 @@ import {
   TPM_MODELS,
   TPM_STATUSES,
   UNIT_STATUSES,
+  UNIT_TYPES,
 } from "../qianfan/actions";
 import { parsePlatformTime } from "../qianfan/schemas";
 
@@ -45,7 +46,10 @@ const FleetUnit = z.strictObject({
   instanceId: z.string().min(1),
   region: z.enum(REGIONS),
   status: z.enum(UNIT_STATUSES).default("Running"),
-  type: z.string().min(1),
+  // A plain string to callers (builders of test fleets), one of the documented types once checked.
+  type: z.string().refine((v) => (UNIT_TYPES as readonly string[]).includes(v), {
+    message: `expected one of ${UNIT_TYPES.join(", ")}`,
+  }),
   totalComputeUnits: z.number().int().positive(),
   usedComputeUnits: Count.default(0),
   paymentTiming: z.enum(PAYMENT_TIMINGS),
@@ -63,7 +67,9 @@ const FleetUnit = z.strictObject({
 const FleetService = z.strictObject({
   serviceId: z.string().min(1),
   name: z.string().min(1),
+  /** Serving and Stopped follow the replicas; New, Deploying and Failed are pinned. */
   runStatus: z.enum(SERVICE_RUN_STATUSES).optional(),
+  serviceType: z.string().default("chat"),
   chargeType: z.string().default("ComputeUnit"),
   payType: z.string().default("Postpaid"),
   createTime: FleetTime,
@@ -72,6 +78,8 @@ const FleetService = z.strictObject({
   resourceType: z.string().default("gpu-1"),
   qps: z.number().default(10),
   region: z.string().default("bj"),
+  /** Compute units a replica takes on a unit the service is scaled onto afresh. */
+  computeUnitsPerReplica: z.number().int().positive().default(1),
   deployments: z
     .array(
       z.strictObject({
@@ -123,67 +131,102 @@ export const FleetSchema = z.strictObject({
 export type Fleet = z.input<typeof FleetSchema>;
 export type ParsedFleet = z.output<typeof FleetSchema>;
 
+/** A fleet file that cannot be read or does not validate; the message names the file and the JSON path. */
 export class FleetError extends Error {
   override name = "FleetError";
 }
 
-/** Validates a fleet object; errors name the source and the JSON path. */
+/** Validates a fleet object; errors name the source and the JSON path of every problem. */
 export function parseFleet(data: unknown, source = "fleet"): ParsedFleet {
   const parsed = FleetSchema.safeParse(data);
-  if (parsed.success) {
-    checkFleet(parsed.data, source);
-    return parsed.data;
+  const problems = parsed.success
+    ? crossCheckFleet(parsed.data)
+    : parsed.error.issues.map((i) => `${i.path.map(String).join(".") || "(top level)"}: ${i.message}`);
+  if (problems.length > 0 || !parsed.success) {
+    throw new FleetError(problems.map((problem) => `${source}: ${problem}`).join("\n"));
   }
-  const problems = parsed.error.issues.map(
-    (i) => `${source}: ${i.path.map(String).join(".") || "(top level)"}: ${i.message}`,
-  );
-  throw new FleetError(problems.join("\n"));
+  return parsed.data;
 }
 
-/** Cross-checks: unique ids, deployments on known units that fit in them. */
-function checkFleet(fleet: ParsedFleet, source: string): void {
-  const units = new Map(fleet.computeUnits.map((u) => [u.instanceId, u]));
-  if (units.size !== fleet.computeUnits.length)
-    throw new FleetError(`${source}: computeUnits: instance ids must be unique`);
-  const used = new Map<string, number>();
-  fleet.services.forEach((service, si) => {
-    service.deployments.forEach((d, di) => {
-      if (!units.has(d.instanceId)) {
-        throw new FleetError(
-          `${source}: services.${si}.deployments.${di}.instanceId: no compute unit ${d.instanceId}`,
-        );
-      }
-      used.set(d.instanceId, (used.get(d.instanceId) ?? 0) + d.replicas * d.computeUnitsPerReplica);
+/** What the schema cannot see: unique ids, deployments on known units that fit in them. */
+function crossCheckFleet(fleet: ParsedFleet): string[] {
+  const problems: string[] = [];
+  const duplicates = (ids: string[], path: string, field: string) => {
+    const seen = new Set<string>();
+    ids.forEach((id, i) => {
+      if (seen.has(id)) problems.push(`${path}.${i}.${field}: duplicate id ${id}`);
+      seen.add(id);
     });
+  };
+  duplicates(
+    fleet.computeUnits.map((u) => u.instanceId),
+    "computeUnits",
+    "instanceId",
+  );
+  duplicates(
+    fleet.services.map((s) => s.serviceId),
+    "services",
+    "serviceId",
+  );
+  duplicates(
+    fleet.tpmResources.map((r) => r.instanceId),
+    "tpmResources",
+    "instanceId",
+  );
+  duplicates(
+    fleet.batchTasks.map((t) => t.taskId),
+    "batchTasks",
+    "taskId",
+  );
+
+  const units = new Map(fleet.computeUnits.map((u) => [u.instanceId, u]));
+  const deployed = new Map<string, number>();
+  fleet.services.forEach((service, si) => {
+    const path = `services.${si}`;
+    const onUnit = new Set<string>();
+    service.deployments.forEach((d, di) => {
+      const unit = units.get(d.instanceId);
+      if (!unit) problems.push(`${path}.deployments.${di}.instanceId: no compute unit ${d.instanceId}`);
+      else if (unit.status === "Released" && d.replicas > 0)
+        problems.push(`${path}.deployments.${di}.instanceId: compute unit ${d.instanceId} is Released`);
+      if (onUnit.has(d.instanceId))
+        problems.push(`${path}.deployments.${di}.instanceId: a second deployment on ${d.instanceId}`);
+      onUnit.add(d.instanceId);
+      deployed.set(d.instanceId, (deployed.get(d.instanceId) ?? 0) + d.replicas * d.computeUnitsPerReplica);
+    });
+    const replicas = service.deployments.reduce((n, d) => n + d.replicas, 0);
+    if (service.runStatus === "Serving" && replicas === 0)
+      problems.push(`${path}.runStatus: Serving needs at least one replica in deployments`);
+    if (service.runStatus === "Stopped" && replicas > 0)
+      problems.push(`${path}.runStatus: Stopped but deployments have ${replicas} replicas`);
   });
   fleet.computeUnits.forEach((u, i) => {
-    const deployed = used.get(u.instanceId) ?? 0;
-    if (deployed > u.usedComputeUnits) {
-      throw new FleetError(
-        `${source}: computeUnits.${i}.usedComputeUnits: ${u.usedComputeUnits} is less than the ${deployed} its services' deployments use`,
+    const path = `computeUnits.${i}.usedComputeUnits`;
+    const byServices = deployed.get(u.instanceId) ?? 0;
+    if (u.usedComputeUnits < byServices)
+      problems.push(
+        `${path}: ${u.usedComputeUnits} is less than the ${byServices} its services' deployments use`,
       );
-    }
-    if (u.usedComputeUnits > u.totalComputeUnits) {
-      throw new FleetError(`${source}: computeUnits.${i}.usedComputeUnits: more than totalComputeUnits`);
-    }
+    if (u.usedComputeUnits > u.totalComputeUnits)
+      problems.push(`${path}: ${u.usedComputeUnits} is more than totalComputeUnits ${u.totalComputeUnits}`);
   });
+  return problems;
 }
 
-/** Reads and validates a fleet JSON file. */
+/** Reads and validates a fleet JSON file; errors name the file and the JSON path. */
 export async function loadFleetFile(path: string): Promise<ParsedFleet> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
   } catch (error) {
-    throw new FleetError(
-      `${path}: cannot read the fleet file (${(error as NodeJS.ErrnoException).code ?? error})`,
-    );
+    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new FleetError(`${path}: cannot read the fleet file (${reason})`, { cause: error });
   }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new FleetError(`${path}: not valid JSON (${(error as Error).message})`);
+    throw new FleetError(`${path}: not valid JSON (${(error as Error).message})`, { cause: error });
   }
   return parseFleet(data, path);
 }

@@ -1,7 +1,8 @@
 export { type VerifyInput, type VerifyResult, verifyAuthorization } from "./auth";
 export { runEmulatorCommand } from "./cli";
 export { EmulatorClock } from "./clock";
-export type { FaultOptions, FaultRule } from "./faults";
+export { EmulatorError } from "./errors";
+export type { FaultKind, FaultOptions, FaultRule } from "./faults";
 export { type Fleet, FleetError, loadFleetFile, type ParsedFleet, parseFleet } from "./fleet";
 export {
   DEMO_CREDENTIALS,
@@ -10,4 +11,4 @@ export {
   type RunningEmulator,
   startEmulator,
 } from "./server";
-export { EmulatorError, EmulatorState } from "./state";
+export type { BusyRelease, EmulatorState } from "./state";

@@ -1,267 +1,294 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
-import { ACTIONS, type ActionName, isActionName } from "../qianfan/actions";
+import type { AddressInfo } from "node:net";
+import { ACTIONS, isActionName } from "../qianfan/actions";
 import type { Credentials } from "../qianfan/credentials";
 import { secretLookup, verifyAuthorization } from "./auth";
 import { EmulatorClock } from "./clock";
-import { type FaultKind, type FaultOptions, type FaultRule, RollingWindow, seededRandom } from "./faults";
-import type { ParsedFleet } from "./fleet";
+import { EmulatorError } from "./errors";
+import { type FaultAnswer, FaultInjector, type FaultKind, type FaultOptions, type FaultRule } from "./faults";
+import { type Fleet, parseFleet } from "./fleet";
 import { handleAction } from "./handlers";
-import { EmulatorError, EmulatorState } from "./state";
+import { EmulatorState } from "./state";
 
-/** The key pair the emulator accepts when none is given. Not a secret: it only opens the emulator. */
+/** The key pair the emulator accepts when none is given. Not a secret: it opens only the emulator. */
 export const DEMO_CREDENTIALS: Credentials = {
   accessKeyId: "qfhk-demo-ak-0000000000000000",
   secretAccessKey: "qfhk-demo-sk-not-a-secret-0000",
 };
 
 export interface EmulatorOptions {
-  fleet: ParsedFleet;
+  /** What the account holds at start; validated again here, so a hand-built object is checked too. */
+  fleet: Fleet;
+  /** 0 (the default) picks a free port. */
   port?: number;
   host?: string;
+  /** Key pairs the emulator accepts; default {@link DEMO_CREDENTIALS}. */
   credentials?: readonly Credentials[];
+  /** Drives every state change; default follows the real clock. Signatures are checked on the real clock. */
   clock?: EmulatorClock;
   faults?: FaultOptions;
-  /** How long Creating, Releasing, Stopping last, in emulator-clock seconds. */
-  transitionSeconds?: number;
+  /** Seed of the random faults, so a run can be repeated. */
   seed?: number;
+  /** How long Creating, Releasing and Stopping last, in emulator-clock seconds (default 3). */
+  transitionSeconds?: number;
+  /** Entries kept in `requestLog` (default 100,000); the oldest go first. */
   maxRequestLog?: number;
+  /** Called with each finished log entry (the CLI prints them). */
   onRequest?: (entry: RequestLogEntry) => void;
 }
 
-/** One request as the emulator saw it. Never holds a header or a key's secret. */
+/** One request as the emulator saw it. Never holds a header, an Authorization or a secret. */
 export interface RequestLogEntry {
   seq: number;
-  /** The emulator clock at arrival. */
+  /** The emulator clock at arrival (ISO). */
   at: string;
   action: string;
   route: string;
+  /** The parsed JSON body; undefined when it was not JSON. */
   body: unknown;
+  /** 0 when no answer was sent (a reset or a hang). */
   status: number;
   code?: string;
   requestId: string;
   accessKeyId?: string;
   fault?: FaultKind;
+  /** Wall-clock milliseconds until the answer (or the reset). */
   ms: number;
+  /** What went wrong inside the emulator on a 500 that was not injected; never sent to the client. */
+  internalError?: string;
 }
 
 export interface RunningEmulator {
+  /** `http://127.0.0.1:PORT`, to use as QIANFAN_CONSOLE_API_BASE_URL. */
   url: string;
   port: number;
   clock: EmulatorClock;
+  /** The emulated account, for tests to inspect. */
   state: EmulatorState;
   requestLog: RequestLogEntry[];
+  /** Changes some fault options; the others stay. */
   setFaults(faults: FaultOptions): void;
   injectFault(rule: FaultRule): void;
   resetLog(): void;
   close(): Promise<void>;
 }
 
+const ROUTES = new Set<string>(Object.values(ACTIONS).map((a) => a.route));
+const MAX_BODY_BYTES = 1024 * 1024;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Starts a local Qianfan console on 127.0.0.1 (port 0 picks a free one). */
+/** Starts a local Qianfan console over HTTP (every action of lib/qianfan/actions, bce-auth-v1 checked). */
 export async function startEmulator(options: EmulatorOptions): Promise<RunningEmulator> {
   const clock = options.clock ?? new EmulatorClock();
-  const state = new EmulatorState(options.fleet, clock, (options.transitionSeconds ?? 3) * 1000);
-  const lookup = secretLookup(options.credentials ?? [DEMO_CREDENTIALS]);
-  const random = seededRandom(options.seed ?? 20261123);
-  const window = new RollingWindow();
+  const state = new EmulatorState(parseFleet(options.fleet), clock, (options.transitionSeconds ?? 3) * 1000);
+  const lookupSecret = secretLookup(options.credentials ?? [DEMO_CREDENTIALS]);
+  const faults = new FaultInjector(options.faults, options.seed);
   const maxLog = options.maxRequestLog ?? 100_000;
-  let faults: FaultOptions = { ...options.faults };
-  const rules: FaultRule[] = [];
   const requestLog: RequestLogEntry[] = [];
-  const sockets = new Set<Socket>();
   let seq = 0;
 
-  const takeRule = (action: string): FaultRule | undefined => {
-    const rule = rules.find((r) => r.times > 0 && (!r.action || r.action === action));
-    if (!rule) return undefined;
-    if (rule.skip) {
-      rule.skip -= 1;
-      return undefined;
-    }
-    rule.times -= 1;
-    return rule;
+  const record = (entry: RequestLogEntry, started: number) => {
+    entry.ms = Math.round(performance.now() - started);
+    requestLog.push(entry);
+    if (requestLog.length > maxLog) requestLog.splice(0, requestLog.length - maxLog);
+    options.onRequest?.(entry);
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const started = performance.now();
     const requestId = randomUUID();
-    const url = new URL(req.url ?? "/", "http://emulator");
-    const action = url.searchParams.get("Action") ?? "";
+    const target = splitTarget(req.url ?? "/");
+    const action = target.query.Action ?? "";
     const entry: RequestLogEntry = {
       seq: ++seq,
       at: clock.now().toISOString(),
       action,
-      route: url.pathname,
+      route: target.path,
       body: undefined,
       status: 0,
       requestId,
       ms: 0,
     };
-    const finish = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+
+    const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       entry.status = status;
-      entry.ms = Math.round(performance.now() - started);
-      record(entry);
+      record(entry, started);
       const text = JSON.stringify(body);
       res.writeHead(status, {
-        "content-type": "application/json",
+        "content-type": "application/json; charset=utf-8",
         "content-length": Buffer.byteLength(text),
         "x-bce-request-id": requestId,
         ...headers,
       });
       res.end(text);
     };
-    const fail = (status: number, code: string, message: string, headers?: Record<string, string>) => {
+    const refuse = (status: number, code: string, message: string, headers?: Record<string, string>) => {
       entry.code = code;
-      finish(status, { requestId, code, message }, headers);
+      answer(status, { requestId, code, message }, headers);
     };
-    const reset = (kind: FaultKind) => {
-      entry.fault = kind;
-      entry.status = 0;
+    const refuseWithFault = (fault: FaultAnswer) => {
+      entry.fault = fault.fault;
+      const retryAfter = fault.retryAfterSeconds;
+      refuse(
+        fault.status,
+        fault.code,
+        fault.message,
+        retryAfter ? { "retry-after": String(retryAfter) } : {},
+      );
+    };
+    const dropConnection = (fault: FaultKind) => {
+      entry.fault = fault;
       entry.code = "ConnectionReset";
-      entry.ms = Math.round(performance.now() - started);
-      record(entry);
+      record(entry, started);
       req.socket.destroy();
     };
 
     const raw = await readBody(req);
-    if (faults.latencyMs) await sleep(faults.latencyMs);
-    if (req.method !== "POST") return fail(405, "MethodNotAllowed", `use POST, not ${req.method}`);
-    if (!isActionName(action)) return fail(400, "InvalidAction", `unknown Action '${action}'`);
-    if (ACTIONS[action].route !== url.pathname) {
-      return fail(
-        404,
-        "NotFound",
-        `Action ${action} is served at ${ACTIONS[action].route}, not ${url.pathname}`,
-      );
+    if (raw === undefined) return refuse(413, "RequestEntityTooLarge", "The request body is too large.");
+    const body = parseJson(raw);
+    entry.body = body.ok ? body.value : undefined;
+    if (faults.latencyMs > 0) await sleep(faults.latencyMs);
+
+    if (req.method !== "POST") {
+      return refuse(405, "MethodNotAllowed", `The console API takes POST, not ${req.method}.`, {
+        allow: "POST",
+      });
     }
-    if (faults.qps) {
-      const admitted = window.admit(Date.now(), faults.qps);
-      if (!admitted.admitted) {
-        entry.fault = "qps-limit";
-        return fail(429, "RequestLimitExceeded", "Request rate limit exceeded.", {
-          "retry-after": String(Math.max(1, Math.ceil(admitted.retryAfterMs / 1000))),
-        });
-      }
+    if (!ROUTES.has(target.decodedPath)) {
+      return refuse(404, "NotFound", `No console API is served at ${target.path}.`);
     }
-    const query: Record<string, string> = {};
-    for (const [k, v] of url.searchParams) query[k] = v;
-    const headers: Record<string, string | undefined> = {};
-    for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(",") : v;
+    const throttled = faults.throttle(Date.now());
+    if (throttled) return refuseWithFault(throttled);
+
     const auth = verifyAuthorization({
       method: req.method,
-      rawPath: url.pathname,
-      query,
-      headers,
-      lookupSecret: lookup,
+      rawPath: target.path,
+      query: target.query,
+      headers: flattenHeaders(req),
+      lookupSecret,
       nowMs: Date.now(),
     });
-    entry.accessKeyId = auth.ok ? auth.accessKeyId : auth.accessKeyId;
-    if (!auth.ok) return fail(auth.status, auth.code, auth.message);
-    let body: unknown;
-    try {
-      body = raw.length === 0 ? {} : JSON.parse(raw);
-    } catch {
-      return fail(400, "MalformedJSON", "The request body is not valid JSON.");
-    }
-    entry.body = body;
+    entry.accessKeyId = auth.accessKeyId;
+    if (!auth.ok) return refuse(auth.status, auth.code, auth.message);
 
-    const rule = takeRule(action);
-    if (rule?.kind === "reset-before") return reset(rule.kind);
-    if (rule?.kind === "status") {
-      entry.fault = "status";
-      return fail(rule.status ?? 500, rule.code ?? "InternalError", "Injected fault.");
+    if (!isActionName(action) || ACTIONS[action].route !== target.decodedPath) {
+      const hint = isActionName(action)
+        ? ` at ${target.decodedPath}; it is served at ${ACTIONS[action].route}`
+        : "";
+      return refuse(400, "InvalidAction", `The Action '${action}' does not exist${hint}.`);
     }
-    if (faults.resetRate && random() < faults.resetRate) return reset("reset");
-    if (faults.rateLimit429Rate && random() < faults.rateLimit429Rate) {
-      entry.fault = "rate-limit";
-      return fail(429, "RequestLimitExceeded", "Request rate limit exceeded.");
-    }
-    if (faults.failRate && random() < faults.failRate) {
-      entry.fault = "error";
-      return random() < 0.5
-        ? fail(500, "InternalError", "We encountered an internal error. Please try again.")
-        : fail(503, "ServiceUnavailable", "Service is temporarily unavailable.");
-    }
+    if (!body.ok) return refuse(400, "MalformedJSON", "The request body is not valid JSON.");
+
+    const plan = faults.plan(action);
+    if (plan.kind === "answer") return refuseWithFault(plan.answer);
+    if (plan.kind === "reset") return dropConnection(plan.fault);
 
     let result: unknown;
     try {
-      result = handleAction(state, action as ActionName, body);
+      result = handleAction(state, action, body.value);
     } catch (error) {
-      if (error instanceof EmulatorError) return fail(error.status, error.code, error.message);
-      return fail(500, "InternalError", "The emulator failed to handle the request.");
+      if (error instanceof EmulatorError) return refuse(error.status, error.code, error.message);
+      entry.internalError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      return refuse(500, "InternalError", "We encountered an internal error. Please try again.");
     }
-    if (rule?.kind === "reset-after-apply") return reset(rule.kind);
-    if (rule?.kind === "hang-after-apply") {
-      entry.fault = rule.kind;
-      entry.status = 0;
-      record(entry);
-      return;
+
+    const after = plan.after;
+    if (after?.fault === "reset-after-apply") return dropConnection(after.fault);
+    if (after?.fault === "hang-after-apply") {
+      // Applied but never answered: the client times out and the socket closes with the emulator.
+      entry.fault = after.fault;
+      return record(entry, started);
     }
-    if (faults.slowRate && random() < faults.slowRate) {
+    if (after?.fault === "slow") {
       entry.fault = "slow";
-      await sleep(faults.slowMs ?? 30_000);
+      await sleep(after.ms);
       if (req.socket.destroyed) {
         entry.code = "ClientGone";
-        entry.ms = Math.round(performance.now() - started);
-        return record(entry);
+        return record(entry, started);
       }
     }
-    finish(200, { requestId, result });
-  };
-
-  const record = (entry: RequestLogEntry) => {
-    requestLog.push(entry);
-    if (requestLog.length > maxLog) requestLog.splice(0, requestLog.length - maxLog);
-    options.onRequest?.(entry);
+    answer(200, { requestId, result });
   };
 
   const server = createServer((req, res) => {
     handle(req, res).catch(() => {
       if (!res.headersSent) res.writeHead(500).end();
+      else res.destroy();
     });
   });
   server.keepAliveTimeout = 5000;
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
+  const host = options.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
+    server.listen(options.port ?? 0, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
   });
   const { port } = server.address() as AddressInfo;
-  const host = options.host ?? "127.0.0.1";
   return {
-    url: `http://${host}:${port}`,
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
     port,
     clock,
     state,
     requestLog,
-    setFaults: (next) => {
-      faults = { ...faults, ...next };
-    },
-    injectFault: (rule) => {
-      rules.push({ ...rule });
-    },
+    setFaults: (next) => faults.update(next),
+    injectFault: (rule) => faults.addRule(rule),
     resetLog: () => {
       requestLog.length = 0;
     },
     close: () =>
       new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
+        server.closeAllConnections();
       }),
   };
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+/** The path as sent (still percent-encoded, as it was signed), its decoded form, and the query. */
+function splitTarget(url: string): { path: string; decodedPath: string; query: Record<string, string> } {
+  const q = url.indexOf("?");
+  const path = q < 0 ? url : url.slice(0, q);
+  const query: Record<string, string> = {};
+  for (const [key, value] of new URLSearchParams(q < 0 ? "" : url.slice(q + 1))) query[key] = value;
+  let decodedPath = path;
+  try {
+    decodedPath = decodeURIComponent(path);
+  } catch {
+    // Not valid percent-encoding: no route matches it, and the 404 says so.
+  }
+  return { path, decodedPath, query };
+}
+
+function flattenHeaders(req: IncomingMessage): Record<string, string | undefined> {
+  const headers: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    headers[name] = Array.isArray(value) ? value.join(",") : value;
+  }
+  return headers;
+}
+
+function parseJson(raw: string): { ok: true; value: unknown } | { ok: false } {
+  if (raw.trim() === "") return { ok: true, value: {} };
+  try {
+    return { ok: true, value: JSON.parse(raw) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/** The body as text, or undefined when it is larger than the emulator takes. */
+function readBody(req: IncomingMessage): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    req.on("end", () => resolve(size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks).toString("utf8")));
     req.on("error", reject);
   });
 }

@@ -189,6 +189,7 @@ export class DynamoDbStateStore implements StateStore {
 
   async listAudit(query: { since?: Date; job?: string; limit?: number } = {}): Promise<AuditRecord[]> {
     const out: AuditRecord[] = [];
+    if (query.limit !== undefined && query.limit <= 0) return out;
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.#doc.send(

@@ -19,6 +19,7 @@ export class FileStateStore implements StateStore {
   readonly #clock: () => number;
   readonly #retention: number;
 
+  /** `auditRetention`: how many audit records the file keeps (the newest; default 5000). */
   constructor(path: string, options: { clock?: () => number; auditRetention?: number } = {}) {
     this.path = path;
     this.#clock = options.clock ?? Date.now;
@@ -56,18 +57,25 @@ export class FileStateStore implements StateStore {
   /** Applies `fn` to the file's data under the inter-process lock and writes the result. */
   async #change<R>(fn: (data: StateData) => R): Promise<R> {
     await mkdir(dirname(this.path), { recursive: true });
+    let lost: Error | undefined;
     const release = await lockfile.lock(this.path, {
       realpath: false,
+      // A lock left by a crashed process is taken over once it has not been refreshed for this long.
       stale: 10_000,
       retries: { retries: 200, minTimeout: 2, maxTimeout: 50, randomize: true },
+      // proper-lockfile's default throws from a timer and kills the process; refuse the write instead.
+      onCompromised: (error) => {
+        lost = error;
+      },
     });
     try {
       const data = await this.#read();
       const result = fn(data);
+      if (lost) throw new StateFileError(`lost the lock on ${this.path}; nothing written`, { cause: lost });
       await this.#write(data);
       return result;
     } finally {
-      await release();
+      if (!lost) await release();
     }
   }
 

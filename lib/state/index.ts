@@ -1,4 +1,10 @@
 export { FileStateStore, StateFileError } from "./file-store";
-export { JobMemory, type RestoreTarget, type RunMemo, type Snooze } from "./job-memory";
+export {
+  JobMemory,
+  type ResourceMark,
+  type RestoreTarget,
+  type RunMemo,
+  type Snooze,
+} from "./job-memory";
 export { MemoryStateStore } from "./memory-store";
 export type { AuditRecord, LockResult, StateStore } from "./types";

@@ -1,5 +1,15 @@
 import type { StateStore } from "./types";
 
+/** What a job remembers of one resource between runs (the default shape of a mark). */
+export interface ResourceMark {
+  /** The first run that saw it idle; forgotten once it is used. */
+  idleSince?: string;
+  noticeGivenAt?: string;
+  /** When the announced action may happen. */
+  noticeDueAt?: string;
+  lastSeenAt?: string;
+}
+
 /** A snoozed resource: no job touches it until `until`. */
 export interface Snooze {
   resourceId: string;
@@ -34,13 +44,13 @@ export class JobMemory {
   constructor(readonly store: StateStore) {}
 
   /** Every remembered mark of a job (idle since, notices), by resource id. */
-  async getMarks<T>(job: string): Promise<Map<string, T>> {
+  async getMarks<T = ResourceMark>(job: string): Promise<Map<string, T>> {
     const entries = await this.store.list<T>(MARKS(job));
     return new Map(entries.map((e) => [e.key, e.value]));
   }
 
   /** Replaces a job's marks: ids absent from `marks` are forgotten; unchanged ones are not rewritten. */
-  async replaceMarks<T>(job: string, marks: ReadonlyMap<string, T>): Promise<void> {
+  async replaceMarks<T = ResourceMark>(job: string, marks: ReadonlyMap<string, T>): Promise<void> {
     const before = await this.getMarks<T>(job);
     for (const id of before.keys()) if (!marks.has(id)) await this.store.delete(MARKS(job), id);
     for (const [id, mark] of marks) {

@@ -12,6 +12,12 @@ export interface StateData {
   audit: AuditRecord[];
 }
 
+/** A record's time for ordering; one with an unreadable `at` sorts as the oldest. */
+const timeOf = (record: AuditRecord) => {
+  const ms = Date.parse(record.at);
+  return Number.isNaN(ms) ? Number.NEGATIVE_INFINITY : ms;
+};
+
 export function emptyStateData(): StateData {
   return { items: {}, locks: {}, audit: [] };
 }
@@ -63,8 +69,15 @@ export const stateOps = {
   releaseLock(data: StateData, name: string, owner: string): void {
     if (data.locks[name]?.owner === owner) delete data.locks[name];
   },
+  /**
+   * Keeps the trail in time order (oldest first; equal times in the order appended), so a record
+   * that arrives late still lands where its `at` says, and the retention drops the oldest.
+   */
   appendAudit(data: StateData, record: AuditRecord, retention: number): void {
-    data.audit.push(structuredClone(record));
+    const at = timeOf(record);
+    let index = data.audit.length;
+    while (index > 0 && timeOf(data.audit[index - 1]!) > at) index -= 1;
+    data.audit.splice(index, 0, structuredClone(record));
     if (data.audit.length > retention) data.audit.splice(0, data.audit.length - retention);
   },
   listAudit(data: StateData, query: { since?: Date; job?: string; limit?: number } = {}): AuditRecord[] {
@@ -74,7 +87,7 @@ export const stateOps = {
         (r) => (since === undefined || Date.parse(r.at) >= since) && (!query.job || r.job === query.job),
       )
       .reverse();
-    return structuredClone(query.limit === undefined ? out : out.slice(0, query.limit));
+    return structuredClone(query.limit === undefined ? out : out.slice(0, Math.max(0, query.limit)));
   },
 };
 

@@ -1,10 +1,12 @@
 import { readFile } from "node:fs/promises";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   BUILTIN_PROTECTIONS,
   ConfigError,
   effectiveProtections,
   findProtection,
+  formatDuration,
   loadConfig,
   parseConfig,
   parseDuration,
@@ -40,6 +42,31 @@ describe("parseDuration", () => {
   });
 });
 
+describe("formatDuration", () => {
+  it.each([
+    [0, "0s"],
+    [90_000, "1m30s"],
+    [8_100_000, "2h15m"],
+    [86_400_000, "1d"],
+    [1_209_600_000 + 3_600_000 + 1000, "2w1h1s"],
+    [1_499, "1s"],
+  ])("writes %d ms as %s", (ms, text) => {
+    expect(formatDuration(ms)).toBe(text);
+  });
+
+  it("writes what parseDuration reads back exactly, for any whole number of seconds", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 10 ** 10 }), (seconds) => {
+        expect(parseDuration(formatDuration(seconds * 1000))).toBe(seconds * 1000);
+      }),
+    );
+  });
+
+  it("refuses a span that is not a finite number", () => {
+    expect(() => formatDuration(Number.POSITIVE_INFINITY)).toThrow(RangeError);
+  });
+});
+
 describe("parseConfig", () => {
   it("fills safe defaults from a minimal file", () => {
     const config = parseConfig("version: 1\n", "housekeeping.yml");
@@ -70,6 +97,58 @@ describe("parseConfig", () => {
     const problems = problemsOf("version: 1\nguards:\n  maxActionPerRun: 3\n");
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(/^housekeeping.yml:3: guards.maxActionPerRun: unknown key/);
+  });
+
+  it("names every unknown key of an object on its own line, with its path", () => {
+    const problems = problemsOf("version: 1\njobs:\n  release-units:\n    idelFor: 2h\n    minAg: 1h\n");
+    expect(problems).toEqual([
+      "housekeeping.yml:4: jobs.release-units.idelFor: unknown key; check the spelling against housekeeping.schema.json",
+      "housekeeping.yml:5: jobs.release-units.minAg: unknown key; check the spelling against housekeeping.schema.json",
+    ]);
+  });
+
+  it("rejects an unknown job with its path", () => {
+    expect(problemsOf("version: 1\njobs:\n  delete-everything: {}\n")).toEqual([
+      "housekeeping.yml:3: jobs.delete-everything: unknown key; check the spelling against housekeeping.schema.json",
+    ]);
+  });
+
+  it("asks for a duration string when a duration is given as a number", () => {
+    expect(problemsOf("version: 1\njobs:\n  release-units:\n    idleFor: 7200\n")).toEqual([
+      'housekeeping.yml:4: jobs.release-units.idleFor: expected a duration like "2h" or "30m", got 7200',
+    ]);
+  });
+
+  it("reads every documented duration form into milliseconds", () => {
+    const config = parseConfig(
+      "version: 1\njobs:\n  release-units:\n    minAge: 90s\n    idleFor: PT2H\n    maxAge: 2w\n    notice: { noticeFor: 1h30m }\n",
+      "housekeeping.yml",
+    );
+    expect(config.jobs["release-units"]).toMatchObject({
+      minAge: 90_000,
+      idleFor: 7_200_000,
+      maxAge: 1_209_600_000,
+      notice: { enabled: false, noticeFor: 5_400_000 },
+    });
+  });
+
+  it("says a required key is missing, with its path", () => {
+    expect(problemsOf("timezone: UTC\n")).toEqual([
+      "housekeeping.yml:1: version: required key is missing (expected 1)",
+    ]);
+    expect(
+      problemsOf(
+        "version: 1\njobs:\n  scale-services:\n    services:\n      - { serviceId: s, uptime: always }\n",
+      ),
+    ).toEqual([
+      "housekeeping.yml:5: jobs.scale-services.services.0.instanceId: required key is missing (expected string)",
+    ]);
+  });
+
+  it("refuses a file that is not a mapping", () => {
+    expect(problemsOf("- version: 1\n")).toEqual([
+      "housekeeping.yml:1: (top level): Invalid input: expected object, received array",
+    ]);
   });
 
   it("lists every problem, not only the first", () => {
@@ -115,6 +194,24 @@ describe("protections", () => {
     );
     expect(findProtection([{ creator: "alice@*", region: "bd" }], unit)).toBeUndefined();
     expect(findProtection([{ type: "gpu-2" }], unit)).toBeUndefined();
+  });
+
+  it("keeps every built-in protection first, whatever rules the user lists", () => {
+    const rule = fc.record(
+      {
+        instanceId: fc.string({ minLength: 1 }),
+        creator: fc.string({ minLength: 1 }),
+        type: fc.string({ minLength: 1 }),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(fc.array(rule), (userRules) => {
+        const rules = effectiveProtections(userRules);
+        expect(rules.slice(0, BUILTIN_PROTECTIONS.length)).toEqual(BUILTIN_PROTECTIONS);
+        expect(rules.slice(BUILTIN_PROTECTIONS.length)).toEqual(userRules);
+      }),
+    );
   });
 
   it("keeps the built-in protections whatever the user lists", () => {

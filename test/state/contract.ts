@@ -68,6 +68,25 @@ export function describeStateStoreContract(
     );
 
     it(
+      "overwrites a value put again, and a put without expiry keeps it",
+      withStore(async (store) => {
+        await store.put("ns", "a", 1, { expiresAt: new Date(Date.now() - 1000) });
+        await store.put("ns", "a", 2);
+        expect(await store.get("ns", "a")).toBe(2);
+        expect(await store.list("ns")).toEqual([{ key: "a", value: 2 }]);
+      }),
+    );
+
+    it(
+      "treats a missing key or namespace as empty, and deleting it as a no-op",
+      withStore(async (store) => {
+        expect(await store.get("ns", "nothing")).toBeUndefined();
+        expect(await store.list("empty")).toEqual([]);
+        await expect(store.delete("ns", "nothing")).resolves.toBeUndefined();
+      }),
+    );
+
+    it(
       "gives the lock to one owner at a time",
       withStore(async (store) => {
         expect(await store.acquireLock("job:x", "run-a", 60_000, T0)).toEqual({
@@ -103,6 +122,31 @@ export function describeStateStoreContract(
     );
 
     it(
+      "lets the holder take its own lock again, extending the lease",
+      withStore(async (store) => {
+        await store.acquireLock("job:x", "run-a", 60_000, T0);
+        expect(await store.acquireLock("job:x", "run-a", 60_000, later(30_000))).toEqual({
+          acquired: true,
+          expiresAt: later(90_000),
+        });
+        expect(await store.acquireLock("job:x", "run-b", 60_000, later(70_000))).toMatchObject({
+          acquired: false,
+          owner: "run-a",
+        });
+      }),
+    );
+
+    it(
+      "does not renew a lock that was released",
+      withStore(async (store) => {
+        await store.acquireLock("job:x", "run-a", 60_000, T0);
+        await store.releaseLock("job:x", "run-a");
+        expect(await store.renewLock("job:x", "run-a", 60_000, later(1000))).toBe(false);
+        expect((await store.acquireLock("job:x", "run-b", 60_000, later(2000))).acquired).toBe(true);
+      }),
+    );
+
+    it(
       "releases only for the owner",
       withStore(async (store) => {
         await store.acquireLock("job:x", "run-a", 60_000, T0);
@@ -133,6 +177,26 @@ export function describeStateStoreContract(
           resourceId: "u2",
           requestId: "r-2",
         });
+        expect(await store.listAudit({ limit: 0 })).toEqual([]);
+      }),
+    );
+
+    it(
+      "orders the audit trail by time even when a record arrives late",
+      withStore(async (store) => {
+        await store.appendAudit(record({ at: "2026-11-23T02:00:00.000Z", resourceId: "late" }));
+        await store.appendAudit(record({ at: "2026-11-23T01:00:00.000Z", resourceId: "early" }));
+        await store.appendAudit(record({ at: "2026-11-23T03:00:00.000Z", resourceId: "latest" }));
+        expect((await store.listAudit()).map((r) => r.resourceId)).toEqual(["latest", "late", "early"]);
+      }),
+    );
+
+    it(
+      "keeps an audit record's optional and extra fields",
+      withStore(async (store) => {
+        const full = record({ requestId: "r-1", detail: "released", dryRun: true, savedPerHour: 12.5 });
+        await store.appendAudit(full);
+        expect(await store.listAudit()).toEqual([full]);
       }),
     );
   });

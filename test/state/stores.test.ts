@@ -1,8 +1,15 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
-import { FileStateStore, JobMemory, MemoryStateStore } from "../../lib/state";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  type AuditRecord,
+  FileStateStore,
+  JobMemory,
+  MemoryStateStore,
+  type ResourceMark,
+  type StateStore,
+} from "../../lib/state";
 import { describeStateStoreContract } from "./contract";
 
 describeStateStoreContract("memory", async () => ({
@@ -18,48 +25,100 @@ describeStateStoreContract("file", async () => {
   };
 });
 
+const audit = (resourceId: string, at = new Date().toISOString()): AuditRecord => ({
+  at,
+  runId: "r",
+  job: "j",
+  action: "x",
+  resourceId,
+  reason: "",
+  outcome: "done",
+  dryRun: false,
+});
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "qfhk-state-"));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe.each([
+  ["MemoryStateStore", (clock: () => number) => new MemoryStateStore({ clock })],
+  ["FileStateStore", (clock: () => number) => new FileStateStore(join(dir, "state.json"), { clock })],
+])("%s with an injected clock", (_name, make: (clock: () => number) => StateStore) => {
+  it("hides a value once the injected clock reaches its expiry", async () => {
+    let now = Date.parse("2030-01-01T00:00:00Z");
+    const store = make(() => now);
+    await store.put("ns", "k", "v", { expiresAt: new Date(now + 60_000) });
+
+    now += 59_999;
+    const before = await store.get("ns", "k");
+    now += 1;
+    const at = await store.get("ns", "k");
+
+    expect(before).toBe("v");
+    expect(at).toBeUndefined();
+    expect(await store.list("ns")).toEqual([]);
+  });
+});
+
+describe.each([
+  ["MemoryStateStore", (retention: number) => new MemoryStateStore({ auditRetention: retention })],
+  [
+    "FileStateStore",
+    (retention: number) => new FileStateStore(join(dir, "state.json"), { auditRetention: retention }),
+  ],
+])("%s audit retention", (_name, make: (retention: number) => StateStore) => {
+  it("keeps only the newest records past the retention", async () => {
+    const store = make(2);
+    for (const [i, id] of ["a", "b", "c"].entries()) {
+      await store.appendAudit(audit(id, new Date(Date.UTC(2030, 0, 1, i)).toISOString()));
+    }
+    expect((await store.listAudit()).map((r) => r.resourceId)).toEqual(["c", "b"]);
+  });
+});
+
 describe("FileStateStore", () => {
   it("keeps state across instances (another process reading the same file)", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "qfhk-state-"));
-    try {
-      const path = join(dir, "nested", "state.json");
-      await new FileStateStore(path).put("ns", "k", { v: 1 });
-      expect(await new FileStateStore(path).get("ns", "k")).toEqual({ v: 1 });
-      expect(JSON.parse(await readFile(path, "utf8")).items.ns.k.value).toEqual({ v: 1 });
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const path = join(dir, "nested", "state.json");
+    await new FileStateStore(path).put("ns", "k", { v: 1 });
+    expect(await new FileStateStore(path).get("ns", "k")).toEqual({ v: 1 });
+    expect(JSON.parse(await readFile(path, "utf8")).items.ns.k.value).toEqual({ v: 1 });
   });
 
   it("refuses a corrupt file with a message naming it, and changes nothing", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "qfhk-state-"));
-    try {
-      const path = join(dir, "state.json");
-      await writeFile(path, "{not json");
-      await expect(new FileStateStore(path).put("ns", "k", 1)).rejects.toThrow(
-        `state file ${path} is not valid JSON`,
-      );
-      expect(await readFile(path, "utf8")).toBe("{not json");
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const path = join(dir, "state.json");
+    await writeFile(path, "{not json");
+    await expect(new FileStateStore(path).put("ns", "k", 1)).rejects.toThrow(
+      `state file ${path} is not valid JSON`,
+    );
+    expect(await readFile(path, "utf8")).toBe("{not json");
   });
 
-  it("keeps only the newest audit records past the retention", async () => {
-    const store = new MemoryStateStore({ auditRetention: 2 });
-    for (const id of ["a", "b", "c"]) {
-      await store.appendAudit({
-        at: new Date().toISOString(),
-        runId: "r",
-        job: "j",
-        action: "x",
-        resourceId: id,
-        reason: "",
-        outcome: "done",
-        dryRun: false,
-      });
-    }
-    expect((await store.listAudit()).map((r) => r.resourceId)).toEqual(["c", "b"]);
+  it("leaves no temporary or lock files behind after writing", async () => {
+    const store = new FileStateStore(join(dir, "state.json"));
+    await Promise.all([store.put("ns", "a", 1), store.put("ns", "b", 2), store.appendAudit(audit("u"))]);
+    expect(await readdir(dir)).toEqual(["state.json"]);
+    expect((await store.list("ns")).map((e) => e.key)).toEqual(["a", "b"]);
+  });
+
+  it("serialises concurrent changes in one process, losing none", async () => {
+    const store = new FileStateStore(join(dir, "state.json"));
+    await Promise.all(Array.from({ length: 20 }, (_, i) => store.put("ns", `k${i}`, i)));
+    expect(await store.list("ns")).toHaveLength(20);
+  });
+
+  it("takes over an inter-process lock left behind by a crashed process", async () => {
+    const path = join(dir, "state.json");
+    await mkdir(`${path}.lock`);
+    const longAgo = new Date(Date.now() - 60_000);
+    await utimes(`${path}.lock`, longAgo, longAgo);
+
+    await new FileStateStore(path).put("ns", "k", 1);
+
+    expect(await new FileStateStore(path).get("ns", "k")).toBe(1);
   });
 });
 
@@ -68,27 +127,47 @@ describe("JobMemory", () => {
     const memory = new JobMemory(new MemoryStateStore());
     await memory.replaceMarks(
       "release-units",
-      new Map([
-        ["u1", { idleSince: "a" }],
-        ["u2", { idleSince: "b" }],
+      new Map<string, ResourceMark>([
+        ["u1", { idleSince: "2030-01-01T00:00:00.000Z" }],
+        ["u2", { idleSince: "2030-01-01T01:00:00.000Z", lastSeenAt: "2030-01-01T02:00:00.000Z" }],
       ]),
     );
-    await memory.replaceMarks("release-units", new Map([["u2", { idleSince: "b" }]]));
-    expect([...(await memory.getMarks("release-units")).entries()]).toEqual([["u2", { idleSince: "b" }]]);
+    await memory.replaceMarks(
+      "release-units",
+      new Map([
+        ["u2", { noticeGivenAt: "2030-01-01T02:00:00.000Z", noticeDueAt: "2030-01-01T03:00:00.000Z" }],
+      ]),
+    );
+    expect([...(await memory.getMarks("release-units")).entries()]).toEqual([
+      ["u2", { noticeGivenAt: "2030-01-01T02:00:00.000Z", noticeDueAt: "2030-01-01T03:00:00.000Z" }],
+    ]);
     expect((await memory.getMarks("other")).size).toBe(0);
   });
 
   it("lists only snoozes still in force", async () => {
     const memory = new JobMemory(new MemoryStateStore());
     const now = new Date();
-    await memory.putSnooze({ resourceId: "u1", until: new Date(now.getTime() + 3_600_000).toISOString() });
+    await memory.putSnooze({
+      resourceId: "u1",
+      until: new Date(now.getTime() + 3_600_000).toISOString(),
+      by: "alice",
+      reason: "demo",
+    });
     await memory.putSnooze({ resourceId: "u2", until: new Date(now.getTime() + 60_000).toISOString() });
     expect((await memory.listSnoozes(now)).map((s) => s.resourceId)).toEqual(["u1", "u2"]);
-    expect((await memory.listSnoozes(new Date(now.getTime() + 120_000))).map((s) => s.resourceId)).toEqual([
-      "u1",
+    expect(await memory.listSnoozes(new Date(now.getTime() + 120_000))).toMatchObject([
+      { resourceId: "u1", by: "alice", reason: "demo" },
     ]);
     expect(await memory.deleteSnooze("u1")).toBe(true);
     expect(await memory.deleteSnooze("u1")).toBe(false);
+  });
+
+  it("lets the store forget a snooze once it has run out", async () => {
+    let now = Date.parse("2030-01-01T00:00:00Z");
+    const store = new MemoryStateStore({ clock: () => now });
+    await new JobMemory(store).putSnooze({ resourceId: "u1", until: "2030-01-01T01:00:00Z" });
+    now = Date.parse("2030-01-01T01:00:00Z");
+    expect(await store.list("snoozes")).toEqual([]);
   });
 
   it("tells snoozes from force-up overrides by resource", async () => {
@@ -99,5 +178,39 @@ describe("JobMemory", () => {
     await memory.putSnooze({ resourceId: "svc-1", until: later, kind: "force-up" });
     expect([...(await memory.untilByResource(now)).entries()]).toEqual([["unit-1", later]]);
     expect([...(await memory.untilByResource(now, "force-up")).entries()]).toEqual([["svc-1", later]]);
+  });
+
+  it("remembers each job's last run, to tell an empty listing from a fleet that was full", async () => {
+    const memory = new JobMemory(new MemoryStateStore());
+    expect(await memory.getRunMemo("release-units")).toBeUndefined();
+    await memory.putRunMemo("release-units", { lastRunAt: "2030-01-01T00:00:00.000Z", lastListingCount: 7 });
+    await memory.putRunMemo("release-units", { lastRunAt: "2030-01-01T00:10:00.000Z", lastListingCount: 6 });
+    expect(await memory.getRunMemo("release-units")).toEqual({
+      lastRunAt: "2030-01-01T00:10:00.000Z",
+      lastListingCount: 6,
+    });
+    expect(await memory.getRunMemo("stop-batch-tasks")).toBeUndefined();
+  });
+
+  it("keeps one restore target per service and unit, per job, until it is deleted", async () => {
+    const memory = new JobMemory(new MemoryStateStore());
+    const target = (serviceId: string, instanceId: string, replicas: number) => ({
+      serviceId,
+      instanceId,
+      replicas,
+      rememberedAt: "2030-01-01T00:00:00.000Z",
+    });
+    await memory.putRestoreTarget("scale-services", target("svc-1", "unit-1", 3));
+    await memory.putRestoreTarget("scale-services", target("svc-1", "unit-2", 2));
+    await memory.putRestoreTarget("scale-services", target("svc-1", "unit-1", 4));
+
+    expect(await memory.getRestoreTargets("scale-services")).toEqual([
+      target("svc-1", "unit-1", 4),
+      target("svc-1", "unit-2", 2),
+    ]);
+    expect(await memory.getRestoreTargets("other-job")).toEqual([]);
+
+    await memory.deleteRestoreTarget("scale-services", "svc-1", "unit-1");
+    expect(await memory.getRestoreTargets("scale-services")).toEqual([target("svc-1", "unit-2", 2)]);
   });
 });

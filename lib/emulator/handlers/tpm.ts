@@ -1,0 +1,87 @@
+import { z } from "zod";
+import { PAYMENT_TIMINGS, TPM_MODELS, TPM_STATUSES } from "../../qianfan/actions";
+import { EmulatorError } from "../errors";
+import { type EmulatorState, newInstanceId, type TpmRecord } from "../state";
+import { defineHandler, formatTime, Id, PlatformTime } from "./request";
+
+/** Tokens and requests per minute one purchased unit of quota adds (not confirmed; any positive number serves). */
+const TPM_PER_COUNT = 10_000;
+const RPM_PER_COUNT = 60;
+
+/** A TPM quota instance as DescribeTPMResource lists it. */
+export function viewTpm(r: TpmRecord): Record<string, unknown> {
+  return {
+    instanceId: r.instanceId,
+    paymentTiming: r.paymentTiming,
+    rpm: r.purchaseCount * RPM_PER_COUNT,
+    tpm: r.purchaseCount * TPM_PER_COUNT,
+    status: r.status,
+    startTime: formatTime(r.startTime),
+    ...(r.expiredTime || r.releaseTime ? { expiredTime: formatTime(r.expiredTime ?? r.releaseTime) } : {}),
+    purchaseCount: r.purchaseCount,
+    ...(r.releaseTime ? { releaseTime: formatTime(r.releaseTime) } : {}),
+  };
+}
+
+const Model = z.enum(TPM_MODELS);
+
+/** PurchaseTPMResource (seed 003), DescribeTPMResource, ReleaseTPMResource. */
+export const tpmHandlers = {
+  PurchaseTPMResource: defineHandler(
+    z.looseObject({
+      model: Model,
+      billing: z.looseObject({ paymentTiming: z.literal("Postpaid"), releaseTime: PlatformTime.optional() }),
+      purchaseCount: z.number().int().positive(),
+    }),
+    (state: EmulatorState, body) => {
+      const now = state.clock.now();
+      const instanceId = newInstanceId("tpm");
+      state.tpm.push({
+        instanceId,
+        model: body.model,
+        paymentTiming: "Postpaid",
+        status: "Creating",
+        purchaseCount: body.purchaseCount,
+        startTime: now,
+        releaseTime: body.billing.releaseTime,
+        since: now,
+      });
+      return { instanceId };
+    },
+  ),
+
+  DescribeTPMResource: defineHandler(
+    z.looseObject({
+      model: Model,
+      paymentTiming: z.enum(PAYMENT_TIMINGS).optional(),
+      instanceId: z.string().optional(),
+      status: z.enum(TPM_STATUSES).optional(),
+    }),
+    (state, filter) => ({
+      instances: state.tpm
+        .filter(
+          (r) =>
+            r.model === filter.model &&
+            (!filter.paymentTiming || r.paymentTiming === filter.paymentTiming) &&
+            (!filter.instanceId || r.instanceId === filter.instanceId) &&
+            (!filter.status || r.status === filter.status),
+        )
+        .map(viewTpm),
+    }),
+  ),
+
+  // Released quota shows Stopped for a while, then leaves the listing.
+  ReleaseTPMResource: defineHandler(z.looseObject({ model: Model, instanceId: Id }), (state, body) => {
+    const instance = state.findTpm(body.model, body.instanceId);
+    if (instance.status !== "Running") {
+      throw new EmulatorError(
+        400,
+        "InvalidInstanceStatus",
+        `TPM instance ${instance.instanceId} is ${instance.status}; only a Running one can be released`,
+      );
+    }
+    instance.status = "Stopped";
+    instance.since = state.clock.now();
+    return true;
+  }),
+};
