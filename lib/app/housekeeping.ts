@@ -1,4 +1,5 @@
 import { effectiveProtections, type HousekeepingConfig, taskProtection, unitProtection } from "../config";
+import type { Clock } from "../engine/clock";
 import type { GuardPolicy } from "../engine/guards";
 import { runJobs } from "../engine/runner";
 import type { JobReport, RunReport } from "../engine/types";
@@ -20,7 +21,12 @@ export interface HousekeepingRequest {
   remainingMs?: () => number;
   /** `plan`: decide and report, write nothing. */
   readOnly?: boolean;
+  /** A rehearsal on an emulator or a copy of the state, acting as of `now` (`clock` follows it). */
+  simulated?: boolean;
+  /** The clock of locks, audit and report times (a rehearsal's simulated clock). */
+  clock?: Clock;
   onJobReport?: (report: JobReport) => void;
+  onProgress?: (progress: { job: string; done: number; total: number }) => void;
 }
 
 export class UnknownJobError extends Error {
@@ -77,6 +83,7 @@ export async function runHousekeeping(request: HousekeepingRequest): Promise<Run
       timeZone: config.timezone,
       calendar,
       maxLivePurchaseCount: tpm.maxLivePurchaseCount,
+      purchaseSettleMs: tpm.purchaseSettle,
       guards: tpm.guards,
       windows: tpm.windows.map((w) => ({ ...w, schedule: parseSchedule(w.schedule) })),
     },
@@ -105,9 +112,14 @@ export async function runHousekeeping(request: HousekeepingRequest): Promise<Run
     actionConcurrency: config.guards.actionConcurrency,
     only: request.only,
     remainingMs: request.remainingMs,
+    // A test's stand-in api has no client: its calls then take no time worth reserving.
+    actionWorstCaseMs: request.api.client?.worstCaseCallMs(),
     readOnly: request.readOnly,
+    simulated: request.simulated,
+    clock: request.clock,
     currency: config.pricing?.currency,
     onJobReport: request.onJobReport,
+    onProgress: request.onProgress,
   });
 }
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { type LoadedConfig, loadConfig, processEnv, readEnv } from "../config";
+import { parseInstant } from "../engine/clock";
 import type { RunReport } from "../engine/types";
 import {
   type CredentialsProvider,
@@ -9,7 +10,7 @@ import {
   readQianfanEnv,
   staticCredentials,
 } from "../qianfan";
-import { FileStateStore, MemoryStateStore, type StateStore } from "../state";
+import { checkResourceId, FileStateStore, MemoryStateStore, type StateStore } from "../state";
 import { runHousekeeping } from "./housekeeping";
 import { logRunReport, publishRunMetrics, type RunLogger, type RunMetrics } from "./observability";
 
@@ -21,20 +22,44 @@ const ScheduledEvent = z.looseObject({
 
 const RunParameters = {
   dryRun: z.boolean().optional(),
-  only: z.array(z.string().min(1)).min(1).optional(),
-  now: z.iso.datetime({ offset: true }).optional(),
+  only: z
+    .array(
+      z.string().superRefine((id, ctx) => {
+        const check = checkResourceId(id);
+        if (!check.ok) ctx.addIssue({ code: "custom", message: check.problem });
+      }),
+    )
+    .min(1)
+    .max(1000)
+    .optional(),
+  now: z
+    .string()
+    .refine((text) => parseInstant(text) !== undefined, {
+      message: "expected a real ISO time with a zone, such as 2026-11-23T14:00:00+08:00",
+    })
+    .optional(),
+};
+
+/** A run as of another moment only looks: `now` comes with `dryRun: true` or not at all. */
+const nowNeedsDryRun = (event: { now?: string; dryRun?: boolean }) =>
+  event.now === undefined || event.dryRun === true;
+const NOW_NEEDS_DRY_RUN = {
+  message: "'now' (evaluate as of another moment) needs \"dryRun\": true: such a run never acts",
+  path: ["now"],
 };
 
 /** A manual invocation from the console or `serverless invoke`: every key is checked. */
-export const ManualEvent = z.strictObject(RunParameters);
+export const ManualEvent = z.strictObject(RunParameters).refine(nowNeedsDryRun, NOW_NEEDS_DRY_RUN);
 
 /** A job request handed over by the chat-ops worker. */
-export const ChatOpsEvent = z.strictObject({
-  source: z.literal("qfhk.chatops"),
-  requestId: z.string().min(1),
-  requestedBy: z.string().min(1),
-  ...RunParameters,
-});
+export const ChatOpsEvent = z
+  .strictObject({
+    source: z.literal("qfhk.chatops"),
+    requestId: z.string().min(1).max(200),
+    requestedBy: z.string().min(1).max(200),
+    ...RunParameters,
+  })
+  .refine(nowNeedsDryRun, NOW_NEEDS_DRY_RUN);
 
 export type JobEvent =
   | { kind: "scheduled" }
@@ -162,20 +187,31 @@ async function openDeploymentStore(
 }
 
 /**
+ * Whether a run is dry: the stage's setting (else the config's; dry when neither says) is a
+ * ceiling — an event may make a run drier, never wetter.
+ */
+export function effectiveDryRun(configured: boolean, event: JobEvent): boolean {
+  return configured || (event.kind !== "scheduled" && event.dryRun === true);
+}
+
+/** The log keys one invocation adds: removed when it ends, so none leaks into the next. */
+const RUN_LOG_KEYS = ["job", "trigger", "requestedBy", "chatRequestId", "correlation_id", "dryRun"];
+
+/**
  * Runs one job for a Lambda invocation and returns its report, so the console shows what
  * happened. Scheduled runs follow the stage's (else the config's) dryRun, dry when neither says;
- * a manual or chat-ops event may say dryRun explicitly, act on a subset of resources, or evaluate
- * at another time.
+ * a manual or chat-ops event may make the run dry, act on a subset of resources, or — dry only —
+ * evaluate as of another moment (a what-if, which records nothing).
  */
 export async function handleJobEvent(
   job: string,
   event: unknown,
   deps: JobHandlerDeps,
   remainingMs?: () => number,
+  clock: () => Date = () => new Date(),
 ): Promise<RunReport> {
   const parsed = parseJobEvent(event);
-  const configured = deps.stageDryRun ?? deps.loaded.config.dryRun ?? true;
-  const dryRun = parsed.kind === "scheduled" ? configured : (parsed.dryRun ?? configured);
+  const dryRun = effectiveDryRun(deps.stageDryRun ?? deps.loaded.config.dryRun ?? true, parsed);
   deps.logger?.appendKeys({
     job,
     trigger: parsed.kind,
@@ -183,20 +219,25 @@ export async function handleJobEvent(
       ? { requestedBy: parsed.requestedBy, chatRequestId: parsed.requestId }
       : {}),
   });
-  const report = await runHousekeeping({
-    config: deps.loaded.config,
-    api: deps.api,
-    store: deps.store,
-    job,
-    dryRun,
-    now: parsed.kind !== "scheduled" && parsed.now ? new Date(parsed.now) : new Date(),
-    target: deps.target,
-    only: parsed.kind !== "scheduled" ? parsed.only : undefined,
-    remainingMs,
-  });
-  if (deps.logger) logRunReport(report, deps.logger);
-  if (deps.metrics) publishRunMetrics(report, deps.metrics);
-  return report;
+  try {
+    const report = await runHousekeeping({
+      config: deps.loaded.config,
+      api: deps.api,
+      store: deps.store,
+      job,
+      dryRun,
+      now: parsed.kind !== "scheduled" && parsed.now ? parseInstant(parsed.now)! : clock(),
+      target: deps.target,
+      only: parsed.kind !== "scheduled" ? parsed.only : undefined,
+      remainingMs,
+      clock,
+    });
+    if (deps.logger) logRunReport(report, deps.logger);
+    if (deps.metrics) publishRunMetrics(report, deps.metrics);
+    return report;
+  } finally {
+    deps.logger?.removeKeys(RUN_LOG_KEYS);
+  }
 }
 
 /** The Lambda handler of one job: dependencies are built once per container and reused. */

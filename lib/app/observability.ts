@@ -6,6 +6,7 @@ export interface RunLogger {
   warn(message: string, extra?: Record<string, unknown>): void;
   error(message: string, extra?: Record<string, unknown>): void;
   appendKeys(keys: Record<string, unknown>): void;
+  removeKeys(keys: string[]): void;
 }
 
 /** The metric calls used (Powertools Metrics writes them as CloudWatch EMF). */

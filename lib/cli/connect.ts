@@ -2,9 +2,11 @@ import { fileURLToPath } from "node:url";
 import {
   type ClientEvent,
   type Credentials,
+  checkBaseUrl,
   type PacingOptions,
   QianfanApi,
   QianfanClient,
+  QianfanConfigError,
   type RetryOptions,
   readQianfanEnv,
   staticCredentials,
@@ -46,6 +48,12 @@ export async function connectQianfan(options: ConnectOptions): Promise<Connectio
   const settings = readQianfanEnv(options.env);
   const baseUrl = options.baseUrl ?? settings.baseUrl;
   if (settings.credentials || baseUrl) {
+    if (options.baseUrl) checkBaseUrl(options.baseUrl, "--base-url / qianfan.baseUrl");
+    if (!settings.credentials && !isLoopbackUrl(new URL(baseUrl!))) {
+      throw new QianfanConfigError(
+        `no Qianfan keys for ${new URL(baseUrl!).origin}: set QIANFAN_ACCESS_KEY and QIANFAN_SECRET_KEY (the demo key pair opens only an emulator on 127.0.0.1 or localhost)`,
+      );
+    }
     const credentials: Credentials = settings.credentials ?? (await demoCredentials());
     const api = makeApi(credentials, baseUrl, options);
     return { api, emulated: false, target: api.client.baseUrl.origin, close: async () => {} };
@@ -63,7 +71,13 @@ export async function connectQianfan(options: ConnectOptions): Promise<Connectio
   };
 }
 
-/** A base URL without keys is an emulator started separately (`qfhk emulator`): it takes the demo pair. */
+/** True when `url` is on this machine (127.0.0.0/8, ::1, localhost): where an emulator runs. */
+export function isLoopbackUrl(url: URL): boolean {
+  const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  return host === "localhost" || host === "::1" || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/** A loopback base URL without keys is an emulator started separately (`qfhk emulator`): it takes the demo pair. */
 async function demoCredentials(): Promise<Credentials> {
   const { DEMO_CREDENTIALS } = await import("../emulator");
   return DEMO_CREDENTIALS;

@@ -2,12 +2,15 @@
 export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** Rewrites one progress line; present only when stderr is a terminal (logs stay clean). */
+  progress?: (text: string) => void;
 }
 
 /** The process's own streams. */
 export const processIo: CliIo = {
   stdout: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
   stderr: (text) => process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
+  ...(process.stderr.isTTY ? { progress: (text: string) => process.stderr.write(`\r${text}\u001b[K`) } : {}),
 };
 
 /** A failure the user must fix (bad flag, missing value): printed without a stack, exit code 2. */

@@ -1,17 +1,22 @@
 import { processEnv } from "../config/env";
+import { type Clock, systemClock } from "../engine/clock";
 import { isQianfanError, QianfanConfigError } from "../qianfan";
 import { type CliIo, processIo, UsageError } from "./io";
 
 const HELP = `qfhk — housekeeping for Baidu Qianfan
 
 Usage:
-  qfhk run <job|all> [--apply|--dry-run] [--config FILE] [--json] [--now T] [--only ID …]
+  qfhk run <job|all> [--apply|--dry-run] [--config FILE] [--json] [--only ID …]
                                                     run housekeeping jobs (jobs: scale-services, tpm-windows,
                                                     release-units, stop-batch-tasks)
+  qfhk run <job|all> --now T                        a what-if as of T: looks, changes and records nothing
+  qfhk run <job|all> --now T --simulate [--apply]   a rehearsal on an emulator: acts and remembers as of T
   qfhk plan <job|all> [--now T] [--json]            what a run would do; changes and records nothing
   qfhk snooze ID DURATION [--reason TEXT]           no job touches ID for DURATION (e.g. 3d)
   qfhk unsnooze ID
-  qfhk force-up SERVICE_ID DURATION                  keep a scheduled service up for DURATION
+  qfhk force-up SERVICE_ID DURATION                 keep a scheduled service up for DURATION
+  qfhk snoozes [--json]                             snoozes and force-ups in force
+  qfhk validate [FILE]                              check a config file; every problem on its own line
   qfhk schedule explain "<expr>" [--now T] [--zone Z]
                                                     whether a schedule is on, and its next changes
   qfhk history [--limit N] [--job J] [--json]       the audit trail of actions and notices
@@ -26,13 +31,19 @@ Credentials come from QIANFAN_ACCESS_KEY / QIANFAN_SECRET_KEY and the endpoint f
 QIANFAN_CONSOLE_API_BASE_URL. With none of them set, commands run against the built-in
 emulator with the demo fleet. Against a real endpoint, runs are dry unless --apply (or
 dryRun: false in the config). Exit codes: 0 ok, 1 a failure, 2 usage or configuration,
-3 a guard or another run's lock stopped a job.`;
+3 a guard or another run's lock stopped a job.
+
+Remembered state (snoozes, marks, the audit trail) is the store the config names: --state FILE
+or QFHK_STATE_PATH, else QFHK_STATE_TABLE or state.kind dynamodb (the deployed table), else
+state.path; every command says which one it used. Runs on the built-in emulator keep their own
+demo file beside it.`;
 
 /** The qfhk command line: returns the exit code; never prints a stack trace. */
 export async function main(
   argv: string[],
   io: CliIo = processIo,
   env: Record<string, string | undefined> = processEnv(),
+  clock: Clock = systemClock,
 ): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -53,16 +64,20 @@ export async function main(
       case "run":
       case "plan": {
         const { runRunCommand } = await import("./run");
-        return await runRunCommand(command, rest, io, env);
+        return await runRunCommand(command, rest, io, env, clock);
       }
       case "snooze":
       case "unsnooze": {
         const { runSnoozeCommand } = await import("./run");
-        return await runSnoozeCommand(command, rest, io, env);
+        return await runSnoozeCommand(command, rest, io, env, clock);
+      }
+      case "snoozes": {
+        const { runSnoozesCommand } = await import("./run");
+        return await runSnoozesCommand(rest, io, env, clock);
       }
       case "history": {
         const { runHistoryCommand } = await import("./run");
-        return await runHistoryCommand(rest, io, env);
+        return await runHistoryCommand(rest, io, env, clock);
       }
       case "schedule": {
         const { runScheduleCommand } = await import("./schedule");
@@ -70,7 +85,11 @@ export async function main(
       }
       case "force-up": {
         const { runSnoozeCommand } = await import("./run");
-        return await runSnoozeCommand("force-up", rest, io, env);
+        return await runSnoozeCommand("force-up", rest, io, env, clock);
+      }
+      case "validate": {
+        const { runValidateCommand } = await import("./validate");
+        return await runValidateCommand(rest, io, env);
       }
       case "emulator": {
         const { runEmulatorCommand } = await import("../emulator");
@@ -90,7 +109,9 @@ export function reportFailure(error: unknown, io: CliIo): number {
     error instanceof UsageError ||
     error instanceof QianfanConfigError ||
     isParseArgsError(error) ||
-    ["UsageError", "ConfigError", "FleetError", "UnknownJobError"].includes((error as Error)?.name)
+    ["UsageError", "ConfigError", "FleetError", "UnknownJobError", "WhatIfError"].includes(
+      (error as Error)?.name,
+    )
   ) {
     io.stderr(`qfhk: ${(error as Error).message}`);
     return 2;

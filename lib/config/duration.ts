@@ -10,17 +10,22 @@ const UNITS = [
 const HUMAN = /^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
 const ISO = /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/;
 
+/** Milliseconds a duration's text spells, unbounded (may be unsafe or Infinity); undefined when it is no duration. */
+function spelledMs(text: string): number | undefined {
+  const value = text.trim();
+  if (value === "" || value === "P" || value === "PT" || value.endsWith("T")) return undefined;
+  const match = HUMAN.exec(value) ?? ISO.exec(value);
+  if (!match) return undefined;
+  return UNITS.reduce((sum, [, size], i) => sum + Number(match[i + 1] ?? 0) * size, 0);
+}
+
 /**
  * Parses a duration: "90s", "30m", "2h", "1d", "1h30m", "2w", or ISO 8601 "PT2H" / "P1DT12H".
  * Returns milliseconds, or undefined for anything else (including spans too large to count exactly).
  */
 export function parseDuration(text: string): number | undefined {
-  const value = text.trim();
-  if (value === "" || value === "P" || value === "PT" || value.endsWith("T")) return undefined;
-  const match = HUMAN.exec(value) ?? ISO.exec(value);
-  if (!match) return undefined;
-  const ms = UNITS.reduce((sum, [, size], i) => sum + Number(match[i + 1] ?? 0) * size, 0);
-  return Number.isSafeInteger(ms) ? ms : undefined;
+  const ms = spelledMs(text);
+  return ms !== undefined && Number.isSafeInteger(ms) ? ms : undefined;
 }
 
 /**
@@ -41,18 +46,62 @@ export function formatDuration(ms: number): string {
   return `${sign}${text || "0s"}`;
 }
 
+/**
+ * The longest span a config duration may be: ten years is beyond any retention or age limit a
+ * housekeeping policy needs, and a bound keeps every `now + duration` a real date.
+ */
+export const MAX_CONFIG_DURATION_MS = 3650 * 86_400_000;
+
+/** A value as a message shows it: as JSON, cut short so a huge value never floods the output. */
+export function shownValue(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    // A YAML alias can make a value contain itself.
+    text = "(a value that contains itself)";
+  }
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
+}
+
 /** A duration key of the config: a string like "2h" in YAML, milliseconds once loaded. */
-export const Duration = z
-  .string({ error: (issue) => `expected a duration like "2h" or "30m", got ${JSON.stringify(issue.input)}` })
-  .transform((text, ctx) => {
-    const ms = parseDuration(text);
-    if (ms === undefined) {
-      ctx.addIssue({
-        code: "custom",
-        message: `expected a duration like "2h", "30m" or "1h30m", got "${text}"`,
-      });
-      return z.NEVER;
-    }
-    return ms;
-  })
-  .meta({ description: 'A duration: "90s", "30m", "2h", "1d", "1h30m", "2w" or ISO 8601 "PT2H"' });
+function durationSchema(options: { positive: boolean }) {
+  return z
+    .string({
+      error: (issue) => `expected a duration like "2h" or "30m", got ${shownValue(issue.input)}`,
+    })
+    .transform((text, ctx) => {
+      const ms = spelledMs(text);
+      if (ms === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          message: `expected a duration like "2h", "30m" or "1h30m", got ${shownValue(text)}`,
+        });
+        return z.NEVER;
+      }
+      if (ms > MAX_CONFIG_DURATION_MS) {
+        ctx.addIssue({
+          code: "custom",
+          message: `${shownValue(text)} is longer than 3650d (ten years), the longest allowed`,
+        });
+        return z.NEVER;
+      }
+      if (options.positive && ms === 0) {
+        ctx.addIssue({
+          code: "custom",
+          message: `${shownValue(text)} is zero; this duration must be longer than that`,
+        });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .meta({
+      description: `A duration: "90s", "30m", "2h", "1d", "1h30m", "2w" or ISO 8601 "PT2H"; at most 3650d${options.positive ? ", more than zero" : ""}`,
+    });
+}
+
+/** A duration of the config that may be zero ("no grace"). */
+export const Duration = durationSchema({ positive: false });
+
+/** A duration of the config where zero would make no sense (an age, a limit, a retention). */
+export const PositiveDuration = durationSchema({ positive: true });

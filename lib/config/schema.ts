@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { QUERY_REGIONS, REGIONS, TPM_MODELS } from "../qianfan/actions";
 import { parseSchedule } from "../schedule/parse";
-import { Duration } from "./duration";
+import { Duration, PositiveDuration, shownValue } from "./duration";
 
 /** True when `zone` is an IANA time zone this runtime knows. */
 export function isTimeZone(zone: string): boolean {
@@ -39,15 +39,19 @@ export type ProtectionRule = z.infer<typeof ProtectionRule>;
 const ReleaseUnitsJob = z
   .strictObject({
     enabled: z.boolean().default(true),
-    minAge: Duration.prefault("1h").meta({ description: "Grace for new units: none younger is released" }),
-    idleFor: Duration.prefault("2h").meta({
+    minAge: PositiveDuration.prefault("1h").meta({
+      description: "Grace for new units: none younger is released",
+    }),
+    idleFor: PositiveDuration.prefault("2h").meta({
       description: "How long a unit must be seen unused before release",
     }),
-    maxAge: Duration.optional().meta({ description: "Postpaid units older than this count as expired" }),
+    maxAge: PositiveDuration.optional().meta({
+      description: "Postpaid units older than this count as expired",
+    }),
     notice: z
       .strictObject({
         enabled: z.boolean().default(false),
-        noticeFor: Duration.prefault("1h"),
+        noticeFor: PositiveDuration.prefault("1h"),
       })
       .prefault({}),
     regions: z.array(z.enum(QUERY_REGIONS)).min(1).optional(),
@@ -60,8 +64,8 @@ const TaskLimit = z
   .strictObject({
     name: z.string().min(1).optional().meta({ description: "Glob over the task name, e.g. nightly-*" }),
     model: z.string().min(1).optional().meta({ description: "Glob over the task's modelId" }),
-    maxRuntime: Duration.optional(),
-    maxQueued: Duration.optional(),
+    maxRuntime: PositiveDuration.optional(),
+    maxQueued: PositiveDuration.optional(),
   })
   .refine((rule) => rule.name || rule.model, { message: "a limit needs name or model" })
   .refine((rule) => rule.maxRuntime !== undefined || rule.maxQueued !== undefined, {
@@ -84,13 +88,17 @@ export type TaskProtection = z.infer<typeof TaskProtection>;
 const StopBatchTasksJob = z
   .strictObject({
     enabled: z.boolean().default(true),
-    maxRuntime: Duration.prefault("24h").meta({ description: "Running longer than this is an overrun" }),
-    maxQueued: Duration.optional().meta({ description: "Queuing longer than this is stuck; absent: never" }),
+    maxRuntime: PositiveDuration.prefault("24h").meta({
+      description: "Running longer than this is an overrun",
+    }),
+    maxQueued: PositiveDuration.optional().meta({
+      description: "Queuing longer than this is stuck; absent: never",
+    }),
     limits: z.array(TaskLimit).default([]),
     notice: z
       .strictObject({
         enabled: z.boolean().default(false),
-        noticeFor: Duration.prefault("30m"),
+        noticeFor: PositiveDuration.prefault("30m"),
       })
       .prefault({}),
     protect: z.array(TaskProtection).default([]),
@@ -100,6 +108,8 @@ const StopBatchTasksJob = z
 /** A schedule expression, checked at load with the position of any error. */
 const ScheduleText = z
   .string()
+  // A schedule's error message quotes it whole: a runaway value is refused before it is parsed.
+  .max(2000, { abort: true, message: "a schedule is at most 2000 characters" })
   .superRefine((text, ctx) => {
     try {
       parseSchedule(text);
@@ -151,6 +161,8 @@ const TpmWindow = z.strictObject({
   name: z
     .string()
     .min(1)
+    // Names end up in the state table's keys, which DynamoDB limits to 1 KiB.
+    .max(64)
     .regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, '.', '_' and '-' only"),
   model: z.enum(TPM_MODELS),
   count: z.number().int().min(1),
@@ -166,27 +178,95 @@ const TpmWindowsJob = z
       .min(1)
       .default(10)
       .meta({ description: "Budget: purchaseCount live at once" }),
+    purchaseSettle: PositiveDuration.prefault("15m").meta({
+      description:
+        "A purchase whose answer was lost is bought again only after it stays unlisted this long (listings lag)",
+    }),
     guards: JobGuards,
     windows: z.array(TpmWindow).default([]),
   })
   .superRefine((job, ctx) => {
     const names = job.windows.map((w) => w.name);
+    const seen = new Set<string>();
     names.forEach((name, i) => {
-      if (names.indexOf(name) !== i)
+      if (seen.has(name))
         ctx.addIssue({
           code: "custom",
           path: ["windows", i, "name"],
           message: `duplicate window name ${name}`,
         });
+      seen.add(name);
     });
   })
   .prefault({});
 
-const CalendarDates = z.array(
-  z
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}(\.\.\d{4}-\d{2}-\d{2})?$/, "expected YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD"),
-);
+const DAY_MS = 86_400_000;
+
+/** The instant of a real calendar date "YYYY-MM-DD" (UTC midnight), or undefined. */
+function calendarDay(text: string): number | undefined {
+  const ms = Date.parse(`${text}T00:00:00Z`);
+  return Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== text ? undefined : ms;
+}
+
+/**
+ * Why a calendar entry cannot be used, or undefined: the rules of `buildCalendar` in lib/schedule,
+ * checked at load so a bad date is a config error with its line, not a failed run.
+ */
+export function calendarEntryProblem(entry: string): string | undefined {
+  const match = /^(\d{4}-\d{2}-\d{2})(?:\.\.(\d{4}-\d{2}-\d{2}))?$/.exec(entry);
+  if (!match) return `expected YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD, got ${shownValue(entry)}`;
+  const [, from, to] = match;
+  const start = calendarDay(from!);
+  if (start === undefined) return `${from} is not a real date`;
+  const end = to === undefined ? start : calendarDay(to);
+  if (end === undefined) return `${to} is not a real date`;
+  if (end < start) return `"${entry}" ends before it starts`;
+  if (end - start > 366 * DAY_MS) return `"${entry}" spans more than a year`;
+  return undefined;
+}
+
+const CalendarDates = z
+  .array(
+    z
+      .string()
+      // Kept as a pattern for editors; the message comes from calendarEntryProblem, once.
+      .regex(/^\d{4}-\d{2}-\d{2}(\.\.\d{4}-\d{2}-\d{2})?$/, {
+        abort: true,
+        error: (issue) => calendarEntryProblem(String(issue.input)),
+      })
+      .superRefine((entry, ctx) => {
+        const problem = calendarEntryProblem(entry);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      }),
+  )
+  // Each entry becomes up to 367 days in memory at every run.
+  .max(1000);
+
+/** The console endpoint: http(s) only, and never with credentials in it (they would be logged). */
+const BaseUrl = z
+  .string()
+  .superRefine((text, ctx) => {
+    let url: URL | undefined;
+    try {
+      url = new URL(text);
+    } catch {
+      url = undefined;
+    }
+    // The messages never quote the value: it may hold a password.
+    if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) {
+      ctx.addIssue({
+        code: "custom",
+        message: "expected an http(s) URL such as https://qianfan.baidubce.com",
+      });
+    } else if (url.username !== "" || url.password !== "") {
+      ctx.addIssue({
+        code: "custom",
+        message:
+          "must not contain a user name or password; keys come from QIANFAN_ACCESS_KEY / QIANFAN_SECRET_KEY or the stage's secret",
+      });
+    }
+  })
+  .meta({ format: "uri", description: "The console endpoint, e.g. https://qianfan.baidubce.com" });
 
 /** The whole `housekeeping.yml`. */
 export const HousekeepingConfigSchema = z
@@ -206,7 +286,7 @@ export const HousekeepingConfigSchema = z
     }),
     qianfan: z
       .strictObject({
-        baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+        baseUrl: BaseUrl.optional(),
         requestsPerSecond: z.number().positive().max(1000).default(10),
         concurrency: z.number().int().min(1).max(64).default(4),
         timeoutSeconds: z.number().positive().max(600).default(15),
@@ -218,7 +298,7 @@ export const HousekeepingConfigSchema = z
         kind: z.enum(["file", "memory", "dynamodb"]).default("file"),
         path: z.string().min(1).default(".qfhk/state.json"),
         table: z.string().min(3).optional(),
-        auditRetention: Duration.prefault("90d"),
+        auditRetention: PositiveDuration.prefault("90d"),
       })
       .refine((s) => s.kind !== "dynamodb" || s.table, {
         message: "state.table is required when kind is dynamodb",

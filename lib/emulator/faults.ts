@@ -20,11 +20,20 @@ export interface FaultOptions {
  * - `status`: answered `status` (default 500) with `code` (default InternalError), not applied;
  * - `reset-before`: the connection is destroyed, not applied;
  * - `reset-after-apply`: applied, then the connection is destroyed (a lost answer);
- * - `hang-after-apply`: applied, then never answered.
+ * - `hang-after-apply`: applied, then never answered;
+ * - `status-after-apply`: applied, then answered `status` (default 500) with `code` (default
+ *   InternalError), as a gateway that times out behind the service does;
+ * - `empty-result-after-apply`: applied, then answered 200 with `result: {}` (no instanceId).
  */
 export interface FaultRule {
   action?: string;
-  kind: "status" | "reset-before" | "reset-after-apply" | "hang-after-apply";
+  kind:
+    | "status"
+    | "reset-before"
+    | "reset-after-apply"
+    | "hang-after-apply"
+    | "status-after-apply"
+    | "empty-result-after-apply";
   status?: number;
   code?: string;
   times: number;
@@ -50,7 +59,10 @@ export type FaultPlan =
   | { kind: "reset"; fault: FaultKind }
   | {
       kind: "apply";
-      after?: { fault: "reset-after-apply" | "hang-after-apply" } | { fault: "slow"; ms: number };
+      after?:
+        | { fault: "reset-after-apply" | "hang-after-apply" | "empty-result-after-apply" }
+        | { fault: "status-after-apply"; answer: FaultAnswer }
+        | { fault: "slow"; ms: number };
     };
 
 const MESSAGES: Record<string, string> = {
@@ -130,6 +142,10 @@ export class FaultInjector {
       };
     }
     if (rule?.kind === "reset-before") return { kind: "reset", fault: "reset-before" };
+    if (rule?.kind === "status-after-apply") {
+      const answer = this.#answer("status-after-apply", rule.status ?? 500, rule.code ?? "InternalError");
+      return { kind: "apply", after: { fault: "status-after-apply", answer } };
+    }
     if (rule) return { kind: "apply", after: { fault: rule.kind } };
 
     const o = this.#options;

@@ -32,6 +32,8 @@ export interface EmulatorOptions {
   seed?: number;
   /** How long Creating, Releasing and Stopping last, in emulator-clock seconds (default 3). */
   transitionSeconds?: number;
+  /** How long a purchase stays out of the listings, in emulator-clock seconds (default 0). */
+  listingLagSeconds?: number;
   /** Entries kept in `requestLog` (default 100,000); the oldest go first. */
   maxRequestLog?: number;
   /** Called with each finished log entry (the CLI prints them). */
@@ -83,6 +85,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function startEmulator(options: EmulatorOptions): Promise<RunningEmulator> {
   const clock = options.clock ?? new EmulatorClock();
   const state = new EmulatorState(parseFleet(options.fleet), clock, (options.transitionSeconds ?? 3) * 1000);
+  state.listingLagMs = (options.listingLagSeconds ?? 0) * 1000;
   const lookupSecret = secretLookup(options.credentials ?? [DEMO_CREDENTIALS]);
   const faults = new FaultInjector(options.faults, options.seed);
   const maxLog = options.maxRequestLog ?? 100_000;
@@ -196,6 +199,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
 
     const after = plan.after;
     if (after?.fault === "reset-after-apply") return dropConnection(after.fault);
+    if (after?.fault === "status-after-apply") return refuseWithFault(after.answer);
+    if (after?.fault === "empty-result-after-apply") {
+      entry.fault = after.fault;
+      return answer(200, { requestId, result: {} });
+    }
     if (after?.fault === "hang-after-apply") {
       // Applied but never answered: the client times out and the socket closes with the emulator.
       entry.fault = after.fault;

@@ -32,6 +32,8 @@ export interface UnitRecord {
   autoRenew?: { renewTime: number; renewTimeUnit: string };
   /** The platform's automatic release does not happen for this unit (the incident the tool cleans up). */
   autoReleaseSkipped: boolean;
+  /** A purchase shows in listings only from here on (an eventually consistent listing). */
+  listedFrom?: Date;
   /** When the current status began; Creating and Releasing end `transitionMs` after it. */
   since: Date;
 }
@@ -71,6 +73,8 @@ export interface TpmRecord {
   expiredTime?: Date;
   releaseTime?: Date;
   since: Date;
+  /** A purchase shows in listings only from here on (an eventually consistent listing). */
+  listedFrom?: Date;
 }
 
 export interface TaskRecord {
@@ -114,6 +118,11 @@ export class EmulatorState {
   readonly tpm: TpmRecord[] = [];
   readonly tasks: TaskRecord[] = [];
   readonly busyReleases: BusyRelease[] = [];
+  /**
+   * How long a purchase stays out of the listings (emulator-clock ms): the platform's listing lags
+   * behind its purchases, so a lost purchase answer cannot be settled by one quick look.
+   */
+  listingLagMs = 0;
 
   constructor(
     fleet: ParsedFleet,
@@ -176,6 +185,16 @@ export class EmulatorState {
         since: k.runStatus === "Queuing" ? createTime : loadedAt,
       });
     }
+  }
+
+  /** When a purchase made now first shows in the listings. */
+  listedFromNow(): Date | undefined {
+    return this.listingLagMs > 0 ? new Date(this.clock.now().getTime() + this.listingLagMs) : undefined;
+  }
+
+  /** True when a listing shows the record now (its purchase is no longer lagging). */
+  isListed(record: { listedFrom?: Date }): boolean {
+    return !record.listedFrom || record.listedFrom.getTime() <= this.clock.now().getTime();
   }
 
   /** Applies every state change due by the clock's now, in the order the platform would make them. */

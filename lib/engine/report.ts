@@ -1,4 +1,4 @@
-import { type Column, renderTable } from "../text";
+import { type Column, escapeForDisplay, renderTable } from "../text";
 import type { DecisionReport, JobReport, RunReport } from "./types";
 
 const VERDICT_WORDS: Record<DecisionReport["verdict"], string> = {
@@ -67,22 +67,36 @@ export function summarizeJob(report: JobReport, currency?: string): string {
   return parts.join(", ");
 }
 
-/** The run report for people: one table per job, its totals, and any guard stop or failure. */
+/** What kind of run this was, in the words of the report's first line. */
+function runMode(report: RunReport): string {
+  if (report.whatIf) return "WHAT-IF (as of another moment: nothing is changed or recorded)";
+  const mode = report.dryRun ? "DRY RUN (nothing is changed)" : "APPLY";
+  return report.simulated ? `SIMULATED ${mode}` : mode;
+}
+
+/**
+ * The run report for people: one table per job, its totals, and any guard stop or failure. Ids,
+ * labels, reasons, platform messages and warnings are shown escaped (the table escapes its cells),
+ * so nothing a resource is named or a platform says can repaint the terminal or forge a line.
+ */
 export function renderRunReport(report: RunReport): string {
+  const show = escapeForDisplay;
   const lines: string[] = [];
   lines.push(
-    `Run ${report.runId} — ${report.dryRun ? "DRY RUN (nothing is changed)" : "APPLY"} — evaluated at ${report.evaluatedAt} against ${report.target}`,
+    `Run ${show(report.runId)} — ${runMode(report)} — evaluated at ${show(report.evaluatedAt)} against ${show(report.target)}`,
   );
   for (const job of report.jobs) {
-    lines.push("", `== ${job.job}: ${job.status}`);
-    if (job.stoppedBy) lines.push(`STOPPED by guard ${job.stoppedBy.guard}: ${job.stoppedBy.message}`);
+    lines.push("", `== ${show(job.job)}: ${job.status}`);
+    if (job.stoppedBy)
+      lines.push(`STOPPED by guard ${show(job.stoppedBy.guard)}: ${show(job.stoppedBy.message)}`);
     if (job.error) {
-      const id = job.error.requestId ? ` [requestId ${job.error.requestId}]` : "";
-      lines.push(`${job.status === "locked" ? "LOCKED" : "FAILED"}: ${job.error.message}${id}`);
+      const id = job.error.requestId ? ` [requestId ${show(job.error.requestId)}]` : "";
+      lines.push(`${job.status === "locked" ? "LOCKED" : "FAILED"}: ${show(job.error.message)}${id}`);
     }
-    for (const warning of job.warnings) lines.push(`warning: ${warning}`);
+    for (const warning of job.warnings) lines.push(`warning: ${show(warning)}`);
+    for (const failure of job.stateErrors ?? []) lines.push(`state store: ${show(failure)}`);
     if (job.decisions.length > 0) lines.push(renderTable(job.decisions, columns(job.job)));
-    lines.push(summarizeJob(job, report.currency));
+    lines.push(show(summarizeJob(job, report.currency)));
   }
   return lines.join("\n");
 }

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import pLimit from "p-limit";
 import { isQianfanError, type QianfanApi } from "../qianfan";
 import type { JobMemory, StateStore } from "../state";
+import { type Clock, isWhatIf, systemClock, WHAT_IF_TOLERANCE_MS } from "./clock";
 import { checkBlastRadius, checkListing, type GuardPolicy } from "./guards";
 import type { AnyJob, JobContext, Planned } from "./job";
 import type { ActionResult, Decision, DecisionReport, JobReport, JobTotals, RunReport } from "./types";
@@ -23,66 +24,166 @@ export interface RunOptions {
   only?: readonly string[];
   /** Milliseconds left before the caller's deadline (a Lambda's remaining time). */
   remainingMs?: () => number;
-  /** No new action starts with less than this left. */
+  /** No new action starts with less than this left (on top of {@link RunOptions.actionWorstCaseMs}). */
   deadlineReserveMs?: number;
-  /** How long the run lock is leased for; renewed while the job works. */
+  /**
+   * The longest one call of an action can take (timeouts × attempts and backoff): an action starts
+   * only when this and the reserve still fit before the deadline.
+   */
+  actionWorstCaseMs?: number;
+  /** Kept free at the end of the time for remembering, reporting and releasing the lock. */
+  finalReserveMs?: number;
+  /**
+   * How long the run lock is leased for; renewed while the job works. Default: what is left of the
+   * caller's time plus a minute (so a killed run never blocks the next scheduled one), else 5 min.
+   */
   lockLeaseMs?: number;
   /** Write nothing at all (`qfhk plan`): no lock, no marks, no audit. */
   readOnly?: boolean;
+  /**
+   * A rehearsal (`--simulate`, on an emulator or a copy of the state): `now` may be far from the
+   * real time and the run still acts and remembers, as of `now`; `clock` must follow `now`.
+   */
+  simulated?: boolean;
   runId?: string;
   currency?: string;
-  /** The wall clock, for lock leases and report times (tests may fix it). */
-  clock?: () => Date;
+  /** The clock for lock leases, audit and report times; a rehearsal passes its simulated clock. */
+  clock?: Clock;
   onJobReport?: (report: JobReport) => void;
+  /** Called as actions finish, for progress on a terminal. */
+  onProgress?: (progress: { job: string; done: number; total: number }) => void;
 }
 
-const DEFAULT_LEASE_MS = 15 * 60_000;
+const DEFAULT_LEASE_MS = 5 * 60_000;
+const LEASE_MARGIN_MS = 60_000;
 const DEFAULT_RESERVE_MS = 20_000;
+const DEFAULT_FINAL_RESERVE_MS = 5_000;
+
+/** A run that would act, or write, as of another moment than now without being a rehearsal. */
+export class WhatIfError extends Error {
+  override name = "WhatIfError";
+}
+
+/** What one job's run needs besides the options: the run's id, clock, deadline and api. */
+interface RunScope {
+  runId: string;
+  clock: Clock;
+  /** Calls of this run carry the deadline (cancelled when it passes). */
+  api: QianfanApi;
+  /** Milliseconds left before the deadline minus the final reserve; Infinity without a deadline. */
+  timeLeft: () => number;
+  deadline: AbortSignal | undefined;
+  readOnly: boolean;
+}
 
 /**
  * Runs jobs the one way every trigger shares: lock → read inventory → check the listing → plan →
  * blast-radius guard → execute (or not, in dry run) → remember → report.
  */
 export async function runJobs(options: RunOptions): Promise<RunReport> {
-  const clock = options.clock ?? (() => new Date());
+  const clock = options.clock ?? systemClock;
   const runId = options.runId ?? randomUUID();
   const startedAt = clock().toISOString();
+  // A run as of another moment is a what-if: it may look, never act or write. Only a rehearsal
+  // (whose own clock follows `now`) may act as of another moment.
+  const whatIf = isWhatIf(options.now, clock);
+  if (whatIf && options.simulated) {
+    throw new WhatIfError(
+      `a simulated run's clock must follow its evaluation instant (${options.now.toISOString()}); it reads ${clock().toISOString()}`,
+    );
+  }
+  if (whatIf && !options.dryRun && !options.readOnly) {
+    throw new WhatIfError(
+      `refusing to act as of ${options.now.toISOString()}: that is more than ${WHAT_IF_TOLERANCE_MS / 1000} s from the clock (${clock().toISOString()}); a run as of another moment is a dry run that records nothing, or a rehearsal on an emulator (--simulate)`,
+    );
+  }
+  const readOnly = options.readOnly === true || whatIf;
+  const deadline = watchDeadline(options);
+  const scope: RunScope = {
+    runId,
+    clock,
+    api: deadline.signal
+      ? options.api.withCallDefaults({ signal: deadline.signal, remainingMs: deadline.timeLeft })
+      : options.api,
+    timeLeft: deadline.timeLeft,
+    deadline: deadline.signal,
+    readOnly,
+  };
   const reports: JobReport[] = [];
-  for (const job of options.jobs) {
-    const report = await runOneJob(job, options, runId, clock);
-    options.onJobReport?.(report);
-    reports.push(report);
+  try {
+    for (const job of options.jobs) {
+      const report = await runOneJob(job, options, scope);
+      options.onJobReport?.(report);
+      reports.push(report);
+    }
+  } finally {
+    deadline.stop();
   }
   return {
     runId,
     evaluatedAt: options.now.toISOString(),
     startedAt,
     finishedAt: clock().toISOString(),
-    dryRun: options.dryRun,
+    dryRun: options.dryRun || readOnly,
+    ...(whatIf ? { whatIf: true } : {}),
+    ...(options.simulated ? { simulated: true } : {}),
+    recorded: !readOnly,
     target: options.target,
     jobs: reports,
     currency: options.currency,
   };
 }
 
-async function runOneJob(
-  job: AnyJob,
-  options: RunOptions,
-  runId: string,
-  clock: () => Date,
-): Promise<JobReport> {
+/**
+ * The run's deadline: time left (minus the final reserve, kept for remembering and reporting)
+ * and a signal that cancels every call still in flight when it passes.
+ */
+function watchDeadline(options: RunOptions): {
+  signal: AbortSignal | undefined;
+  timeLeft: () => number;
+  stop: () => void;
+} {
+  const remaining = options.remainingMs;
+  if (!remaining) return { signal: undefined, timeLeft: () => Number.POSITIVE_INFINITY, stop: () => {} };
+  const reserve = options.finalReserveMs ?? DEFAULT_FINAL_RESERVE_MS;
+  const timeLeft = () => remaining() - reserve;
+  const controller = new AbortController();
+  const reason = new Error("the run's deadline passed; the call was cut off");
+  const timer = setTimeout(() => controller.abort(reason), Math.max(0, timeLeft()));
+  timer.unref?.();
+  if (timeLeft() <= 0) controller.abort(reason);
+  return { signal: controller.signal, timeLeft, stop: () => clearTimeout(timer) };
+}
+
+/** The lease of a job's lock: what is left of the caller's time plus a margin, else the default. */
+function leaseOf(options: RunOptions): number {
+  if (options.lockLeaseMs !== undefined) return options.lockLeaseMs;
+  if (options.remainingMs) return Math.max(0, options.remainingMs()) + LEASE_MARGIN_MS;
+  return DEFAULT_LEASE_MS;
+}
+
+async function runOneJob(job: AnyJob, options: RunOptions, scope: RunScope): Promise<JobReport> {
   const ctx: JobContext = {
-    api: options.api,
+    api: scope.api,
     store: options.store,
     memory: options.memory,
     now: options.now,
-    runId,
-    dryRun: options.dryRun || options.readOnly === true,
+    runId: scope.runId,
+    dryRun: options.dryRun || scope.readOnly,
   };
+  const trail = new Trail(ctx, options, scope, job.name);
   const lockName = `job:${job.name}`;
-  const leaseMs = options.lockLeaseMs ?? DEFAULT_LEASE_MS;
-  if (!options.readOnly) {
-    const lock = await options.store.acquireLock(lockName, runId, leaseMs, clock());
+  if (!scope.readOnly) {
+    let lock: Awaited<ReturnType<StateStore["acquireLock"]>>;
+    try {
+      lock = await options.store.acquireLock(lockName, scope.runId, leaseOf(options), scope.clock());
+    } catch (error) {
+      return emptyReport(job.name, "failed", {
+        error: {
+          message: `could not take the run lock: ${describeFailure(error).message}; nothing was done`,
+        },
+      });
+    }
     if (!lock.acquired) {
       return emptyReport(job.name, "locked", {
         error: {
@@ -91,28 +192,59 @@ async function runOneJob(
       });
     }
   }
-  const renew = options.readOnly
+  const renew = scope.readOnly
     ? undefined
-    : setInterval(() => {
-        void options.store.renewLock(lockName, runId, leaseMs, clock()).catch(() => {});
-      }, leaseMs / 3).unref();
+    : setInterval(
+        () => {
+          options.store.renewLock(lockName, scope.runId, leaseOf(options), scope.clock()).catch((error) => {
+            trail.failures.push(`could not renew the run lock: ${describeFailure(error).message}`);
+          });
+        },
+        Math.max(1000, leaseOf(options) / 3),
+      ).unref();
+  let report: JobReport;
   try {
-    return await planAndExecute(job, ctx, options);
+    report = await planAndExecute(job, ctx, options, scope, trail);
   } catch (error) {
-    return emptyReport(job.name, "failed", { error: describeFailure(error) });
+    report = emptyReport(job.name, "failed", { error: describeFailure(error) });
   } finally {
     if (renew) clearInterval(renew);
-    if (!options.readOnly) await options.store.releaseLock(lockName, runId).catch(() => {});
   }
+  if (!scope.readOnly) {
+    await options.store.releaseLock(lockName, scope.runId).catch((error) => {
+      report.warnings.push(
+        `could not release the run lock (${describeFailure(error).message}); it lapses by itself within ${Math.round(leaseOf(options) / 1000)} s`,
+      );
+    });
+  }
+  return withStateFailures(report, trail.failures);
 }
 
-async function planAndExecute(job: AnyJob, ctx: JobContext, options: RunOptions): Promise<JobReport> {
+/** A job whose state writes failed still reports every action it sent; the failure makes it failed. */
+function withStateFailures(report: JobReport, failures: string[]): JobReport {
+  if (failures.length === 0) return report;
+  const message = `the state store failed: ${failures.slice(0, 3).join("; ")}${failures.length > 3 ? ` (and ${failures.length - 3} more)` : ""}; what was sent is listed with its outcome, and the next run reads the platform again`;
+  return {
+    ...report,
+    status: "failed",
+    error: report.error ?? { message },
+    stateErrors: failures,
+  };
+}
+
+async function planAndExecute(
+  job: AnyJob,
+  ctx: JobContext,
+  options: RunOptions,
+  scope: RunScope,
+  trail: Trail,
+): Promise<JobReport> {
   const inventory = await job.readInventory(ctx);
   const memo = await ctx.memory.getRunMemo(job.name);
   const guards = { ...options.guards, ...job.guards };
   const listing = checkListing(inventory, memo?.lastListingCount, guards);
   if (listing.stop) {
-    await audit(ctx, options, job.name, "guard", "-", listing.stop.message, "skipped");
+    await trail.record("guard", "-", listing.stop.message, "skipped");
     return emptyReport(job.name, "stopped", { stoppedBy: listing.stop, warnings: listing.warnings });
   }
   const context = await job.loadContext(ctx, inventory);
@@ -120,7 +252,7 @@ async function planAndExecute(job: AnyJob, ctx: JobContext, options: RunOptions)
   const decisions = restrictTo(planned.decisions, options.only);
   const stop = checkBlastRadius(decisions, inventory.fleetSize, guards);
   if (stop) {
-    await audit(ctx, options, job.name, "guard", "-", stop.message, "skipped");
+    await trail.record("guard", "-", stop.message, "skipped");
     return {
       ...emptyReport(job.name, "stopped", { stoppedBy: stop, warnings: listing.warnings }),
       decisions: decisions.map((d) =>
@@ -129,13 +261,17 @@ async function planAndExecute(job: AnyJob, ctx: JobContext, options: RunOptions)
       totals: totalsOf(decisions, new Map()),
     };
   }
-  const results = await executeAll(job, ctx, decisions, options);
-  if (!options.readOnly) {
-    await job.remember(ctx, { ...planned, decisions }, results);
-    await ctx.memory.putRunMemo(job.name, {
-      lastRunAt: ctx.now.toISOString(),
-      lastListingCount: inventory.items.length + inventory.invalid.length,
-    });
+  const results = await executeAll(job, ctx, decisions, options, scope, trail);
+  if (!scope.readOnly) {
+    try {
+      await job.remember(ctx, { ...planned, decisions }, results);
+      await ctx.memory.putRunMemo(job.name, {
+        lastRunAt: ctx.now.toISOString(),
+        lastListingCount: inventory.items.length + inventory.invalid.length,
+      });
+    } catch (error) {
+      trail.failures.push(`remembering this run failed: ${describeFailure(error).message}`);
+    }
   }
   const reports: DecisionReport[] = decisions.map((d) => {
     const outcome = results.get(d.resourceId);
@@ -156,51 +292,70 @@ async function executeAll(
   ctx: JobContext,
   decisions: Decision[],
   options: RunOptions,
+  scope: RunScope,
+  trail: Trail,
 ): Promise<Map<string, ActionResult>> {
   const results = new Map<string, ActionResult>();
   const limit = pLimit(Math.max(1, options.actionConcurrency ?? 4));
-  const reserve = options.deadlineReserveMs ?? DEFAULT_RESERVE_MS;
+  // An action starts only when its slowest call, and the reserve, still fit before the deadline.
+  const needed = (options.deadlineReserveMs ?? DEFAULT_RESERVE_MS) + (options.actionWorstCaseMs ?? 0);
+  const total = decisions.filter((d) => d.verdict !== "keep").length;
+  let finished = 0;
   const tasks = decisions.map((decision) =>
     limit(async () => {
       if (decision.verdict === "keep") return;
       if (decision.verdict === "notice") {
         results.set(decision.resourceId, { status: ctx.dryRun ? "planned" : "noticed" });
-        if (!ctx.dryRun)
-          await audit(ctx, options, job.name, "notice", decision.resourceId, decision.reason, "noticed");
-        return;
-      }
-      if (ctx.dryRun) {
+        if (!ctx.dryRun) await trail.record("notice", decision.resourceId, decision.reason, "noticed");
+      } else if (ctx.dryRun) {
         results.set(decision.resourceId, { status: "planned" });
-        return;
-      }
-      if (options.remainingMs && options.remainingMs() < reserve) {
+      } else if (scope.timeLeft() < needed) {
         results.set(decision.resourceId, {
           status: "deferred",
-          message: "not started: the run's deadline is near; the next run picks it up",
+          message: `not started: ${Math.max(0, Math.round(scope.timeLeft() / 1000))} s left before the deadline, less than one action may need (${Math.round(needed / 1000)} s); the next run picks it up`,
         });
-        return;
+      } else {
+        const result = await executeBounded(job, ctx, decision, scope);
+        results.set(decision.resourceId, result);
+        await trail.record(actionName(decision), decision.resourceId, decision.reason, result.status, result);
       }
-      let result: ActionResult;
-      try {
-        result = await job.execute(ctx, decision);
-      } catch (error) {
-        result = { status: "failed", ...describeFailure(error) };
-      }
-      results.set(decision.resourceId, result);
-      await audit(
-        ctx,
-        options,
-        job.name,
-        actionName(decision),
-        decision.resourceId,
-        decision.reason,
-        result.status,
-        result,
-      );
+      finished += 1;
+      options.onProgress?.({ job: job.name, done: finished, total });
     }),
   );
   await Promise.all(tasks);
   return results;
+}
+
+/** One action, never past the deadline: when it passes, the action is reported as cut off. */
+async function executeBounded(
+  job: AnyJob,
+  ctx: JobContext,
+  decision: Decision,
+  scope: RunScope,
+): Promise<ActionResult> {
+  const run = job
+    .execute(ctx, decision)
+    .catch((error): ActionResult => ({ status: "failed", ...describeFailure(error) }));
+  const signal = scope.deadline;
+  if (!signal) return run;
+  let onAbort: (() => void) | undefined;
+  const cutOff = new Promise<ActionResult>((resolve) => {
+    onAbort = () =>
+      resolve({
+        status: "failed",
+        code: "DeadlineReached",
+        message:
+          "cut off by the run's deadline while in flight; whether the platform applied it is unknown, and the next run looks again",
+      });
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([run, cutOff]);
+  } finally {
+    if (onAbort) signal.removeEventListener("abort", onAbort);
+  }
 }
 
 function actionName(decision: Decision): string {
@@ -280,30 +435,46 @@ export function describeFailure(error: unknown): {
   return { message: error instanceof Error ? error.message : String(error) };
 }
 
-async function audit(
-  ctx: JobContext,
-  options: RunOptions,
-  job: string,
-  action: string,
-  resourceId: string,
-  reason: string,
-  outcome: "done" | "failed" | "skipped" | "deferred" | "planned" | "noticed",
-  result?: ActionResult,
-): Promise<void> {
-  if (options.readOnly) return;
-  const auditOutcome = outcome === "noticed" ? "planned" : outcome;
-  await ctx.store
-    .appendAudit({
-      at: (options.clock ?? (() => new Date()))().toISOString(),
-      runId: ctx.runId,
-      job,
-      action,
-      resourceId,
-      reason,
-      outcome: auditOutcome,
-      requestId: result?.requestId,
-      detail: result?.observed ?? result?.message,
-      dryRun: ctx.dryRun,
-    })
-    .catch(() => {});
+/**
+ * The audit trail of one job's run. A write that fails is never swallowed: it is kept in
+ * `failures` and the job's report says so.
+ */
+class Trail {
+  readonly failures: string[] = [];
+
+  constructor(
+    readonly ctx: JobContext,
+    readonly options: RunOptions,
+    readonly scope: RunScope,
+    readonly job: string,
+  ) {}
+
+  async record(
+    action: string,
+    resourceId: string,
+    reason: string,
+    outcome: "done" | "failed" | "skipped" | "deferred" | "planned" | "noticed",
+    result?: ActionResult,
+  ): Promise<void> {
+    if (this.scope.readOnly) return;
+    try {
+      await this.ctx.store.appendAudit({
+        at: this.scope.clock().toISOString(),
+        runId: this.ctx.runId,
+        job: this.job,
+        action,
+        resourceId,
+        reason,
+        outcome: outcome === "noticed" ? "planned" : outcome,
+        requestId: result?.requestId,
+        detail: result?.observed ?? result?.message,
+        dryRun: this.ctx.dryRun,
+        ...(this.options.simulated ? { simulated: true } : {}),
+      });
+    } catch (error) {
+      this.failures.push(
+        `the audit record of ${action} ${resourceId} was not written: ${describeFailure(error).message}`,
+      );
+    }
+  }
 }

@@ -92,8 +92,10 @@ export interface JobReport {
   error?: { message: string; code?: string; requestId?: string; action?: string };
   decisions: DecisionReport[];
   totals: JobTotals;
-  /** Listing problems found and overridden by the user. */
+  /** Listing problems found and overridden by the user, and anything else worth saying. */
   warnings: string[];
+  /** State writes that failed (audit, marks, memo) after the job began: what it sent is still listed. */
+  stateErrors?: string[];
 }
 
 /** The whole run: what every caller (CLI, Lambda, chat) gets back. */
@@ -104,6 +106,12 @@ export interface RunReport {
   startedAt: string;
   finishedAt: string;
   dryRun: boolean;
+  /** Evaluated as of another moment than now: nothing was changed and nothing recorded. */
+  whatIf?: boolean;
+  /** A rehearsal (`--simulate`) on an emulator or a copy of the state, acting as of `evaluatedAt`. */
+  simulated?: boolean;
+  /** Whether the run wrote to the state store (marks, notices, audit); false for plans and what-ifs. */
+  recorded: boolean;
   target: string;
   jobs: JobReport[];
   currency?: string;

@@ -1,7 +1,7 @@
 /**
  * The console actions the housekeeping jobs use, with their routes and whether they change
  * anything. One table shared by the client, the emulator and the docs.
- * See shared reference "Actions used by the housekeeping jobs".
+ * See the Qianfan console API reference, "Actions used by the housekeeping jobs".
  */
 export const ACTIONS = {
   DescribeComputeUnits: { route: "/v2/computeunit", mutating: false },

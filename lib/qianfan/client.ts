@@ -4,10 +4,18 @@ import pRetry from "p-retry";
 import type { z } from "zod";
 import { ACTIONS, type ActionName } from "./actions";
 import type { CredentialsProvider } from "./credentials";
-import { QianfanApiError, QianfanError, QianfanNetworkError, QianfanResponseError } from "./errors";
-import { Pacer } from "./pacer";
 import {
+  type Outcome,
+  QianfanApiError,
+  QianfanError,
+  QianfanNetworkError,
+  QianfanResponseError,
+} from "./errors";
+import { Pacer, sleep } from "./pacer";
+import {
+  backoffMs,
   isRetryableAnswer,
+  isRetryableNetworkError,
   isThrottleCode,
   outcomeOfAnswer,
   outcomeOfNetworkError,
@@ -24,7 +32,7 @@ export interface RetryOptions {
   /** First backoff delay; doubled each attempt, with jitter (×1–2). */
   minDelayMs: number;
   maxDelayMs: number;
-  /** Give up once this much time has gone by since the first attempt. */
+  /** Give up once this much time has gone by since the call began; no wait reaches past it. */
   maxRetryTimeMs: number;
 }
 
@@ -38,7 +46,15 @@ export interface PacingOptions {
 /** One observable step of a call, for logs and metrics. Never carries headers or keys. */
 export type ClientEvent =
   | { type: "response"; action: string; attempt: number; status: number; requestId?: string; ms: number }
-  | { type: "failure"; action: string; attempt: number; error: QianfanError; willRetry: boolean };
+  | {
+      type: "failure";
+      action: string;
+      attempt: number;
+      error: QianfanError;
+      willRetry: boolean;
+      /** The wait before the next attempt, when there is one. */
+      retryInMs?: number;
+    };
 
 export interface QianfanClientOptions {
   credentials: CredentialsProvider;
@@ -47,6 +63,8 @@ export interface QianfanClientOptions {
   timeoutMs?: number;
   retry?: Partial<RetryOptions>;
   pacing?: Partial<PacingOptions>;
+  /** Largest answer read, in bytes (default 32 MiB); a larger one fails the call, unread. */
+  maxResponseBytes?: number;
   /** Signature lifetime, seconds. */
   expirationSeconds?: number;
   fetch?: typeof globalThis.fetch;
@@ -63,9 +81,19 @@ export type RetryMode =
   | "not-applied-only"
   | "none";
 
-export interface CallOptions {
-  retry?: RetryMode;
+/** What bounds a call from outside: cancellation and the caller's deadline. */
+export interface CallDefaults {
+  /** Cancels the call: the request in flight and any wait. */
   signal?: AbortSignal;
+  /**
+   * Milliseconds left before the caller's deadline (e.g. a Lambda's remaining time). No attempt and
+   * no wait starts that cannot end before it; an attempt's timeout is cut to what is left.
+   */
+  remainingMs?: () => number;
+}
+
+export interface CallOptions extends CallDefaults {
+  retry?: RetryMode;
 }
 
 export interface CallResult<T> {
@@ -81,7 +109,14 @@ export const DEFAULT_RETRY: RetryOptions = {
   maxRetryTimeMs: 60_000,
 };
 export const DEFAULT_PACING: PacingOptions = { requestsPerSecond: 20, concurrency: 8 };
+/** The answer size cap: listings of thousands of units are a few MiB; more is not an answer. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 const DEFAULT_TIMEOUT_MS = 15_000;
+/**
+ * The least time an attempt is started with: a request cut off after a few milliseconds is more
+ * likely to leave an unknown outcome behind than to bring an answer.
+ */
+const MIN_ATTEMPT_MS = 1000;
 
 /** Codes after which rotated credentials are worth fetching once. */
 const STALE_KEY_CODES = new Set(["InvalidAccessKeyId", "SignatureDoesNotMatch"]);
@@ -89,12 +124,13 @@ const STALE_KEY_CODES = new Set(["InvalidAccessKeyId", "SignatureDoesNotMatch"])
 /**
  * The one signed client of the Qianfan console API: bce-auth-v1, JSON in and out, a timeout per
  * attempt, paced and bounded concurrency shared by all calls, and retries with backoff and jitter
- * that honour `Retry-After`.
+ * that honour `Retry-After` — within the call's retry budget and the caller's deadline.
  */
 export class QianfanClient {
   readonly baseUrl: URL;
   readonly retryOptions: RetryOptions;
   readonly pacing: PacingOptions;
+  readonly maxResponseBytes: number;
   readonly #credentials: CredentialsProvider;
   readonly #timeoutMs: number;
   readonly #expirationSeconds: number | undefined;
@@ -108,6 +144,8 @@ export class QianfanClient {
     this.baseUrl = new URL(options.baseUrl ?? DEFAULT_BASE_URL);
     this.retryOptions = { ...DEFAULT_RETRY, ...options.retry };
     this.pacing = { ...DEFAULT_PACING, ...options.pacing };
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    if (!(this.maxResponseBytes > 0)) throw new RangeError("maxResponseBytes must be positive");
     this.#credentials = options.credentials;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#expirationSeconds = options.expirationSeconds;
@@ -115,7 +153,22 @@ export class QianfanClient {
     this.#now = options.now ?? (() => new Date());
     this.#onEvent = options.onEvent;
     this.#limit = pLimit(this.pacing.concurrency);
-    this.#pacer = new Pacer(this.pacing.requestsPerSecond);
+    // A Retry-After longer than any call may wait would only stall the calls that cannot use it.
+    this.#pacer = new Pacer(this.pacing.requestsPerSecond, { maxPauseMs: this.retryOptions.maxRetryTimeMs });
+  }
+
+  /**
+   * The longest one call can take once its turn among this client's calls has come: every retry
+   * starts within `maxRetryTimeMs` and the last attempt may use its whole timeout (one more attempt
+   * when rotated keys are fetched). Throttling answers are retried by time, not by count, so the
+   * attempt count bounds nothing unless retries are off. The job runner starts no action with less
+   * time left than this.
+   */
+  worstCaseCallMs(): number {
+    const attempt = this.#timeoutMs;
+    const keyRefresh = this.#credentials.refresh ? attempt : 0;
+    if (this.retryOptions.retries === 0) return attempt + keyRefresh;
+    return this.retryOptions.maxRetryTimeMs + attempt + keyRefresh;
   }
 
   /**
@@ -129,13 +182,23 @@ export class QianfanClient {
     options: CallOptions = {},
   ): Promise<CallResult<z.infer<S>>> {
     const mode = options.retry ?? "all";
+    const { retries, maxRetryTimeMs } = this.retryOptions;
+    const budget = new CallBudget(
+      action,
+      maxRetryTimeMs,
+      options.remainingMs,
+      Math.min(this.#timeoutMs, MIN_ATTEMPT_MS),
+    );
     let attempts = 0;
     let refreshedKeys = false;
+    const send = async (): Promise<CallResult<z.infer<S>>> => {
+      const { result, requestId } = await this.#attempt(action, body, attempts, options.signal, budget);
+      return { result: parseResult(action, schema, result, requestId), requestId, attempts };
+    };
     const run = async (): Promise<CallResult<z.infer<S>>> => {
       attempts += 1;
       try {
-        const { result, requestId } = await this.#attempt(action, body, attempts, options.signal);
-        return { result: parseResult(action, schema, result, requestId), requestId, attempts };
+        return await send();
       } catch (error) {
         if (
           !refreshedKeys &&
@@ -145,40 +208,49 @@ export class QianfanClient {
         ) {
           refreshedKeys = true;
           await this.#credentials.refresh();
-          const { result, requestId } = await this.#attempt(action, body, attempts, options.signal);
-          return { result: parseResult(action, schema, result, requestId), requestId, attempts };
+          return await send();
         }
         throw error;
       }
     };
-    if (mode === "none") return run();
-    const { retries, minDelayMs, maxDelayMs, maxRetryTimeMs } = this.retryOptions;
-    return pRetry(run, {
-      retries,
-      factor: 2,
-      minTimeout: minDelayMs,
-      maxTimeout: maxDelayMs,
-      randomize: true,
-      maxRetryTime: maxRetryTimeMs,
-      signal: options.signal,
-      shouldConsumeRetry: ({ error }) =>
-        !(error instanceof QianfanApiError && isThrottleCode(error.status, error.code)),
-      shouldRetry: ({ error }) => isWorthRetrying(error, mode),
-      onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
-        if (error instanceof QianfanApiError && error.retryAfterMs !== undefined) {
-          this.#pacer.pause(error.retryAfterMs);
-        }
-        if (error instanceof QianfanError) {
-          this.#onEvent?.({
-            type: "failure",
-            action,
-            attempt: attemptNumber,
-            error,
-            willRetry: retriesLeft > 0 && isWorthRetrying(error, mode),
-          });
-        }
-      },
-    });
+    try {
+      if (mode === "none") return await run();
+      return await pRetry(run, {
+        retries,
+        // The waits are chosen in onFailedAttempt, which p-retry awaits: p-retry's own delay is
+        // skipped for retries that do not use up an attempt (throttling), and it knows neither
+        // Retry-After nor the caller's deadline.
+        minTimeout: 0,
+        maxTimeout: 0,
+        maxRetryTime: maxRetryTimeMs,
+        signal: options.signal,
+        shouldConsumeRetry: ({ error }) => !isThrottling(error),
+        shouldRetry: ({ error }) => isWorthRetrying(error, mode),
+        // Every decision to stop is taken here and thrown from here, so that p-retry's own checks
+        // (measured from a slightly different start) never add an attempt without a wait.
+        onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+          if (!(error instanceof QianfanError) || budget.isFinal(error)) throw error;
+          budget.failed(error);
+          const failure = { type: "failure", action, attempt: attemptNumber, error } as const;
+          if (!(retriesLeft > 0 && isWorthRetrying(error, mode) && budget.retryLeftMs() > 0)) {
+            this.#onEvent?.({ ...failure, willRetry: false });
+            throw error;
+          }
+          const retryAfterMs = error instanceof QianfanApiError ? (error.retryAfterMs ?? 0) : 0;
+          const waitMs = Math.max(backoffMs(attemptNumber, this.retryOptions), retryAfterMs);
+          const limit = budget.waitLimit(true);
+          if (waitMs > limit.ms) {
+            this.#onEvent?.({ ...failure, willRetry: false });
+            throw budget.refusal(waitMs, limit, retryAfterMs >= waitMs ? "retry-after" : "backoff");
+          }
+          this.#onEvent?.({ ...failure, willRetry: true, retryInMs: waitMs });
+          if (retryAfterMs > 0) this.#pacer.pause(retryAfterMs);
+          await sleep(waitMs, options.signal);
+        },
+      });
+    } catch (error) {
+      throw abortedAsNetworkError(action, error, options.signal, budget.outcome);
+    }
   }
 
   /** One signed HTTP exchange, paced and bounded; throws a QianfanError for anything but a result. */
@@ -187,14 +259,36 @@ export class QianfanClient {
     body: Record<string, unknown>,
     attempt: number,
     signal: AbortSignal | undefined,
+    budget: CallBudget,
   ): Promise<{ result: unknown; requestId: string | undefined }> {
     return this.#limit(async () => {
-      await this.#pacer.take(signal);
+      if (signal?.aborted) throw cancelled(action, budget.outcome);
+      budget.checkAttempt();
+      const pacingMs = this.#pacer.waitMs();
+      if (pacingMs > 0) {
+        // The first attempt is not held to the retry budget: it has not been tried at all yet.
+        const limit = budget.waitLimit(attempt > 1);
+        if (pacingMs > limit.ms) throw budget.refusal(pacingMs, limit, "pacing");
+      }
+      await this.#pacer.take(signal).catch(() => {
+        throw cancelled(action, budget.outcome);
+      });
+      const timeoutMs = budget.checkAttempt(this.#timeoutMs);
       const started = performance.now();
       const url = new URL(this.baseUrl.pathname.replace(/\/+$/, "") + ACTIONS[action].route, this.baseUrl);
       url.searchParams.set("Action", action);
       const payload = JSON.stringify(body);
-      const credentials = await this.#credentials.get();
+      const credentials = await withTimeout(
+        this.#credentials.get(),
+        timeoutMs,
+        () =>
+          new QianfanNetworkError({
+            action,
+            code: "CREDENTIALS_TIMEOUT",
+            detail: `the access keys could not be read within ${timeoutMs} ms`,
+            outcome: "not-applied",
+          }),
+      );
       const date = this.#now();
       const headers: Record<string, string> = {
         host: url.host,
@@ -213,19 +307,30 @@ export class QianfanClient {
         timestamp: date,
         expirationSeconds: this.#expirationSeconds,
       });
-      const timeout = AbortSignal.timeout(this.#timeoutMs);
+      const timeout = AbortSignal.timeout(timeoutMs);
+      const attemptSignal = signal ? AbortSignal.any([signal, timeout]) : timeout;
+      const cutByDeadline = timeoutMs < this.#timeoutMs;
+      const failed = (error: unknown) =>
+        signal?.aborted && !timeout.aborted
+          ? cancelled(action, "unknown")
+          : toNetworkError(action, url.hostname, error, timeout.aborted, timeoutMs, cutByDeadline);
       let response: Response;
-      let text: string;
       try {
         response = await this.#fetch(url, {
           method: "POST",
           headers: { ...withoutHost(headers), authorization },
           body: payload,
-          signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+          signal: attemptSignal,
         });
-        text = await response.text();
       } catch (error) {
-        throw toNetworkError(action, error, timeout.aborted, this.#timeoutMs);
+        throw failed(error);
+      }
+      let text: string;
+      try {
+        text = await readBody(action, response, this.maxResponseBytes, attemptSignal);
+      } catch (error) {
+        if (error instanceof QianfanError) throw error;
+        throw failed(error);
       }
       const ms = Math.round(performance.now() - started);
       const outcome = interpretAnswer(action, response, text);
@@ -243,6 +348,158 @@ export class QianfanClient {
   }
 }
 
+/**
+ * What one call may still spend — its retry budget (`maxRetryTimeMs` since it began) and the
+ * caller's deadline — and the error that ends it when a wait or an attempt would not fit.
+ */
+class CallBudget {
+  readonly #action: string;
+  readonly #started = performance.now();
+  readonly #maxRetryTimeMs: number;
+  readonly #remainingMs: (() => number) | undefined;
+  /** The time an attempt needs at least before the deadline. */
+  readonly #attemptFloorMs: number;
+  /** Errors that end the call: never retried, even when they repeat a retryable answer. */
+  readonly #final = new WeakSet<object>();
+  #last: QianfanError | undefined;
+  #outcome: Outcome = "not-applied";
+  #failures = 0;
+
+  constructor(
+    action: string,
+    maxRetryTimeMs: number,
+    remainingMs: (() => number) | undefined,
+    attemptFloorMs: number,
+  ) {
+    this.#action = action;
+    this.#maxRetryTimeMs = maxRetryTimeMs;
+    this.#remainingMs = remainingMs;
+    this.#attemptFloorMs = attemptFloorMs;
+  }
+
+  /** Records a failed attempt: its error is the call's last, and an unknown outcome stays unknown. */
+  failed(error: QianfanError): void {
+    this.#last = error;
+    this.#failures += 1;
+    if (error.outcome === "unknown") this.#outcome = "unknown";
+  }
+
+  /** What the failed attempts so far say about the call's effect. */
+  get outcome(): Outcome {
+    return this.#outcome;
+  }
+
+  isFinal(error: unknown): boolean {
+    return typeof error === "object" && error !== null && this.#final.has(error);
+  }
+
+  retryLeftMs(): number {
+    return this.#maxRetryTimeMs - (performance.now() - this.#started);
+  }
+
+  deadlineLeftMs(): number {
+    const left = this.#remainingMs?.();
+    return left === undefined || Number.isNaN(left) ? Number.POSITIVE_INFINITY : left;
+  }
+
+  /** How long a wait before an attempt may be, and what bounds it. */
+  waitLimit(retrying: boolean): { ms: number; by: "retry budget" | "deadline" } {
+    const deadline = this.deadlineLeftMs() - this.#attemptFloorMs;
+    const retry = retrying ? this.retryLeftMs() : Number.POSITIVE_INFINITY;
+    return retry <= deadline ? { ms: retry, by: "retry budget" } : { ms: deadline, by: "deadline" };
+  }
+
+  /** Throws DEADLINE when no attempt fits before the deadline; else the attempt's timeout. */
+  checkAttempt(timeoutMs = this.#attemptFloorMs): number {
+    const left = this.deadlineLeftMs();
+    if (left < this.#attemptFloorMs) {
+      throw this.#finalize(
+        this.#deadlineError(
+          `${Math.max(0, Math.floor(left))} ms left before the caller's deadline, less than the ${this.#attemptFloorMs} ms an attempt needs; not sent`,
+        ),
+      );
+    }
+    return Math.floor(Math.min(timeoutMs, left));
+  }
+
+  /**
+   * The error that ends the call instead of a wait of `waitMs` that does not fit `limit`: the
+   * platform's throttle code when it was throttling, DEADLINE when the deadline is in the way,
+   * else the last failure itself.
+   */
+  refusal(
+    waitMs: number,
+    limit: { ms: number; by: "retry budget" | "deadline" },
+    why: "retry-after" | "backoff" | "pacing",
+  ): QianfanError {
+    const last = this.#last;
+    const left =
+      limit.by === "deadline"
+        ? `the ${seconds(limit.ms)} left before the caller's deadline`
+        : `the ${seconds(limit.ms)} left of the call's retry budget`;
+    const wait =
+      why === "retry-after"
+        ? `the platform asked to wait ${seconds(waitMs)}`
+        : why === "pacing"
+          ? `the client holds requests back for ${seconds(waitMs)} (pacing and the platform's Retry-After)`
+          : `still throttled after ${this.#failures} attempts, the next would wait ${seconds(waitMs)}`;
+    if (last instanceof QianfanApiError && isThrottleCode(last.status, last.code)) {
+      const said =
+        last.platformMessage && last.platformMessage !== last.code ? ` (${last.platformMessage})` : "";
+      return this.#finalize(
+        new QianfanApiError({
+          action: this.#action,
+          status: last.status,
+          code: last.code,
+          message: `${wait}, more than ${left}${said}`,
+          requestId: last.requestId,
+          retryable: false,
+          outcome: this.#outcome,
+          retryAfterMs: last.retryAfterMs,
+          cause: last,
+        }),
+      );
+    }
+    if (limit.by === "deadline" || !last) {
+      const after =
+        why === "pacing"
+          ? `the next request could start only in ${seconds(waitMs)}`
+          : `the next attempt would wait ${seconds(waitMs)}`;
+      return this.#finalize(this.#deadlineError(`${after}, more than ${left}`));
+    }
+    return this.#finalize(last);
+  }
+
+  #deadlineError(detail: string): QianfanNetworkError {
+    const last = this.#last;
+    const previous = last ? `; last failure: ${describeFailure(last)}` : "";
+    return new QianfanNetworkError({
+      action: this.#action,
+      code: "DEADLINE",
+      detail: `${detail}${previous}`,
+      outcome: this.#outcome,
+      retryable: false,
+      requestId: last?.requestId,
+      cause: last,
+    });
+  }
+
+  #finalize<E extends QianfanError>(error: E): E {
+    this.#final.add(error);
+    return error;
+  }
+}
+
+function describeFailure(error: QianfanError): string {
+  const code = (error as { code?: unknown }).code;
+  const id = error.requestId ? `, requestId ${error.requestId}` : "";
+  return `${typeof code === "string" ? code : error.name}${id}`;
+}
+
+function seconds(ms: number): string {
+  return `${Number((Math.max(0, ms) / 1000).toFixed(1))} s`;
+}
+
 function withoutHost(headers: Record<string, string>): Record<string, string> {
   // fetch sets Host (with the port) and Content-Length (the body's UTF-8 length) itself, to the
   // values signed here; some undici versions refuse either one set by hand.
@@ -250,32 +507,140 @@ function withoutHost(headers: Record<string, string>): Record<string, string> {
   return rest;
 }
 
+function isThrottling(error: unknown): boolean {
+  return error instanceof QianfanApiError && isThrottleCode(error.status, error.code);
+}
+
 function isWorthRetrying(error: unknown, mode: RetryMode): boolean {
   if (!(error instanceof QianfanError) || !error.retryable) return false;
   return mode === "all" || error.outcome === "not-applied";
 }
 
-function toNetworkError(action: string, error: unknown, timedOut: boolean, timeoutMs: number): QianfanError {
+/** A cancelled call; `outcome` is "unknown" only when a request was in flight or had been before. */
+function cancelled(action: string, outcome: Outcome): QianfanNetworkError {
+  return new QianfanNetworkError({
+    action,
+    code: "ABORTED",
+    detail: "the call was cancelled",
+    outcome,
+    retryable: false,
+  });
+}
+
+/** A cancellation that surfaced as the signal's own reason (between attempts) becomes ABORTED. */
+function abortedAsNetworkError(
+  action: string,
+  error: unknown,
+  signal: AbortSignal | undefined,
+  outcome: Outcome,
+): unknown {
+  if (error instanceof QianfanError || !signal?.aborted) return error;
+  return cancelled(action, outcome);
+}
+
+function toNetworkError(
+  action: string,
+  host: string,
+  error: unknown,
+  timedOut: boolean,
+  timeoutMs: number,
+  cutByDeadline: boolean,
+): QianfanError {
   if (timedOut) {
     return new QianfanNetworkError({
       action,
       code: "TIMEOUT",
-      detail: `no answer within ${timeoutMs} ms`,
+      detail: `no answer within ${timeoutMs} ms${cutByDeadline ? ", the time left before the caller's deadline" : ""}`,
       outcome: "unknown",
     });
   }
-  if (error instanceof Error && error.name === "AbortError") {
+  if (error instanceof Error && error.name === "AbortError") return cancelled(action, "unknown");
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
+  const code = typeof cause?.code === "string" ? cause.code : "NETWORK";
+  if (!isRetryableNetworkError(code)) {
     return new QianfanNetworkError({
       action,
-      code: "ABORTED",
-      detail: "the call was cancelled",
-      outcome: "unknown",
+      code,
+      detail: `the host name '${host}' does not resolve; check the base URL`,
+      outcome: outcomeOfNetworkError(code),
+      retryable: false,
     });
   }
-  const cause = (error as { cause?: { code?: string; message?: string } } | undefined)?.cause;
-  const code = cause?.code ?? "NETWORK";
-  const detail = cause?.message ?? (error instanceof Error ? error.message : String(error));
-  return new QianfanNetworkError({ action, code, detail, outcome: outcomeOfNetworkError(code) });
+  const detail =
+    typeof cause?.message === "string"
+      ? cause.message
+      : error instanceof Error
+        ? error.message
+        : String(error);
+  return new QianfanNetworkError({
+    action,
+    code,
+    detail: clip(detail),
+    outcome: outcomeOfNetworkError(code),
+  });
+}
+
+/**
+ * Reads a body as a stream up to `maxBytes`: a larger one (said by Content-Length or found while
+ * reading) is dropped at once, so a hostile or broken server cannot fill the memory. The signal
+ * also ends a body that stops arriving, even from a fetch that does not tie it to the signal.
+ */
+async function readBody(
+  action: string,
+  response: Response,
+  maxBytes: number,
+  signal: AbortSignal,
+): Promise<string> {
+  const tooLarge = () =>
+    new QianfanResponseError({
+      action,
+      requestId: clip(response.headers.get("x-bce-request-id") ?? "") || undefined,
+      code: "ResponseTooLarge",
+      fields: ["body"],
+      detail: `answer larger than ${formatBytes(maxBytes)} (maxResponseBytes); not read further, nothing acted on`,
+    });
+  const declared = Number(response.headers.get("content-length") ?? Number.NaN);
+  if (declared > maxBytes) {
+    response.body?.cancel().catch(() => {});
+    throw tooLarge();
+  }
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const onAbort = () => {
+    reader.cancel(signal.reason).catch(() => {});
+  };
+  signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    for (;;) {
+      signal.throwIfAborted();
+      const { done, value } = await reader.read();
+      signal.throwIfAborted();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        reader.cancel().catch(() => {});
+        throw tooLarge();
+      }
+      chunks.push(value);
+    }
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
+  return Buffer.concat(chunks, size).toString("utf8");
+}
+
+function formatBytes(bytes: number): string {
+  const MiB = 1024 * 1024;
+  if (bytes % MiB === 0) return `${bytes / MiB} MiB`;
+  if (bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} bytes`;
+}
+
+/** Platform strings go into messages and reports; a hostile answer must not make them huge. */
+function clip(text: string, max = 300): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
 interface Interpreted {
@@ -286,23 +651,32 @@ interface Interpreted {
 
 /**
  * Reads an answer: any `{code,message}` or `{error_code,error_msg}` body is an error whatever the
- * HTTP status (the official JS SDK resolves some as success), and so is a non-2xx status.
+ * HTTP status (the official JS SDK resolves some as success), and so is a non-2xx status. A 2xx
+ * body that is not a JSON object with a `result` is a {@link QianfanResponseError}.
  */
 function interpretAnswer(action: string, response: Response, text: string): Interpreted {
-  const headerRequestId = response.headers.get("x-bce-request-id") ?? undefined;
+  const headerRequestId = clip(response.headers.get("x-bce-request-id") ?? "") || undefined;
   let body: unknown;
+  let parsed = text !== "";
   try {
-    body = text === "" ? undefined : JSON.parse(text);
+    body = parsed ? JSON.parse(text) : undefined;
   } catch {
+    parsed = false;
     body = undefined;
   }
-  const record = body !== null && typeof body === "object" ? (body as Record<string, unknown>) : undefined;
-  const requestId = typeof record?.requestId === "string" ? record.requestId : headerRequestId;
+  const record =
+    body !== null && typeof body === "object" && !Array.isArray(body)
+      ? (body as Record<string, unknown>)
+      : undefined;
+  const requestId =
+    typeof record?.requestId === "string" && record.requestId !== ""
+      ? clip(record.requestId)
+      : headerRequestId;
   const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), Date.now());
   const errorCode = record?.code ?? record?.error_code;
   if (record && errorCode !== undefined && errorCode !== null && errorCode !== 0 && errorCode !== "") {
-    const code = String(errorCode);
-    const message = String(record.message ?? record.error_msg ?? "");
+    const code = clip(scalarText(errorCode), 100);
+    const message = clip(scalarText(record.message ?? record.error_msg ?? ""));
     return { requestId, error: apiError(action, response.status, code, message, requestId, retryAfterMs) };
   }
   if (!response.ok) {
@@ -316,12 +690,34 @@ function interpretAnswer(action: string, response: Response, text: string): Inte
       error: new QianfanResponseError({
         action,
         requestId,
-        fields: ["result"],
-        detail: record ? "the answer has no 'result' field" : "the answer is not a JSON object",
+        code: record ? "NoResult" : "NotJson",
+        fields: record ? ["result"] : ["body"],
+        detail: record
+          ? "the answer has no 'result' field"
+          : `the answer is ${kindOfBody(text, parsed, body)}, not a JSON object`,
       }),
     };
   }
   return { result: record.result, requestId };
+}
+
+function kindOfBody(text: string, parsed: boolean, body: unknown): string {
+  if (text === "") return "empty";
+  if (!parsed) return "not JSON";
+  if (body === null) return "JSON null";
+  if (Array.isArray(body)) return "a JSON array";
+  return `a JSON ${typeof body}`;
+}
+
+/** A code or message as text; an object sent where a string belongs is shown as JSON, not `[object Object]`. */
+function scalarText(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
 }
 
 function apiError(
@@ -350,10 +746,30 @@ function parseResult<S extends z.ZodType>(
   result: unknown,
   requestId: string | undefined,
 ): z.infer<S> {
-  const parsed = schema.safeParse(result);
+  let parsed: z.ZodSafeParseResult<z.infer<S>>;
+  try {
+    parsed = schema.safeParse(result);
+  } catch (error) {
+    // A result nested deeply enough can exhaust the stack of the validator itself.
+    throw new QianfanResponseError({
+      action,
+      requestId,
+      fields: ["result"],
+      detail: `the result could not be validated (${error instanceof Error ? error.name : "error"})`,
+    });
+  }
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.slice(0, 5);
   const fields = issues.map((issue) => ["result", ...issue.path.map(String)].join("."));
-  const detail = issues.map((issue, i) => `${fields[i]}: ${issue.message}`).join("; ");
+  const detail = issues.map((issue, i) => `${fields[i]}: ${clip(issue.message)}`).join("; ");
   throw new QianfanResponseError({ action, requestId, fields, detail });
+}
+
+/** Settles with `work`, or rejects with `onTimeout()` once `ms` have passed (the work is left to finish). */
+function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  return Promise.race([work, limit]).finally(() => clearTimeout(timer));
 }

@@ -58,18 +58,29 @@ export function readQianfanEnv(env: Record<string, string | undefined>): Qianfan
   };
 }
 
-/** Checks that a base URL is an absolute http(s) URL with no query or fragment. */
+/**
+ * Checks that a base URL is an absolute http(s) URL with no user info, query or fragment. A
+ * message never repeats what came after `//` when the URL might carry a password.
+ */
 export function checkBaseUrl(value: string, source: string): URL {
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new QianfanConfigError(`${source}: '${value}' is not a URL`);
+    const shown = value.includes("@") ? "the value" : `'${value}'`;
+    throw new QianfanConfigError(`${source}: ${shown} is not a URL`);
+  }
+  if (url.username || url.password) {
+    throw new QianfanConfigError(
+      `${source}: a URL with user info (user:password@) is refused; keys go in QIANFAN_ACCESS_KEY and QIANFAN_SECRET_KEY`,
+    );
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw new QianfanConfigError(`${source}: '${value}' must use http or https`);
+    throw new QianfanConfigError(`${source}: '${url.protocol}//${url.host}' must use http or https`);
   }
   if (url.search || url.hash)
-    throw new QianfanConfigError(`${source}: '${value}' must not have a query or fragment`);
+    throw new QianfanConfigError(
+      `${source}: '${url.origin}${url.pathname}' must not have a query or fragment`,
+    );
   return url;
 }

@@ -11,6 +11,19 @@ export type Outcome =
   /** The request may or may not have been applied (timeout, reset, 5xx). */
   | "unknown";
 
+/** Why an answer was not used (the `code` of a {@link QianfanResponseError}). */
+export type ResponseProblem =
+  /** The result does not match the action's schema. */
+  | "InvalidResult"
+  /** The body is not JSON, or is JSON but not an object (`null`, an array, a string, a number). */
+  | "NotJson"
+  /** A JSON object without a `result` field. */
+  | "NoResult"
+  /** The body passed `maxResponseBytes`; it was not read further. */
+  | "ResponseTooLarge"
+  /** A listing that repeats an id, pages without end, or passes the page or item cap. */
+  | "InvalidListing";
+
 /** Base class: every error this library throws. */
 export class QianfanError extends Error {
   override name = "QianfanError";
@@ -66,6 +79,7 @@ export class QianfanApiError extends QianfanError {
     retryable: boolean;
     outcome: Outcome;
     retryAfterMs?: number;
+    cause?: unknown;
   }) {
     const id = init.requestId ? `, requestId ${init.requestId}` : "";
     super(`${init.action} failed: ${init.code} (HTTP ${init.status}): ${init.message}${id}`, init);
@@ -80,14 +94,29 @@ export class QianfanApiError extends QianfanError {
   }
 }
 
-/** The request did not get an answer: connection refused or reset, DNS failure, or the timeout. */
+/**
+ * The request did not get an answer: connection refused or reset, DNS failure, the timeout, or the
+ * caller's deadline (`DEADLINE`: no request was started that could not finish in time).
+ */
 export class QianfanNetworkError extends QianfanError {
   override name = "QianfanNetworkError";
-  /** The system or undici code (`ECONNRESET`, `UND_ERR_SOCKET`, `TIMEOUT`, …). */
+  /** The system or undici code (`ECONNRESET`, `UND_ERR_SOCKET`, `TIMEOUT`, `ENOTFOUND`, `DEADLINE`, …). */
   readonly code: string;
 
-  constructor(init: { action: string; code: string; detail: string; outcome: Outcome; cause?: unknown }) {
-    super(`${init.action} got no answer: ${init.code} (${init.detail})`, { ...init, retryable: true });
+  constructor(init: {
+    action: string;
+    code: string;
+    detail: string;
+    outcome: Outcome;
+    /** Most network failures pass; a host that does not resolve or a deadline does not. */
+    retryable?: boolean;
+    requestId?: string;
+    cause?: unknown;
+  }) {
+    super(`${init.action} got no answer: ${init.code} (${init.detail})`, {
+      ...init,
+      retryable: init.retryable ?? true,
+    });
     this.code = init.code;
   }
 
@@ -96,13 +125,25 @@ export class QianfanNetworkError extends QianfanError {
   }
 }
 
-/** A 2xx answer whose result lacks what the caller needs, or is not JSON at all. */
+/**
+ * An answer the library will not act on: a result that lacks what the caller needs, a body that is
+ * not a JSON object or is larger than the cap, or a listing that cannot be trusted (repeated ids,
+ * endless pages). Never retried: the same server would most likely answer the same way.
+ */
 export class QianfanResponseError extends QianfanError {
   override name = "QianfanResponseError";
+  /** What is wrong, for programs: see {@link ResponseProblem}. */
+  readonly code: ResponseProblem;
   /** Dotted paths of the fields that failed validation, e.g. `result.computeUnitInstanceList.3.status`. */
   readonly fields: string[];
 
-  constructor(init: { action: string; requestId?: string; fields: string[]; detail: string }) {
+  constructor(init: {
+    action: string;
+    requestId?: string;
+    code?: ResponseProblem;
+    fields: string[];
+    detail: string;
+  }) {
     const id = init.requestId ? ` (requestId ${init.requestId})` : "";
     super(`${init.action} returned an unexpected result${id}: ${init.detail}`, {
       action: init.action,
@@ -110,11 +151,12 @@ export class QianfanResponseError extends QianfanError {
       retryable: false,
       outcome: "unknown",
     });
+    this.code = init.code ?? "InvalidResult";
     this.fields = init.fields;
   }
 
   override toJSON(): Record<string, unknown> {
-    return { ...super.toJSON(), fields: this.fields };
+    return { ...super.toJSON(), code: this.code, fields: this.fields };
   }
 }
 

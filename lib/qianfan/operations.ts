@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { type ActionName, PAGE_MAX_KEYS } from "./actions";
-import type { QianfanClient } from "./client";
+import type { CallDefaults, CallOptions, CallResult, QianfanClient } from "./client";
 import { QianfanApiError, QianfanError, QianfanResponseError, QianfanUnknownOutcomeError } from "./errors";
+import { sleep } from "./pacer";
 import {
   type BatchTask,
   BatchTaskSchema,
@@ -32,7 +33,11 @@ export interface CheckedList<T> {
 const RawUnitList = z.looseObject({ computeUnitInstanceList: z.array(z.unknown()) });
 const RawTaskPage = z.looseObject({ taskList: z.array(z.unknown()), pageInfo: PageInfoSchema });
 
-/** Validates each item of a list on its own; an invalid one is described by its id and field. */
+/**
+ * Validates each item of a list on its own; an invalid one is described by its id and field. An id
+ * listed more than once makes every one of its items invalid: which of them is the real one cannot
+ * be told, and acting on both would release or stop the same resource twice.
+ */
 export function checkItems<T>(
   raw: unknown[],
   schema: z.ZodType<T>,
@@ -40,19 +45,39 @@ export function checkItems<T>(
 ): { items: T[]; invalid: Array<{ index: number; id?: string; problem: string }> } {
   const items: T[] = [];
   const invalid: Array<{ index: number; id?: string; problem: string }> = [];
-  raw.forEach((item, index) => {
-    const parsed = schema.safeParse(item);
-    if (parsed.success) {
-      items.push(parsed.data);
-      return;
-    }
-    const idValue =
+  const idOf = (item: unknown): string | undefined => {
+    const value =
       item !== null && typeof item === "object" ? (item as Record<string, unknown>)[idField] : undefined;
-    const problem = parsed.error.issues
-      .slice(0, 3)
-      .map((issue) => `${issue.path.map(String).join(".") || "(item)"}: ${issue.message}`)
-      .join("; ");
-    invalid.push({ index, id: typeof idValue === "string" ? idValue : undefined, problem });
+    return typeof value === "string" ? value : undefined;
+  };
+  const times = new Map<string, number>();
+  for (const item of raw) {
+    const id = idOf(item);
+    if (id !== undefined) times.set(id, (times.get(id) ?? 0) + 1);
+  }
+  raw.forEach((item, index) => {
+    const id = idOf(item);
+    const problems: string[] = [];
+    const listed = id === undefined ? 0 : (times.get(id) ?? 0);
+    if (id !== undefined && listed > 1) {
+      problems.push(`duplicate ${idField} '${clipId(id)}' (listed ${listed} times)`);
+    }
+    let parsed: z.ZodSafeParseResult<T> | undefined;
+    try {
+      parsed = schema.safeParse(item);
+    } catch {
+      problems.push("(item): could not be validated");
+    }
+    if (parsed && !parsed.success) {
+      problems.push(
+        parsed.error.issues
+          .slice(0, 3)
+          .map((issue) => `${issue.path.map(String).join(".") || "(item)"}: ${issue.message}`)
+          .join("; "),
+      );
+    }
+    if (problems.length === 0 && parsed?.success) items.push(parsed.data);
+    else invalid.push({ index, id, problem: problems.join("; ") });
   });
   return { items, invalid };
 }
@@ -106,10 +131,23 @@ export interface PurchaseComputeUnitRequest {
 export interface QianfanApiOptions {
   /** How a purchase with a lost answer is looked for before it may be sent again. */
   purchaseVerification?: { listings: number; delayMs: number };
-  /** At most this many purchase requests for one purchase (the first included). */
+  /**
+   * At most this many purchase requests for one purchase (the first included). Default 1: a
+   * listing may lag behind a purchase, so "not listed yet" never proves a lost purchase absent
+   * within one run; the caller records it as pending and settles it later.
+   */
   maxPurchaseRequests?: number;
+  /** A paged listing that needs more pages than this fails (default 1000). */
+  maxPages?: number;
+  /** A paged listing with more items than this fails (default 100,000). */
+  maxItems?: number;
+  /** Passed to every client call, the purchase listings and confirmations included. */
+  callDefaults?: CallDefaults;
   sleep?: (ms: number) => Promise<void>;
 }
+
+export const DEFAULT_MAX_PAGES = 1000;
+export const DEFAULT_MAX_ITEMS = 100_000;
 
 /** Statuses that mean a release or stop already took effect. */
 const UNIT_RELEASED = new Set(["Releasing", "Released"]);
@@ -125,25 +163,61 @@ const AUTH_CODES = new Set(["AccessDenied", "InvalidAccessKeyId", "SignatureDoes
  */
 export class QianfanApi {
   readonly client: QianfanClient;
+  readonly #options: QianfanApiOptions;
   readonly #verification: { listings: number; delayMs: number };
   readonly #maxPurchaseRequests: number;
-  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #maxPages: number;
+  readonly #maxItems: number;
+  readonly #callDefaults: CallDefaults;
+  readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
 
   constructor(client: QianfanClient, options: QianfanApiOptions = {}) {
     this.client = client;
+    this.#options = options;
     this.#verification = options.purchaseVerification ?? { listings: 2, delayMs: 2000 };
-    this.#maxPurchaseRequests = options.maxPurchaseRequests ?? 2;
-    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#maxPurchaseRequests = options.maxPurchaseRequests ?? 1;
+    this.#maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
+    this.#maxItems = options.maxItems ?? DEFAULT_MAX_ITEMS;
+    this.#callDefaults = options.callDefaults ?? {};
+    this.#sleep = options.sleep ?? sleep;
+  }
+
+  /**
+   * The same operations on the same client (one pacer, one concurrency limit), with `defaults`
+   * (a run's cancellation signal and deadline) passed to every call they make.
+   */
+  withCallDefaults(defaults: CallDefaults): QianfanApi {
+    return new QianfanApi(this.client, {
+      ...this.#options,
+      callDefaults: { ...this.#callDefaults, ...defaults },
+    });
+  }
+
+  /** A client call with this api's call defaults. */
+  #call<S extends z.ZodType>(
+    action: ActionName,
+    body: Record<string, unknown>,
+    schema: S,
+    options: CallOptions = {},
+  ): Promise<CallResult<z.infer<S>>> {
+    return this.client.call(action, body, schema, { ...this.#callDefaults, ...options });
   }
 
   /** Lists compute units (DescribeComputeUnits, seed 001). */
   async describeComputeUnits(filter: ComputeUnitFilter = {}): Promise<ComputeUnit[]> {
-    const { result } = await this.client.call(
+    const { result, requestId } = await this.#call(
       "DescribeComputeUnits",
       { ...filter },
       DescribeComputeUnitsResult,
     );
-    return result.computeUnitInstanceList;
+    const units = result.computeUnitInstanceList;
+    assertUniqueIds(
+      "DescribeComputeUnits",
+      requestId,
+      units.map((unit) => unit.instanceId),
+      "instanceId",
+    );
+    return units;
   }
 
   /**
@@ -151,7 +225,7 @@ export class QianfanApi {
    * `invalid` (with the field) instead of failing the listing, so the caller's guards can decide.
    */
   async describeComputeUnitsChecked(filter: ComputeUnitFilter = {}): Promise<CheckedList<ComputeUnit>> {
-    const { result, requestId } = await this.client.call("DescribeComputeUnits", { ...filter }, RawUnitList);
+    const { result, requestId } = await this.#call("DescribeComputeUnits", { ...filter }, RawUnitList);
     return { ...checkItems(result.computeUnitInstanceList, ComputeUnitSchema, "instanceId"), requestId };
   }
 
@@ -159,11 +233,7 @@ export class QianfanApi {
   async describeComputeUnit(
     instanceId: string,
   ): Promise<{ unit: ComputeUnit; serviceUsage: ServiceUsage[] }> {
-    const { result } = await this.client.call(
-      "DescribeComputeUnit",
-      { instanceId },
-      DescribeComputeUnitResult,
-    );
+    const { result } = await this.#call("DescribeComputeUnit", { instanceId }, DescribeComputeUnitResult);
     return { unit: result.computeUnitInstance, serviceUsage: result.serviceUsageList };
   }
 
@@ -178,7 +248,7 @@ export class QianfanApi {
   /** Sets (or, with no time, clears) a postpaid unit's automatic release time. */
   async setComputeUnitAutoRelease(instanceId: string, releaseTime?: string): Promise<ActionOutcome> {
     const body = releaseTime === undefined ? { instanceId } : { instanceId, releaseTime };
-    const { requestId } = await this.client.call("AutoReleaseComputeUnit", body, TrueResult);
+    const { requestId } = await this.#call("AutoReleaseComputeUnit", body, TrueResult);
     return { requestId, alreadyDone: false };
   }
 
@@ -202,6 +272,7 @@ export class QianfanApi {
     return this.#paginate("DescribeServices", { ...filter }, DescribeServicesResult, (r) => ({
       items: r.serviceList,
       pageInfo: r.pageInfo,
+      idField: "serviceId",
       idOf: (s: Service) => s.serviceId,
     }));
   }
@@ -213,7 +284,7 @@ export class QianfanApi {
 
   /** One custom service. */
   async describeService(serviceId: string): Promise<Service> {
-    const { result } = await this.client.call("DescribeService", { serviceId }, ServiceSchema);
+    const { result } = await this.#call("DescribeService", { serviceId }, ServiceSchema);
     return result;
   }
 
@@ -238,10 +309,16 @@ export class QianfanApi {
     model: string,
     filter: { paymentTiming?: string; instanceId?: string; status?: string } = {},
   ): Promise<TpmInstance[]> {
-    const { result } = await this.client.call(
+    const { result, requestId } = await this.#call(
       "DescribeTPMResource",
       { model, ...filter },
       DescribeTpmResourceResult,
+    );
+    assertUniqueIds(
+      "DescribeTPMResource",
+      requestId,
+      result.instances.map((instance) => instance.instanceId),
+      "instanceId",
     );
     return result.instances;
   }
@@ -287,25 +364,34 @@ export class QianfanApi {
     return this.#paginate("DescribeBatchInferenceTasks", { ...filter }, DescribeBatchTasksResult, (r) => ({
       items: r.taskList,
       pageInfo: r.pageInfo,
+      idField: "taskId",
       idOf: (t: BatchTask) => t.taskId,
     }));
   }
 
   /**
-   * Every task on every page, each validated on its own: a task lacking a field comes back in
-   * `invalid` instead of failing the listing; a page that fails fails the whole listing.
+   * Every task on every page, each validated on its own: a task lacking a field, or listed twice,
+   * comes back in `invalid` instead of failing the listing; a page that fails fails the whole
+   * listing.
    */
   async describeBatchTasksChecked(filter: BatchTaskFilter = {}): Promise<CheckedList<BatchTask>> {
     let unnamed = 0;
     const raw = await collect(
-      this.#paginate("DescribeBatchInferenceTasks", { ...filter }, RawTaskPage, (r) => ({
-        items: r.taskList,
-        pageInfo: r.pageInfo,
-        idOf: (t: unknown) => {
-          const id = (t as { taskId?: unknown } | null)?.taskId;
-          return typeof id === "string" && id !== "" ? id : `(no taskId #${unnamed++})`;
-        },
-      })),
+      this.#paginate(
+        "DescribeBatchInferenceTasks",
+        { ...filter },
+        RawTaskPage,
+        (r) => ({
+          items: r.taskList,
+          pageInfo: r.pageInfo,
+          idField: "taskId",
+          idOf: (t: unknown) => {
+            const id = (t as { taskId?: unknown } | null)?.taskId;
+            return typeof id === "string" && id !== "" ? id : `(no taskId #${unnamed++})`;
+          },
+        }),
+        "keep",
+      ),
     );
     return checkItems(raw, BatchTaskSchema, "taskId");
   }
@@ -317,7 +403,7 @@ export class QianfanApi {
 
   /** One batch inference task. */
   async describeBatchTask(taskId: string): Promise<BatchTask> {
-    const { result } = await this.client.call("DescribeBatchInferenceTask", { taskId }, BatchTaskSchema);
+    const { result } = await this.#call("DescribeBatchInferenceTask", { taskId }, BatchTaskSchema);
     return result;
   }
 
@@ -339,7 +425,7 @@ export class QianfanApi {
     alreadyDone: () => Promise<string | undefined>,
   ): Promise<ActionOutcome> {
     try {
-      const { requestId } = await this.client.call(action, body, TrueResult);
+      const { requestId } = await this.#call(action, body, TrueResult);
       return { requestId, alreadyDone: false };
     } catch (error) {
       if (!(error instanceof QianfanError)) throw error;
@@ -357,7 +443,9 @@ export class QianfanApi {
 
   /**
    * A purchase that is never bought twice: the instances that exist are listed first; a request
-   * whose outcome is unknown is followed by listings, and sent again only when they prove it absent.
+   * whose outcome is unknown is followed by listings that adopt the one new instance, and — only
+   * with `maxPurchaseRequests` above 1 — sent again when they show none. Otherwise the caller gets
+   * QianfanUnknownOutcomeError and must settle it later.
    */
   async #purchase(
     action: "PurchaseTPMResource" | "PurchaseComputeUnit",
@@ -368,7 +456,7 @@ export class QianfanApi {
     let lastError: unknown;
     for (let request = 1; request <= this.#maxPurchaseRequests; request += 1) {
       try {
-        const { result, requestId } = await this.client.call(action, body, PurchaseResult, {
+        const { result, requestId } = await this.#call(action, body, PurchaseResult, {
           retry: "not-applied-only",
         });
         return {
@@ -402,7 +490,7 @@ export class QianfanApi {
     throw new QianfanUnknownOutcomeError({
       action,
       requestId: (lastError as QianfanError | undefined)?.requestId,
-      detail: `no answer after ${this.#maxPurchaseRequests} requests and no new instance listed; look before buying again`,
+      detail: `no answer${this.#maxPurchaseRequests > 1 ? ` after ${this.#maxPurchaseRequests} requests` : ""} and no new instance listed yet; the listing may lag, so look again later before buying again`,
       cause: lastError,
     });
   }
@@ -428,48 +516,137 @@ export class QianfanApi {
       }
       const fresh = ids.filter((id) => !before.has(id));
       if (fresh.length > 0) return fresh;
-      if (listing < this.#verification.listings) await this.#sleep(this.#verification.delayMs);
+      if (listing < this.#verification.listings) {
+        const refused = await this.#waitWithinDeadline(this.#verification.delayMs);
+        if (refused !== undefined) {
+          // Absence is not proven without the remaining listings: buying again could buy twice.
+          throw new QianfanUnknownOutcomeError({
+            action,
+            requestId: (cause as QianfanError).requestId,
+            detail: `the answer was lost and ${refused} to look again; not buying again, look before buying again`,
+            cause,
+          });
+        }
+      }
     }
     return [];
   }
 
-  /** Walks marker/maxKeys pages; a page that repeats a marker or an id is an error, not a loop. */
+  /** Waits `ms` when the run's deadline and cancellation allow it; else says why not. */
+  async #waitWithinDeadline(ms: number): Promise<string | undefined> {
+    const { signal, remainingMs } = this.#callDefaults;
+    if (signal?.aborted) return "the run was cancelled before it was time";
+    const left = remainingMs?.();
+    if (left !== undefined && left <= ms) {
+      return `the deadline (${Math.max(0, Math.floor(left))} ms left) leaves no time for the ${ms} ms wait`;
+    }
+    try {
+      await this.#sleep(ms, signal);
+    } catch {
+      return "the run was cancelled before it was time";
+    }
+    return signal?.aborted ? "the run was cancelled before it was time" : undefined;
+  }
+
+  /**
+   * Walks marker/maxKeys pages. Whatever the server answers, the walk ends: a repeated marker, an
+   * empty page that says more follow, more than `maxPages` pages or `maxItems` items fail the
+   * listing, and so does a repeated id unless `duplicates` is "keep" (the checked listings mark
+   * those items invalid instead). Each page is checked before any of its items is yielded.
+   */
   async *#paginate<S extends z.ZodType, T>(
     action: ActionName,
     filter: Record<string, unknown>,
     schema: S,
-    pick: (result: z.infer<S>) => { items: T[]; pageInfo: PageInfo; idOf: (item: T) => string },
+    pick: (result: z.infer<S>) => {
+      items: T[];
+      pageInfo: PageInfo;
+      idField: string;
+      idOf: (item: T) => string;
+    },
+    duplicates: "fail" | "keep" = "fail",
   ): AsyncGenerator<T> {
     const seenMarkers = new Set<string>();
     const seenIds = new Set<string>();
     let marker: string | undefined;
+    let pages = 0;
+    let count = 0;
     for (;;) {
       const body =
         marker === undefined
           ? { ...filter, maxKeys: PAGE_MAX_KEYS }
           : { ...filter, marker, maxKeys: PAGE_MAX_KEYS };
-      const { result, requestId } = await this.client.call(action, body, schema);
-      const { items, pageInfo, idOf } = pick(result);
-      for (const item of items) {
-        const id = idOf(item);
-        if (seenIds.has(id)) continue;
-        seenIds.add(id);
-        yield item;
+      const { result, requestId } = await this.#call(action, body, schema);
+      pages += 1;
+      const { items, pageInfo, idField, idOf } = pick(result);
+      const invalid = (fields: string[], detail: string) =>
+        new QianfanResponseError({ action, requestId, code: "InvalidListing", fields, detail });
+      count += items.length;
+      if (count > this.#maxItems) {
+        throw invalid(
+          ["result"],
+          `more than ${this.#maxItems} items (maxItems) by page ${pages}; not trusted`,
+        );
       }
-      if (!pageInfo.isTruncated) return;
-      const next = nextPageMarker(pageInfo, items.map(idOf));
-      if (next === undefined || seenMarkers.has(next)) {
-        throw new QianfanResponseError({
-          action,
-          requestId,
-          fields: ["result.pageInfo.nextMarker"],
-          detail: `the page says more follow but gives no new marker (marker ${marker ?? "none"})`,
-        });
+      const ids = items.map(idOf);
+      if (duplicates === "fail") assertUniqueIds(action, requestId, ids, idField, seenIds);
+      let next: string | undefined;
+      if (pageInfo.isTruncated) {
+        if (items.length === 0) {
+          throw invalid(
+            ["result.pageInfo.isTruncated"],
+            `an empty page says more follow (isTruncated with no items, marker ${marker ?? "none"})`,
+          );
+        }
+        if (pages >= this.#maxPages) {
+          throw invalid(
+            ["result.pageInfo.isTruncated"],
+            `more than ${this.#maxPages} pages (maxPages); not trusted`,
+          );
+        }
+        next = nextPageMarker(pageInfo, ids);
+        if (next === undefined || seenMarkers.has(next)) {
+          throw invalid(
+            ["result.pageInfo.nextMarker"],
+            `the page says more follow but gives no new marker (marker ${marker ?? "none"})`,
+          );
+        }
+        seenMarkers.add(next);
       }
-      seenMarkers.add(next);
+      for (const item of items) yield item;
+      if (next === undefined) return;
       marker = next;
     }
   }
+}
+
+/**
+ * Fails a listing that names one resource twice: the two entries may disagree, and acting on each
+ * would act twice. `seen` carries the ids of earlier pages.
+ */
+function assertUniqueIds(
+  action: string,
+  requestId: string | undefined,
+  ids: string[],
+  idField: string,
+  seen = new Set<string>(),
+): void {
+  for (const id of ids) {
+    if (seen.has(id)) {
+      throw new QianfanResponseError({
+        action,
+        requestId,
+        code: "InvalidListing",
+        fields: [idField],
+        detail: `${idField} '${clipId(id)}' is listed more than once; a listing that repeats an id is not trusted`,
+      });
+    }
+    seen.add(id);
+  }
+}
+
+function clipId(id: string): string {
+  return id.length > 100 ? `${id.slice(0, 100)}…` : id;
 }
 
 /**

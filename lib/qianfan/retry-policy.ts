@@ -48,6 +48,31 @@ const NEVER_SENT_CODES = new Set([
   "UND_ERR_CONNECT_TIMEOUT",
 ]);
 
+/** Network error codes after which sending again cannot help: the host name does not exist. */
+const HOPELESS_NETWORK_CODES = new Set(["ENOTFOUND"]);
+
+/**
+ * True when a network failure may pass on another attempt. `ENOTFOUND` is a wrong or deleted host
+ * name (a minute of retries only hides the typo); `EAI_AGAIN` is a resolver hiccup and may pass.
+ */
+export function isRetryableNetworkError(code: string): boolean {
+  return !HOPELESS_NETWORK_CODES.has(code);
+}
+
+/**
+ * The wait after failed attempt `failedAttempt` (1 for the first): `minDelayMs` doubled per
+ * attempt, with jitter ×1–2 so many clients do not retry in step, and never more than `maxDelayMs`.
+ */
+export function backoffMs(
+  failedAttempt: number,
+  options: { minDelayMs: number; maxDelayMs: number },
+  random: () => number = Math.random,
+): number {
+  const exponent = Math.min(Math.max(0, failedAttempt - 1), 52);
+  const delay = Math.round(options.minDelayMs * 2 ** exponent * (1 + random()));
+  return Math.min(delay, options.maxDelayMs);
+}
+
 /** What a network failure says about the request's effect. */
 export function outcomeOfNetworkError(code: string): Outcome {
   return NEVER_SENT_CODES.has(code) ? "not-applied" : "unknown";

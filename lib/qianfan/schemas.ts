@@ -15,28 +15,102 @@ import {
  * Fields the reference marks "not confirmed" are optional here.
  */
 
-/** An RFC 3339 time, or Beijing-time `YYYY-MM-DD hh:mm:ss` as the platform also accepts. */
-export const TimeString = z.string().refine((value) => parsePlatformTime(value) !== undefined, {
-  message: "expected an RFC 3339 time or 'YYYY-MM-DD hh:mm:ss'",
+/**
+ * A platform time: RFC 3339, Beijing-time `YYYY-MM-DD hh:mm:ss`, or a placeholder for "no time"
+ * (`-`, `0000-00-00 00:00:00`, Go's zero time, the Unix epoch…; see `isPlaceholderTime`). A
+ * placeholder is valid data that planners read as "no date"; anything else fails validation.
+ */
+export const TimeString = z.string().refine((value) => readPlatformTime(value) !== undefined, {
+  message: "expected an RFC 3339 time, 'YYYY-MM-DD hh:mm:ss', or a placeholder such as '-'",
 });
 
 const BEIJING_LOCAL = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:(Z)|([+-])(\d{2}):(\d{2}))$/i;
+const BEIJING_OFFSET_MINUTES = 8 * 60;
+const PLACEHOLDER_WORDS = new Set(["", "-", "--", "null", "n/a"]);
+const DAY_MS = 86_400_000;
+/** 0001-01-01T00:00:00Z, what Go services send for a time never set. */
+const GO_ZERO_MS = Date.parse("0001-01-01T00:00:00Z");
+
+/** The fields of a time string of either form, with the time of day and offset in range. */
+interface TimeFields {
+  year: number;
+  month: number;
+  day: number;
+  /** Milliseconds since local midnight. */
+  timeOfDayMs: number;
+  offsetMinutes: number;
+}
+
+function readTimeFields(value: string): TimeFields | undefined {
+  let offsetMinutes = BEIJING_OFFSET_MINUTES;
+  let fraction = "";
+  let fields = BEIJING_LOCAL.exec(value);
+  if (!fields) {
+    fields = RFC3339.exec(value);
+    if (!fields) return undefined;
+    fraction = fields[7] ?? "";
+    if (fields[8]) offsetMinutes = 0;
+    else {
+      const [oh, om] = [Number(fields[10]), Number(fields[11])];
+      if (oh > 23 || om > 59) return undefined;
+      offsetMinutes = (fields[9] === "-" ? -1 : 1) * (oh * 60 + om);
+    }
+  }
+  const [year, month, day, hour, minute, second] = fields.slice(1, 7).map(Number) as number[];
+  if (hour! > 23 || minute! > 59 || second! > 59) return undefined;
+  const ms = Number(fraction.slice(0, 3).padEnd(3, "0"));
+  const timeOfDayMs = ((hour! * 60 + minute!) * 60 + second!) * 1000 + ms;
+  return { year: year!, month: month!, day: day!, timeOfDayMs, offsetMinutes };
+}
+
+function daysInMonth(year: number, month: number): number {
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]!;
+}
+
+/** The instant of a real calendar date, or undefined for a zero or impossible month or day. */
+function instantOf(t: TimeFields): number | undefined {
+  if (t.month < 1 || t.month > 12 || t.day < 1 || t.day > daysInMonth(t.year, t.month)) return undefined;
+  // setUTCFullYear, not Date.UTC: Date.UTC reads years 0–99 as 1900–1999.
+  const date = new Date(0);
+  date.setUTCFullYear(t.year, t.month - 1, t.day);
+  return date.getTime() + t.timeOfDayMs - t.offsetMinutes * 60_000;
+}
+
+/** A time string read: its instant in ms, "placeholder" for "no time", or undefined for neither. */
+function readPlatformTime(value: string): number | "placeholder" | undefined {
+  if (PLACEHOLDER_WORDS.has(value.trim().toLowerCase())) return "placeholder";
+  const fields = readTimeFields(value);
+  if (!fields) return undefined;
+  if (fields.year === 0 || fields.month === 0 || fields.day === 0) return "placeholder";
+  const at = instantOf(fields);
+  if (at === undefined) return undefined;
+  if (Math.abs(at) <= DAY_MS || Math.abs(at - GO_ZERO_MS) <= DAY_MS) return "placeholder";
+  // Nothing on the platform happened before 1970: an older date is some other zero value, refused
+  // rather than read as expired long ago.
+  return at < 0 ? undefined : at;
+}
+
+/**
+ * Whether a time string is the platform's way of saying "no time": empty, `-`, `--`, `null`,
+ * `N/A`, a date with a zero year, month or day (`0000-00-00 00:00:00`), or within a day of Go's zero
+ * time or of the Unix epoch (`0001-01-01T00:00:00Z`, `1970-01-01 08:00:00`) — unset fields rendered
+ * in some zone, never real events, which must not read as "expired long ago".
+ */
+export function isPlaceholderTime(value: string): boolean {
+  return readPlatformTime(value) === "placeholder";
+}
 
 /**
  * Parses a platform time: RFC 3339 with a zone, or `YYYY-MM-DD hh:mm:ss` in Beijing time (UTC+8,
- * no DST), as the `releaseTime` docs allow (seed 003). Returns undefined for anything else.
+ * no DST), as the `releaseTime` docs allow (seed 003). Only real calendar dates and times of day
+ * after the Unix epoch are read; a placeholder (`isPlaceholderTime`) or anything else gives
+ * undefined, so "no time" can never pass for a time long past.
  */
 export function parsePlatformTime(value: string): Date | undefined {
-  const local = BEIJING_LOCAL.exec(value);
-  if (local) {
-    const [, y, mo, d, h, mi, s] = local.map(Number) as number[];
-    const date = new Date(Date.UTC(y!, mo! - 1, d!, h! - 8, mi!, s!));
-    return Number.isNaN(date.getTime()) ? undefined : date;
-  }
-  if (!RFC3339.test(value)) return undefined;
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? undefined : date;
+  const at = readPlatformTime(value);
+  return typeof at === "number" ? new Date(at) : undefined;
 }
 
 const NonNegativeInt = z.number().int().nonnegative();

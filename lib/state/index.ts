@@ -7,4 +7,5 @@ export {
   type Snooze,
 } from "./job-memory";
 export { MemoryStateStore } from "./memory-store";
+export { assertResourceId, checkResourceId } from "./resource-id";
 export type { AuditRecord, LockResult, StateStore } from "./types";

@@ -1,3 +1,4 @@
+import { assertResourceId } from "./resource-id";
 import type { StateStore } from "./types";
 
 /** What a job remembers of one resource between runs (the default shape of a mark). */
@@ -70,7 +71,11 @@ export class JobMemory {
     return new Map(entries.map((s) => [s.resourceId, s.until]));
   }
 
+  /** Stores a snooze or force-up; an id that is not a resource id (`__proto__`) is refused. */
   async putSnooze(snooze: Snooze): Promise<void> {
+    assertResourceId(snooze.resourceId);
+    if (Number.isNaN(Date.parse(snooze.until)))
+      throw new RangeError(`snooze until '${snooze.until}' is not a time`);
     await this.store.put(SNOOZES, snooze.resourceId, snooze, { expiresAt: new Date(snooze.until) });
   }
 

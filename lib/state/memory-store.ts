@@ -18,6 +18,16 @@ const timeOf = (record: AuditRecord) => {
   return Number.isNaN(ms) ? Number.NEGATIVE_INFINITY : ms;
 };
 
+/** A record's own entry: a key such as `__proto__` never reaches the object's prototype. */
+function own<V>(record: Record<string, V>, key: string): V | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+/** Sets an own entry, whatever the key (plain assignment to `__proto__` would change the prototype). */
+function setOwn<V>(record: Record<string, V>, key: string, value: V): void {
+  Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 export function emptyStateData(): StateData {
   return { items: {}, locks: {}, audit: [] };
 }
@@ -28,46 +38,51 @@ export function emptyStateData(): StateData {
  */
 export const stateOps = {
   get<T>(data: StateData, namespace: string, key: string, now: number): T | undefined {
-    const entry = data.items[namespace]?.[key];
+    const ns = own(data.items, namespace);
+    const entry = ns && own(ns, key);
     if (!entry || (entry.expiresAt !== undefined && entry.expiresAt <= now)) return undefined;
     return structuredClone(entry.value) as T;
   },
   list<T>(data: StateData, namespace: string, now: number): Array<{ key: string; value: T }> {
-    return Object.entries(data.items[namespace] ?? {})
+    return Object.entries(own(data.items, namespace) ?? {})
       .filter(([, e]) => e.expiresAt === undefined || e.expiresAt > now)
       .map(([key, e]) => ({ key, value: structuredClone(e.value) as T }))
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   },
   put(data: StateData, namespace: string, key: string, value: unknown, expiresAt?: Date): void {
-    data.items[namespace] ??= {};
-    data.items[namespace][key] = {
+    let ns = own(data.items, namespace);
+    if (!ns) {
+      ns = {};
+      setOwn(data.items, namespace, ns);
+    }
+    setOwn(ns, key, {
       value: structuredClone(value),
       ...(expiresAt ? { expiresAt: expiresAt.getTime() } : {}),
-    };
+    });
   },
   delete(data: StateData, namespace: string, key: string): void {
-    const ns = data.items[namespace];
-    if (!ns) return;
+    const ns = own(data.items, namespace);
+    if (!ns || !Object.hasOwn(ns, key)) return;
     delete ns[key];
     if (Object.keys(ns).length === 0) delete data.items[namespace];
   },
   acquireLock(data: StateData, name: string, owner: string, leaseMs: number, now: Date): LockResult {
-    const held = data.locks[name];
+    const held = own(data.locks, name);
     if (held && held.owner !== owner && held.expiresAt > now.getTime()) {
       return { acquired: false, owner: held.owner, expiresAt: new Date(held.expiresAt) };
     }
     const expiresAt = now.getTime() + leaseMs;
-    data.locks[name] = { owner, expiresAt };
+    setOwn(data.locks, name, { owner, expiresAt });
     return { acquired: true, expiresAt: new Date(expiresAt) };
   },
   renewLock(data: StateData, name: string, owner: string, leaseMs: number, now: Date): boolean {
-    const held = data.locks[name];
+    const held = own(data.locks, name);
     if (!held || held.owner !== owner) return false;
     held.expiresAt = now.getTime() + leaseMs;
     return true;
   },
   releaseLock(data: StateData, name: string, owner: string): void {
-    if (data.locks[name]?.owner === owner) delete data.locks[name];
+    if (own(data.locks, name)?.owner === owner) delete data.locks[name];
   },
   /**
    * Keeps the trail in time order (oldest first; equal times in the order appended), so a record

@@ -1,4 +1,5 @@
 import stringWidth from "string-width";
+import { escapeForDisplay } from "./escape";
 
 /** A column: its heading and how to read a cell from a row. */
 export interface Column<T> {
@@ -7,16 +8,38 @@ export interface Column<T> {
   align?: "left" | "right";
 }
 
-/** Renders rows as an aligned plain-text table (wide CJK characters count double). */
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
+/** Display width; printable ASCII skips string-width's per-grapheme work, which dominates large tables. */
+function widthOf(text: string): number {
+  return PRINTABLE_ASCII.test(text) ? text.length : stringWidth(text);
+}
+
+/**
+ * Renders rows as an aligned plain-text table (wide CJK characters count double). Every header and
+ * cell is shown through `escapeForDisplay`, and widths are measured on what is shown, so a control
+ * character in an id can neither repaint the terminal nor shift a column. Any number of rows.
+ */
 export function renderTable<T>(rows: readonly T[], columns: readonly Column<T>[]): string {
-  const cells = rows.map((row) => columns.map((column) => String(column.value(row) ?? "-")));
-  const widths = columns.map((column, i) =>
-    Math.max(stringWidth(column.header), ...cells.map((line) => stringWidth(line[i] ?? ""))),
-  );
-  const pad = (text: string, i: number) => {
-    const gap = " ".repeat(Math.max(0, widths[i]! - stringWidth(text)));
+  const headers = columns.map((column) => escapeForDisplay(column.header));
+  const widths = headers.map(widthOf);
+  // One pass, no spread: Math.max(...cells) overflows the stack past ~125,000 rows.
+  const cells: { text: string; width: number }[][] = [];
+  for (const row of rows) {
+    const line = columns.map((column, i) => {
+      const text = escapeForDisplay(String(column.value(row) ?? "-"));
+      const width = widthOf(text);
+      if (width > widths[i]!) widths[i] = width;
+      return { text, width };
+    });
+    cells.push(line);
+  }
+  const pad = (text: string, width: number, i: number) => {
+    const gap = " ".repeat(Math.max(0, widths[i]! - width));
     return columns[i]!.align === "right" ? gap + text : text + gap;
   };
-  const lines = [columns.map((c, i) => pad(c.header, i)), ...cells.map((line) => line.map(pad))];
-  return lines.map((line) => line.join("  ").trimEnd()).join("\n");
+  const join = (texts: string[]) => texts.join("  ").trimEnd();
+  const lines = [join(headers.map((header, i) => pad(header, widthOf(header), i)))];
+  for (const line of cells) lines.push(join(line.map((cell, i) => pad(cell.text, cell.width, i))));
+  return lines.join("\n");
 }

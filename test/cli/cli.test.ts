@@ -99,7 +99,7 @@ describe("qfhk emulator", () => {
       stopped,
     );
     await expect
-      .poll(() => c.out.some((l) => l.includes("QIANFAN_CONSOLE_API_BASE_URL=")), { timeout: 5000 })
+      .poll(() => c.out.some((l) => l.includes("QIANFAN_CONSOLE_API_BASE_URL=")), { timeout: 30_000 })
       .toBe(true);
     expect(c.out.join("\n")).toContain(DEMO_CREDENTIALS.secretAccessKey);
     const url = /QIANFAN_CONSOLE_API_BASE_URL=(\S+)/.exec(c.out.join("\n"))![1]!;
@@ -123,7 +123,7 @@ describe("qfhk emulator", () => {
       { QIANFAN_ACCESS_KEY: "my-ak", QIANFAN_SECRET_KEY: "my-very-secret" },
       stopped,
     );
-    await expect.poll(() => c.out.length >= 3, { timeout: 5000 }).toBe(true);
+    await expect.poll(() => c.out.length >= 3, { timeout: 30_000 }).toBe(true);
     expect(c.out.join("\n")).toContain("Accepting access key my-ak");
     expect(c.out.join("\n")).not.toContain("my-very-secret");
     stop();
@@ -228,13 +228,14 @@ describe("qfhk force-up", () => {
     try {
       const env = { QFHK_STATE_PATH: join(dir, "state.json") };
       const c = capture();
-      expect(await main(["force-up", "svco-chat", "4h", "--now", "2026-11-23T12:00:00Z"], c.io, env)).toBe(0);
+      const noon = () => new Date("2026-11-23T12:00:00Z");
+      expect(await main(["force-up", "svco-chat", "4h"], c.io, env, noon)).toBe(0);
       expect(c.out[0]).toBe(
-        "svco-chat is kept up until 2026-11-23T16:00:00.000Z, whatever its schedule says",
+        `svco-chat is kept up until 2026-11-23T16:00:00.000Z, whatever its schedule says (file ${env.QFHK_STATE_PATH})`,
       );
-      const [entry] = await new JobMemory(new FileStateStore(env.QFHK_STATE_PATH)).listSnoozes(
-        new Date("2026-11-23T13:00:00Z"),
-      );
+      const at = new Date("2026-11-23T13:00:00Z");
+      const store = new FileStateStore(env.QFHK_STATE_PATH, { clock: () => at.getTime() });
+      const [entry] = await new JobMemory(store).listSnoozes(at);
       expect(entry).toMatchObject({ resourceId: "svco-chat", kind: "force-up" });
     } finally {
       await rm(dir, { recursive: true, force: true });

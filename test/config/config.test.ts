@@ -1,6 +1,8 @@
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   BUILTIN_PROTECTIONS,
   ConfigError,
@@ -11,7 +13,9 @@ import {
   parseConfig,
   parseDuration,
 } from "../../lib/config";
+import { calendarEntryProblem } from "../../lib/config/schema";
 import { configJsonSchema } from "../../lib/config/write-schema";
+import { buildCalendar } from "../../lib/schedule";
 
 const problemsOf = (text: string) => {
   try {
@@ -252,5 +256,275 @@ describe("schedules in the config", () => {
       "version: 1\njobs:\n  tpm-windows:\n    windows:\n      - { name: a, model: ernie-3.5-8k, count: 1, schedule: always }\n      - { name: a, model: ernie-3.5-8k, count: 1, schedule: never }\n",
     );
     expect(problems[0]).toContain("jobs.tpm-windows.windows.1.name: duplicate window name a");
+  });
+});
+
+describe("hostile and runaway config files", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "qfhk-config-"));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  const loadProblems = async (path: string) => {
+    try {
+      await loadConfig(path);
+    } catch (error) {
+      if (error instanceof ConfigError) return error.problems;
+      throw error;
+    }
+    return [];
+  };
+
+  it("refuses a file over 1 MiB without parsing it, naming the file and its size", async () => {
+    const file = join(dir, "huge.yml");
+    await writeFile(file, `version: 1\n${"# padding\n".repeat(734_000)}`);
+    const started = performance.now();
+    expect(await loadProblems(file)).toEqual([
+      `${file}: the config file is 7.0 MiB (7340011 bytes); the limit is 1 MiB (1048576 bytes), so it was not read`,
+    ]);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it("reads no further than the limit from a file that never ends", async () => {
+    expect(await loadProblems("/dev/zero")).toEqual([
+      "/dev/zero: the config file is more than 1 MiB; the limit is 1 MiB (1048576 bytes), so it was not read",
+    ]);
+  }, 10_000);
+
+  it("refuses text over 1 MiB given to parseConfig too", () => {
+    expect(problemsOf(`version: 1\n${"#".repeat(1024 * 1024)}\n`)[0]).toMatch(
+      /^housekeeping.yml: the config file is 1\.0 MiB \(1048588 bytes\); the limit is 1 MiB/,
+    );
+  });
+
+  // yaml's duplicate-key check and the old key-path lookup compared every key with every other:
+  // these took minutes at a few MB. Linear now, 1 MiB takes a second or two.
+  it("loads a 1 MiB map of 60,000 keys in time proportional to its size", () => {
+    const keys = Array.from({ length: 60_000 }, (_, i) => `    gpu-${i}: 1\n`).join("");
+    const started = performance.now();
+    const config = parseConfig(`version: 1\npricing:\n  perComputeUnitHour:\n${keys}`, "housekeeping.yml");
+    expect(Object.keys(config.pricing!.perComputeUnitHour)).toHaveLength(60_000);
+    expect(performance.now() - started).toBeLessThan(15_000);
+  }, 60_000);
+
+  it("describes 90,000 unknown keys in time proportional to their number, listing the first hundred", () => {
+    const text = `version: 1\n${Array.from({ length: 90_000 }, (_, i) => `k${i}: 1\n`).join("")}`;
+    const started = performance.now();
+    const problems = problemsOf(text);
+    expect(performance.now() - started).toBeLessThan(15_000);
+    expect(problems).toHaveLength(101);
+    expect(problems[0]).toBe(
+      "housekeeping.yml:2: k0: unknown key; check the spelling against housekeeping.schema.json",
+    );
+    expect(problems[99]).toMatch(/^housekeeping.yml:101: k99: unknown key/);
+    expect(problems[100]).toBe("housekeeping.yml: … and 89900 more problems");
+  }, 60_000);
+
+  it("refuses collections nested deeper than 32, at once, however deep they go", () => {
+    const started = performance.now();
+    expect(problemsOf(`version: 1\nx: ${"[".repeat(1_000_000)}`)).toEqual([
+      "housekeeping.yml:2: collections nest more than 32 deep",
+    ]);
+    expect(problemsOf(`version: 1\nx:\n  ${"- ".repeat(40)}x\n`)).toEqual([
+      "housekeeping.yml:3: collections nest more than 32 deep",
+    ]);
+    const indented = Array.from({ length: 40 }, (_, i) => `${" ".repeat(i)}a:\n`).join("");
+    expect(problemsOf(`version: 1\n${indented}`)).toEqual([
+      `housekeeping.yml:33: ${Array(32).fill("a").join(".")}: collections nest more than 32 deep`,
+    ]);
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
+
+  it("turns an alias bomb into a configuration error", () => {
+    const levels = ["a: &a [x, x, x, x, x, x, x, x, x]"];
+    for (const name of "bcdefgh") {
+      const previous = String.fromCharCode(name.charCodeAt(0) - 1);
+      levels.push(`${name}: &${name} [${Array(9).fill(`*${previous}`).join(", ")}]`);
+    }
+    const problems = problemsOf(`version: 1\n${levels.join("\n")}\n`);
+    expect(problems).toEqual([
+      "housekeeping.yml: YAML: the aliases expand to too much data (Excessive alias count indicates a resource exhaustion attack); write the values out",
+    ]);
+  });
+
+  it("refuses more than 100 aliases, an alias with no anchor, and an alias inside its own anchor", () => {
+    const many = `version: 1\nguards: &g {}\n${Array.from({ length: 101 }, (_, i) => `k${i}: *g\n`).join("")}`;
+    expect(problemsOf(many)).toEqual(["housekeeping.yml:103: k100: YAML: more than 100 aliases"]);
+    expect(problemsOf("version: 1\ntimezone: *zone\n")).toEqual([
+      "housekeeping.yml:2: timezone: YAML: alias *zone has no anchor &zone before it",
+    ]);
+    expect(problemsOf("version: 1\njobs:\n  release-units:\n    protect: &p [*p]\n")).toEqual([
+      "housekeeping.yml:4: jobs.release-units.protect.0: YAML: alias *p is inside its own anchor",
+    ]);
+  });
+
+  it("still reads an alias that shares a list", () => {
+    const config = parseConfig(
+      "version: 1\njobs:\n  release-units:\n    protect: &rules [{ creator: ops }]\n  scale-services:\n    guards: { maxFleetFraction: 1 }\n",
+      "housekeeping.yml",
+    );
+    expect(config.jobs["release-units"].protect).toEqual([{ creator: "ops" }]);
+  });
+
+  it("refuses a duplicate key with its line", () => {
+    expect(problemsOf("version: 1\nguards:\n  maxActionsPerRun: 3\n  maxActionsPerRun: 300\n")).toEqual([
+      "housekeeping.yml:4: guards.maxActionsPerRun: duplicate key",
+    ]);
+  });
+
+  it("refuses a key that is a list or a map, and the key __proto__", () => {
+    expect(problemsOf("version: 1\n? [a, b]\n: 1\n")).toEqual([
+      "housekeeping.yml:2: (top level): a key must be a plain name, not a list, a map or an alias",
+    ]);
+    expect(problemsOf("version: 1\npricing:\n  perComputeUnitHour:\n    __proto__: 1\n")).toEqual([
+      "housekeeping.yml:4: pricing.perComputeUnitHour.__proto__: unknown key",
+    ]);
+  });
+
+  it("refuses YAML tags that would make a value something other than text, numbers and lists", () => {
+    expect(problemsOf("version: 1\ntimezone: !!binary VVRD\n")).toEqual([
+      "housekeeping.yml:2:11: YAML: Unresolved tag: tag:yaml.org,2002:binary",
+    ]);
+  });
+
+  it("refuses a document that is a list, a scalar or a second document, as a configuration error", () => {
+    expect(problemsOf("- a\n- b\n")).toEqual([
+      "housekeeping.yml:1: (top level): Invalid input: expected object, received array",
+    ]);
+    expect(problemsOf("version\n")).toEqual([
+      "housekeeping.yml:1: (top level): Invalid input: expected object, received string",
+    ]);
+    expect(problemsOf("version: 1\n---\nversion: 1\n")[0]).toMatch(/^housekeeping.yml:2:1: YAML: /);
+  });
+
+  it("refuses a NUL byte or another control character, raw or escaped, with its line", () => {
+    expect(
+      problemsOf("version: 1\njobs:\n  release-units:\n    protect: [{ instanceId: unit-\u0000* }]\n"),
+    ).toEqual([
+      "housekeeping.yml:4: the file contains the control character U+0000, which YAML does not allow",
+    ]);
+    expect(problemsOf('version: 1\nstate:\n  path: "state\\0.json"\n')).toEqual([
+      "housekeeping.yml:3: state.path: a value may not contain control characters",
+    ]);
+    expect(problemsOf('version: 1\n"guards\\0": {}\n')).toEqual([
+      "housekeeping.yml:2: (top level): a key may not contain control characters",
+    ]);
+  });
+
+  it("refuses a file that is not UTF-8, naming its line, and reads one with a byte-order mark", async () => {
+    const latin1 = join(dir, "latin1.yml");
+    await writeFile(
+      latin1,
+      Buffer.from("version: 1\njobs:\n  release-units:\n    protect: [{ creator: caf\xe9 }]\n", "latin1"),
+    );
+    expect(await loadProblems(latin1)).toEqual([
+      `${latin1}:4: the file is not UTF-8 text; save it as UTF-8 (YAML's encoding)`,
+    ]);
+    const bom = join(dir, "bom.yml");
+    await writeFile(bom, "\ufeffversion: 1\n");
+    expect((await loadConfig(bom)).config.version).toBe(1);
+  });
+});
+
+describe("calendar dates in the config", () => {
+  it("refuses a date that does not exist and a range that ends before it starts, with file and line", () => {
+    expect(
+      problemsOf(
+        'version: 1\ncalendar:\n  holidays:\n    - "2026-02-30"\n    - "2026-10-07..2026-10-01"\n  workdays: ["2026-13-01", "2026-01-01..2027-06-01", "10/01"]\n',
+      ),
+    ).toEqual([
+      "housekeeping.yml:4: calendar.holidays.0: 2026-02-30 is not a real date",
+      'housekeeping.yml:5: calendar.holidays.1: "2026-10-07..2026-10-01" ends before it starts',
+      "housekeeping.yml:6: calendar.workdays.0: 2026-13-01 is not a real date",
+      'housekeeping.yml:6: calendar.workdays.1: "2026-01-01..2027-06-01" spans more than a year',
+      'housekeeping.yml:6: calendar.workdays.2: expected YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD, got "10/01"',
+    ]);
+  });
+
+  it("accepts real dates, leap days and ranges", () => {
+    const config = parseConfig(
+      'version: 1\ncalendar:\n  holidays: ["2028-02-29", "2026-10-01..2026-10-07"]\n  workdays: ["2026-09-27"]\n',
+      "housekeeping.yml",
+    );
+    expect(config.calendar.holidays).toEqual(["2028-02-29", "2026-10-01..2026-10-07"]);
+  });
+
+  it("accepts at load exactly what the schedule's calendar can build", () => {
+    const day = fc
+      .tuple(
+        fc.integer({ min: 1990, max: 2060 }),
+        fc.integer({ min: 0, max: 13 }),
+        fc.integer({ min: 0, max: 32 }),
+      )
+      .map(([y, m, d]) => `${y}-${String(m).padStart(2, "0")}-${String(d).padStart(2, "0")}`);
+    const entry = fc.oneof(
+      day,
+      fc.tuple(day, day).map(([a, b]) => `${a}..${b}`),
+    );
+    fc.assert(
+      fc.property(entry, (text) => {
+        let builds = true;
+        try {
+          buildCalendar([text], []);
+        } catch {
+          builds = false;
+        }
+        expect(calendarEntryProblem(text) === undefined).toBe(builds);
+      }),
+    );
+  });
+});
+
+describe("durations in the config", () => {
+  it("refuses a duration longer than ten years, with its key path", () => {
+    expect(
+      problemsOf(
+        "version: 1\njobs:\n  release-units:\n    maxAge: 99999999999999w\nstate:\n  auditRetention: 3651d\n",
+      ),
+    ).toEqual([
+      'housekeeping.yml:4: jobs.release-units.maxAge: "99999999999999w" is longer than 3650d (ten years), the longest allowed',
+      'housekeeping.yml:6: state.auditRetention: "3651d" is longer than 3650d (ten years), the longest allowed',
+    ]);
+    expect(parseConfig("version: 1\nstate:\n  auditRetention: 3650d\n", "h.yml").state.auditRetention).toBe(
+      3650 * 86_400_000,
+    );
+  });
+
+  it("refuses zero where zero makes no sense, and allows a zero grace", () => {
+    const problems = problemsOf(
+      "version: 1\njobs:\n  release-units:\n    idleFor: 0s\n    minAge: PT0S\n  stop-batch-tasks:\n    maxRuntime: 0m\n  scale-services:\n    grace: 0s\n",
+    );
+    expect(problems).toEqual([
+      'housekeeping.yml:4: jobs.release-units.idleFor: "0s" is zero; this duration must be longer than that',
+      'housekeeping.yml:5: jobs.release-units.minAge: "PT0S" is zero; this duration must be longer than that',
+      'housekeeping.yml:7: jobs.stop-batch-tasks.maxRuntime: "0m" is zero; this duration must be longer than that',
+    ]);
+    expect(
+      parseConfig("version: 1\njobs:\n  scale-services:\n    grace: 0s\n", "h.yml").jobs["scale-services"]
+        .grace,
+    ).toBe(0);
+  });
+});
+
+describe("qianfan.baseUrl", () => {
+  it("refuses a URL with a user name and password, and never repeats the password", () => {
+    const problems = problemsOf(
+      "version: 1\nqianfan:\n  baseUrl: https://ops:s3cr3t-pw@qianfan.example.com\n",
+    );
+    expect(problems).toEqual([
+      "housekeeping.yml:3: qianfan.baseUrl: must not contain a user name or password; keys come from QIANFAN_ACCESS_KEY / QIANFAN_SECRET_KEY or the stage's secret",
+    ]);
+    expect(problems.join("\n")).not.toContain("s3cr3t-pw");
+  });
+
+  it("accepts http(s) URLs and refuses other schemes", () => {
+    expect(
+      parseConfig("version: 1\nqianfan:\n  baseUrl: http://127.0.0.1:8790\n", "h.yml").qianfan.baseUrl,
+    ).toBe("http://127.0.0.1:8790");
+    expect(problemsOf("version: 1\nqianfan:\n  baseUrl: file:///etc/passwd\n")).toEqual([
+      "housekeeping.yml:3: qianfan.baseUrl: expected an http(s) URL such as https://qianfan.baidubce.com",
+    ]);
   });
 });

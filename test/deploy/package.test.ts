@@ -1,11 +1,16 @@
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
+import { readdirSync, readFileSync } from "node:fs";
+import { copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runHousekeeping } from "../../lib/app/housekeeping";
+import { loadConfig } from "../../lib/config";
+import type { Fleet } from "../../lib/emulator";
+import { type AuditRecord, MemoryStateStore, type StateStore } from "../../lib/state";
+import { apiFor, emulatorWith, T0 } from "../support/emulator";
 
 const exec = promisify(execFile);
 const JOBS = ["scale-services", "tpm-windows", "release-units", "stop-batch-tasks"];
@@ -31,6 +36,42 @@ beforeAll(async () => {
     readFileSync(".serverless/cloudformation-template-update-stack.json", "utf8"),
   ).Resources;
 }, 320_000);
+
+/**
+ * A service folder of its own (serverless.yml and the config copied, the rest linked), so these
+ * packagings neither overwrite .serverless/ nor share esbuild's work folder with the one above.
+ */
+let serviceDir: string;
+beforeAll(async () => {
+  serviceDir = await mkdtemp(join(tmpdir(), "qfhk-service-"));
+  for (const name of ["node_modules", "lib", "build", "functions", "package.json", "tsconfig.json"]) {
+    await symlink(resolve(name), join(serviceDir, name));
+  }
+  // The framework wants a real file for its config, and the bundled config is packaged by path.
+  await copyFile("serverless.yml", join(serviceDir, "serverless.yml"));
+  await copyFile("housekeeping.example.yml", join(serviceDir, "housekeeping.example.yml"));
+});
+afterAll(async () => {
+  await rm(serviceDir, { recursive: true, force: true });
+});
+
+/** `serverless package` in the service folder copy with stage parameters; never throws. */
+async function packageCopy(
+  params: string[],
+): Promise<{ code: number; output: string; out: string; resources?: Record<string, Resource> }> {
+  const out = await mkdtemp(join(serviceDir, "out-"));
+  const args = ["120", process.execPath, "node_modules/serverless/bin/serverless.js", "package"];
+  args.push("--stage", "dev", "--package", out, ...params.map((p) => `--param=${p}`));
+  const env = { ...process.env, SLS_TELEMETRY_DISABLED: "1", SLS_NOTIFICATIONS_MODE: "off" };
+  try {
+    const { stdout, stderr } = await exec("timeout", args, { cwd: serviceDir, env, timeout: 130_000 });
+    const template = readFileSync(join(out, "cloudformation-template-update-stack.json"), "utf8");
+    return { code: 0, output: stdout + stderr, out, resources: JSON.parse(template).Resources };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, output: e.stdout + e.stderr, out };
+  }
+}
 
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
 
@@ -60,6 +101,14 @@ describe("the packaged CloudFormation template", () => {
     expect(rules).toHaveLength(1);
     expect(rules[0]![1].Properties.ScheduleExpression).toMatch(/^rate\(\d+ minutes\)$/);
     expect(JSON.stringify(rules[0]![1].Properties.Targets)).toContain(`${logicalName(job)}LambdaFunction`);
+  });
+
+  it.each(JOBS)("lets a %s run killed at its timeout never block the next scheduled one", (job) => {
+    // The run lock's lease is what is left of the invocation plus a minute (lib/engine/runner.ts).
+    const timeoutSeconds = resources[`${logicalName(job)}LambdaFunction`]!.Properties.Timeout as number;
+    const rule = ofType("AWS::Events::Rule").find(([name]) => name.startsWith(logicalName(job)))!;
+    const minutes = Number(/^rate\((\d+) minutes\)$/.exec(rule[1].Properties.ScheduleExpression)![1]);
+    expect(timeoutSeconds + 60).toBeLessThan(minutes * 60);
   });
 
   it("keeps logs for a set time", () => {
@@ -144,4 +193,223 @@ describe("the packaged CloudFormation template", () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+});
+
+/** The statements of a function's own role. */
+const statementsOf = (job: string, template: Record<string, Resource> = resources): Statement[] =>
+  template[`${logicalName(job)}IamRoleLambdaExecution`]!.Properties.Policies.flatMap(
+    (p: { PolicyDocument: { Statement: Statement[] } }) => p.PolicyDocument.Statement,
+  );
+
+/** IAM's resource matching: `*` any run of characters, `?` exactly one. */
+const iamMatches = (pattern: string, arn: string) =>
+  new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+      .replaceAll("*", ".*")
+      .replaceAll("?", ".")}$`,
+  ).test(arn);
+
+/** The partitions (`pk`) of the state table every job uses: locks, run memos, the audit trail. */
+const SHARED_PARTITIONS = ["lock", "audit", "v#run-memos"];
+/** Each job's own partitions (lib/state/job-memory.ts, lib/jobs/tpm-windows/job.ts). */
+const JOB_PARTITIONS: Record<string, string[]> = {
+  "scale-services": ["v#snoozes", "v#marks:scale-services", "v#restore-targets:scale-services"],
+  "tpm-windows": ["v#marks:tpm-windows", "v#tpm-windows:pending"],
+  "release-units": ["v#snoozes", "v#marks:release-units"],
+  "stop-batch-tasks": ["v#snoozes", "v#marks:stop-batch-tasks"],
+};
+const leadingKeysOf = (job: string, template?: Record<string, Resource>): string[] => {
+  const [dynamo] = statementsOf(job, template).filter((s) => s.Action.some((a) => a.startsWith("dynamodb:")));
+  return (dynamo as Statement & { Condition: Record<string, Record<string, string[]>> }).Condition[
+    "ForAllValues:StringEquals"
+  ]!["dynamodb:LeadingKeys"]!;
+};
+
+describe("the packaged permissions, retries and table", () => {
+  const SECRET = "arn:aws-cn:secretsmanager:cn-north-1:000000000000:secret:qianfan-housekeeper-keys";
+
+  it("grants the secret by its real ARN: the name and Secrets Manager's six random characters", () => {
+    for (const job of JOBS) {
+      const [secret] = statementsOf(job).filter((s) => s.Action.includes("secretsmanager:GetSecretValue"));
+      expect(secret!.Resource).toBe(`${SECRET}-??????`);
+      expect(iamMatches(secret!.Resource as string, `${SECRET}-AbCdEf`)).toBe(true);
+      expect(iamMatches(secret!.Resource as string, SECRET)).toBe(false);
+      expect(iamMatches(secret!.Resource as string, `${SECRET}-other-AbCdEf`)).toBe(false);
+      expect(iamMatches(secret!.Resource as string, `${SECRET}-AbCdEfG`)).toBe(false);
+    }
+  });
+
+  it("grants no KMS key unless secretKmsKeyArn is set", () => {
+    for (const job of JOBS) {
+      expect(statementsOf(job).filter((s) => s.Action.some((a) => a.startsWith("kms:")))).toEqual([]);
+    }
+  });
+
+  it.each(JOBS)("lets %s reach only its own partitions of the table and those every job shares", (job) => {
+    const keys = leadingKeysOf(job);
+    expect([...keys].sort()).toEqual([...SHARED_PARTITIONS, ...JOB_PARTITIONS[job]!].sort());
+    for (const other of JOBS.filter((j) => j !== job)) {
+      expect(keys).not.toContain(`v#marks:${other}`);
+    }
+    expect(keys.every((k) => !k.includes("*") && !k.includes("?"))).toBe(true);
+  });
+
+  it("keeps the state table when the stack is removed or the table replaced", () => {
+    expect(resources.StateTable).toMatchObject({ DeletionPolicy: "Retain", UpdateReplacePolicy: "Retain" });
+  });
+
+  it.each(JOBS)("never retries a failed scheduled run of %s, and drops an event held too long", (job) => {
+    const configs = ofType("AWS::Lambda::EventInvokeConfig").filter(
+      ([, r]) => r.Properties.FunctionName?.Ref === `${logicalName(job)}LambdaFunction`,
+    );
+    expect(configs).toHaveLength(1);
+    const { MaximumRetryAttempts, MaximumEventAgeInSeconds } = configs[0]![1].Properties;
+    expect(MaximumRetryAttempts).toBe(0);
+    // Long enough to wait out a run still holding the one slot (timeout ≤ 300 s), shorter than the
+    // 15 minutes to the next scheduled run.
+    expect(MaximumEventAgeInSeconds).toBeGreaterThan(300);
+    expect(MaximumEventAgeInSeconds).toBeLessThan(900);
+  });
+});
+
+describe("packaging a stage", () => {
+  it("with secretKmsKeyArn, grants kms:Decrypt on that key, through Secrets Manager only", async () => {
+    const key = "arn:aws-cn:kms:cn-north-1:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    const { code, output, resources: template } = await packageCopy([`secretKmsKeyArn=${key}`]);
+    expect(code, output).toBe(0);
+    for (const job of JOBS) {
+      const kms = statementsOf(job, template).filter((s) => s.Action.some((a) => a.startsWith("kms:")));
+      expect(kms).toEqual([
+        {
+          Effect: "Allow",
+          Action: ["kms:Decrypt"],
+          Resource: key,
+          Condition: {
+            StringEquals: {
+              // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub template.
+              "kms:ViaService": { "Fn::Sub": "secretsmanager.${AWS::Region}.${AWS::URLSuffix}" },
+            },
+          },
+        },
+      ]);
+      expect(leadingKeysOf(job, template)).toEqual(leadingKeysOf(job));
+    }
+  }, 140_000);
+
+  it("fails before building anything when the config is broken, naming the file and every problem", async () => {
+    await writeFile(
+      join(serviceDir, "broken.yml"),
+      'version: 1\ncalendar:\n  holidays: ["2026-02-30"]\njobs:\n  release-units:\n    idelFor: 2h\n',
+    );
+    const { code, output, out } = await packageCopy(["configFile=broken.yml"]);
+    expect(code).not.toBe(0);
+    expect(output).toContain("broken.yml:3: calendar.holidays.0: 2026-02-30 is not a real date");
+    expect(output).toContain(
+      "broken.yml:6: jobs.release-units.idelFor: unknown key; check the spelling against housekeeping.schema.json",
+    );
+    expect(output).not.toMatch(/\n\s+at /);
+    expect(readdirSync(out)).toEqual([]);
+  }, 140_000);
+
+  it("fails on a config file it could not bundle and on a secretArn given with its random suffix", async () => {
+    const outside = await packageCopy([`configFile=${resolve("housekeeping.example.yml")}`]);
+    expect(outside.code).not.toBe(0);
+    expect(outside.output).toContain("must be a relative path inside the service folder");
+    const missing = await packageCopy(["configFile=housekeeping.yml"]);
+    expect(missing.code).not.toBe(0);
+    expect(missing.output).toContain("housekeeping.yml: cannot read the config file (ENOENT)");
+    const full = await packageCopy([
+      "secretArn=arn:aws-cn:secretsmanager:cn-north-1:000000000000:secret:qianfan-housekeeper-keys-AbCdEf",
+    ]);
+    expect(full.code).not.toBe(0);
+    expect(full.output).toContain("param secretArn:");
+    expect(full.output).toContain("without Secrets Manager's random suffix");
+  }, 140_000);
+});
+
+/** A store that notes every partition (`pk`) the DynamoDB store would use for each call. */
+class PartitionRecorder implements StateStore {
+  readonly partitions = new Set<string>();
+  readonly #inner: StateStore;
+
+  constructor(inner: StateStore) {
+    this.#inner = inner;
+  }
+
+  #value(namespace: string) {
+    this.partitions.add(`v#${namespace}`);
+  }
+
+  get<T>(namespace: string, key: string) {
+    this.#value(namespace);
+    return this.#inner.get<T>(namespace, key);
+  }
+  list<T>(namespace: string) {
+    this.#value(namespace);
+    return this.#inner.list<T>(namespace);
+  }
+  put<T>(namespace: string, key: string, value: T, options?: { expiresAt?: Date }) {
+    this.#value(namespace);
+    return this.#inner.put(namespace, key, value, options);
+  }
+  delete(namespace: string, key: string) {
+    this.#value(namespace);
+    return this.#inner.delete(namespace, key);
+  }
+  acquireLock(name: string, owner: string, leaseMs: number, now: Date) {
+    this.partitions.add("lock");
+    return this.#inner.acquireLock(name, owner, leaseMs, now);
+  }
+  renewLock(name: string, owner: string, leaseMs: number, now: Date) {
+    this.partitions.add("lock");
+    return this.#inner.renewLock(name, owner, leaseMs, now);
+  }
+  releaseLock(name: string, owner: string) {
+    this.partitions.add("lock");
+    return this.#inner.releaseLock(name, owner);
+  }
+  appendAudit(record: AuditRecord) {
+    this.partitions.add("audit");
+    return this.#inner.appendAudit(record);
+  }
+  listAudit(query?: { since?: Date; job?: string; limit?: number }) {
+    this.partitions.add("audit");
+    return this.#inner.listAudit(query);
+  }
+}
+
+describe("the state the jobs really use", () => {
+  it.each(JOBS)(
+    "is within what the %s function may reach",
+    async (job) => {
+      const fleet = JSON.parse(readFileSync("fleets/demo-fleet.json", "utf8")) as Fleet;
+      const emulator = await emulatorWith(fleet);
+      try {
+        const { config } = await loadConfig("housekeeping.example.yml");
+        const store = new PartitionRecorder(new MemoryStateStore());
+        // Monday 10:00, 12:30 and 20:00 in Shanghai, then Tuesday 10:00: windows open and close,
+        // services go down and come back, idle units are marked and released.
+        for (const hours of [0, 2.5, 10, 24]) {
+          const now = new Date(T0.getTime() + hours * 3_600_000);
+          emulator.clock.set(now);
+          await runHousekeeping({
+            config,
+            api: apiFor(emulator),
+            store,
+            job,
+            dryRun: false,
+            now,
+            clock: () => now,
+            target: emulator.url,
+          });
+        }
+        expect(store.partitions).toContain(`v#marks:${job}`);
+        expect([...store.partitions].filter((pk) => !leadingKeysOf(job).includes(pk))).toEqual([]);
+      } finally {
+        await emulator.close();
+      }
+    },
+    60_000,
+  );
 });

@@ -22,7 +22,7 @@ it("npm start's command runs every job on the built-in emulator and prints a rea
       ["bin/qfhk.mjs", "run", "all", "--config", "housekeeping.example.yml"],
       {
         env,
-        timeout: 60_000,
+        timeout: 150_000,
       },
     );
     expect(stderr.split("\n")[0]).toMatch(

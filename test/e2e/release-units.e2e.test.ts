@@ -1,11 +1,10 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { writeFile } from "node:fs/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../../lib/emulator";
 import type { RunReport } from "../../lib/engine/types";
 import { runQfhk } from "../support/cli";
 import { emulatorWith, postpaidUnit, T0 } from "../support/emulator";
+import { type TempConfig, tempConfig } from "../support/temp-config";
 
 const H = 3_600_000;
 
@@ -21,32 +20,28 @@ const fleet = {
   ],
 };
 
-let dir: string;
+let setup: TempConfig;
 let emulator: RunningEmulator;
 let config: string;
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "qfhk-e2e-"));
-  config = join(dir, "housekeeping.yml");
-  await writeFile(
-    config,
-    [
-      "version: 1",
-      "state: { kind: file, path: state.json }",
-      "guards: { maxActionsPerRun: 5, maxFleetFraction: 0.6 }",
-      "jobs:",
-      "  release-units:",
-      "    minAge: 1h",
-      "    idleFor: 2h",
-      "    protect:",
-      '      - instanceId: "unit-prod-*"',
-    ].join("\n"),
-  );
+  setup = await tempConfig("e2e", [
+    "version: 1",
+    "state: { kind: file, path: state.json }",
+    "guards: { maxActionsPerRun: 5, maxFleetFraction: 0.6 }",
+    "jobs:",
+    "  release-units:",
+    "    minAge: 1h",
+    "    idleFor: 2h",
+    "    protect:",
+    '      - instanceId: "unit-prod-*"',
+  ]);
+  config = setup.config;
   emulator = await emulatorWith(fleet);
 });
 afterEach(async () => {
   await emulator.close();
-  await rm(dir, { recursive: true, force: true });
+  await setup.remove();
 });
 
 const qfhk = (args: string[]) => runQfhk(args, emulator.url);
@@ -62,6 +57,7 @@ describe("qfhk run release-units against the emulator over HTTP", () => {
       "run",
       "release-units",
       "--apply",
+      "--simulate",
       "--config",
       config,
       "--now",
@@ -85,6 +81,7 @@ describe("qfhk run release-units against the emulator over HTTP", () => {
       "run",
       "release-units",
       "--apply",
+      "--simulate",
       "--config",
       config,
       "--now",
@@ -117,23 +114,52 @@ describe("qfhk run release-units against the emulator over HTTP", () => {
   it("is a dry run against an endpoint unless --apply, and plan records nothing", async () => {
     const later = new Date(T0.getTime() + 3 * H);
     emulator.clock.set(later);
-    const plan = await qfhk(["plan", "all", "--config", config, "--now", later.toISOString()]);
+    const plan = await qfhk(["plan", "all", "--config", config]);
     expect(plan.code).toBe(0);
     expect(plan.stdout).toContain("DRY RUN");
-    const dry = await qfhk(["run", "all", "--config", config, "--now", later.toISOString()]);
+    const dry = await qfhk(["run", "all", "--config", config]);
     expect(dry.stdout).toContain("DRY RUN");
+    const whatIf = await qfhk(["run", "all", "--config", config, "--now", later.toISOString()]);
+    expect(whatIf.stdout).toContain("WHAT-IF (as of another moment: nothing is changed or recorded)");
     expect(emulator.requestLog.filter((e) => e.action === "ReleaseComputeUnit")).toEqual([]);
     const history = await qfhk(["history", "--config", config]);
     expect(history.stdout).toContain("no actions recorded yet");
   });
 
   it("leaves a snoozed unit alone", async () => {
-    await qfhk(["run", "release-units", "--apply", "--config", config, "--now", T0.toISOString()]);
-    const snooze = await qfhk(["snooze", "unit-idle-b", "1d", "--config", config, "--now", T0.toISOString()]);
+    await qfhk([
+      "run",
+      "release-units",
+      "--apply",
+      "--simulate",
+      "--config",
+      config,
+      "--now",
+      T0.toISOString(),
+    ]);
+    const snooze = await qfhk([
+      "snooze",
+      "unit-idle-b",
+      "1d",
+      "--config",
+      config,
+      "--simulate",
+      "--now",
+      T0.toISOString(),
+    ]);
     expect(snooze.stdout).toContain("unit-idle-b snoozed until 2026-11-24T02:00:00.000Z");
     const later = new Date(T0.getTime() + 2 * H);
     emulator.clock.set(later);
-    await qfhk(["run", "release-units", "--apply", "--config", config, "--now", later.toISOString()]);
+    await qfhk([
+      "run",
+      "release-units",
+      "--apply",
+      "--simulate",
+      "--config",
+      config,
+      "--now",
+      later.toISOString(),
+    ]);
     expect(releaseCalls().sort()).toEqual(["unit-idle-a", "unit-idle-c", "unit-new"]);
   });
 
@@ -141,7 +167,16 @@ describe("qfhk run release-units against the emulator over HTTP", () => {
     const later = new Date(T0.getTime() + 5 * H);
     emulator.clock.set(later);
     emulator.setFaults({ latencyMs: 150 });
-    const args = ["run", "release-units", "--apply", "--config", config, "--now", later.toISOString()];
+    const args = [
+      "run",
+      "release-units",
+      "--apply",
+      "--simulate",
+      "--config",
+      config,
+      "--now",
+      later.toISOString(),
+    ];
     // Both runs see the units as expired (maxAge), so both would act without the lock.
     await writeFile(config, `${(await import("node:fs")).readFileSync(config, "utf8")}\n    maxAge: 1d\n`);
     const [a, b] = await Promise.all([qfhk(args), qfhk(args)]);

@@ -32,6 +32,7 @@ it("reports a restore that fails because the unit lacks free compute units, and 
         job: "scale-services",
         dryRun: false,
         now: new Date(iso),
+        clock: () => new Date(iso),
         target: emulator.url,
       });
     emulator.clock.set(new Date("2026-11-23T12:00:00Z")); // Mon 20:00 Shanghai

@@ -20,7 +20,7 @@ async function runAt(t: number) {
   const out: string[] = [];
   const err: string[] = [];
   const code = await main(
-    ["run", "all", "--apply", "--config", config, "--now", new Date(t).toISOString(), "--json"],
+    ["run", "all", "--apply", "--simulate", "--config", config, "--now", new Date(t).toISOString(), "--json"],
     { stdout: (s) => out.push(s), stderr: (s) => err.push(s) },
     { QIANFAN_CONSOLE_API_BASE_URL: emulator.url },
   );
@@ -88,7 +88,7 @@ beforeAll(async () => {
     expect(code).toBe(0);
     if (day === 3 && hourInShanghai === 10) for (const r of emulator.state.tpm) r.releaseTime = undefined;
   }
-}, 120_000);
+}, 900_000);
 
 afterAll(async () => {
   await emulator.close();
@@ -113,7 +113,9 @@ describe("a simulated week of scale-services and tpm-windows through the CLI", (
         `11-${d}T20 svc-rag=0`,
       );
     }
-    expect(scales).toEqual(expected);
+    // Scale-downs at the same edge run concurrently: within an hour, their order is not the point.
+    expect([...scales].sort()).toEqual([...expected].sort());
+    expect(scales.map((s) => s.slice(0, 8))).toEqual(expected.map((s) => s.slice(0, 8)));
   });
 
   it("restores the original replica counts on Monday morning", async () => {

@@ -1,11 +1,9 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../../lib/emulator";
 import type { RunReport } from "../../lib/engine/types";
 import { runQfhk } from "../support/cli";
 import { emulatorWith, T0, task } from "../support/emulator";
+import { type TempConfig, tempConfig } from "../support/temp-config";
 
 const H = 3_600_000;
 const ago = (ms: number) => new Date(T0.getTime() - ms).toISOString();
@@ -36,33 +34,29 @@ const fleet = {
   ],
 };
 
-let dir: string;
+let setup: TempConfig;
 let config: string;
 let emulator: RunningEmulator;
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "qfhk-tasks-"));
-  config = join(dir, "housekeeping.yml");
-  await writeFile(
-    config,
-    [
-      "version: 1",
-      "state: { kind: file, path: state.json }",
-      "jobs:",
-      "  stop-batch-tasks:",
-      "    maxRuntime: 24h",
-      "    maxQueued: 6h",
-      "    limits:",
-      '      - { name: "eval-*", maxRuntime: 12h }',
-      "    protect:",
-      '      - { name: "training-data-*" }',
-    ].join("\n"),
-  );
+  setup = await tempConfig("tasks", [
+    "version: 1",
+    "state: { kind: file, path: state.json }",
+    "jobs:",
+    "  stop-batch-tasks:",
+    "    maxRuntime: 24h",
+    "    maxQueued: 6h",
+    "    limits:",
+    '      - { name: "eval-*", maxRuntime: 12h }',
+    "    protect:",
+    '      - { name: "training-data-*" }',
+  ]);
+  config = setup.config;
   emulator = await emulatorWith(fleet);
 });
 afterEach(async () => {
   await emulator.close();
-  await rm(dir, { recursive: true, force: true });
+  await setup.remove();
 });
 
 const qfhk = (args: string[]) => runQfhk(args, emulator.url);
@@ -78,6 +72,7 @@ describe("qfhk run stop-batch-tasks against the emulator over HTTP", () => {
       "run",
       "stop-batch-tasks",
       "--apply",
+      "--simulate",
       "--config",
       config,
       "--now",
@@ -120,6 +115,7 @@ describe("qfhk run stop-batch-tasks against the emulator over HTTP", () => {
       "run",
       "stop-batch-tasks",
       "--apply",
+      "--simulate",
       "--config",
       config,
       "--now",
@@ -142,6 +138,7 @@ describe("qfhk run stop-batch-tasks against the emulator over HTTP", () => {
       "run",
       "stop-batch-tasks",
       "--apply",
+      "--simulate",
       "--config",
       config,
       "--now",

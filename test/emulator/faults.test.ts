@@ -63,7 +63,7 @@ describe("random faults", () => {
     await expect(attempt).rejects.toThrow();
     expect(statusOf("unit-0")).toBe("Releasing");
     await expect
-      .poll(() => emulator.requestLog[0], { timeout: 2000 })
+      .poll(() => emulator.requestLog[0], { timeout: 30_000 })
       .toMatchObject({ fault: "slow", code: "ClientGone" });
   });
 

@@ -35,6 +35,7 @@ it("never releases a unit that scale-services parks at zero, however idle or old
     job: "release-units",
     dryRun: false,
     now: new Date("2026-11-23T14:00:00Z"),
+    clock: () => new Date("2026-11-23T14:00:00Z"),
     target: "fake",
   });
   expect(api.releases).toEqual(["unit-other"]);

@@ -72,6 +72,7 @@ describe("the engine over random fleets and histories", () => {
               allowInvalidItems: false,
             },
             now: new Date(t),
+            clock: () => new Date(t),
             dryRun: last ? s.dryRun : true,
             target: "fake",
           });

@@ -40,18 +40,22 @@ function setup(
     protectedBy: (u) => (u.creator === "protected" ? "creator rule" : undefined),
     confirm: { attempts: 1, delayMs: 0 },
   });
-  const run = (extra: Partial<Parameters<typeof runJobs>[0]> = {}) =>
-    runJobs({
+  // The test's clock reads the run's `now`: these runs happen at that moment, not as a what-if.
+  const run = (extra: Partial<Parameters<typeof runJobs>[0]> = {}) => {
+    const now = extra.now ?? NOW;
+    return runJobs({
       jobs: [job],
       api: api.asApi(),
       store,
       memory: new JobMemory(store),
       guards: guards(over.guards),
-      now: NOW,
+      now,
+      clock: () => now,
       dryRun: over.dryRun ?? false,
       target: "fake",
       ...extra,
     });
+  };
   return { api, store, run };
 }
 
@@ -171,7 +175,7 @@ describe("runJobs with release-units", () => {
 
   it("exits with 'another run holds the lock' while a lease is held", async () => {
     const { api, run, store } = setup([unit("u1")]);
-    await store.acquireLock("job:release-units", "other-run", 60_000, new Date());
+    await store.acquireLock("job:release-units", "other-run", 60_000, NOW);
     const report = await run();
     expect(api.mutatingCalls).toBe(0);
     expect(report.jobs[0]!.status).toBe("locked");

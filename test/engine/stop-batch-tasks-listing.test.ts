@@ -52,6 +52,7 @@ async function runWithPages(pages: unknown[][]) {
     memory: new JobMemory(store),
     guards: { maxActionsPerRun: 10, maxFleetFraction: 1, allowEmptyListing: false, allowInvalidItems: false },
     now: new Date("2026-11-23T00:00:00Z"),
+    clock: () => new Date("2026-11-23T00:00:00Z"),
     dryRun: false,
     target: "fake",
   });

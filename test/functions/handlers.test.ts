@@ -41,6 +41,15 @@ describe("parseJobEvent", () => {
     [{ dryRun: "yes" }, "dryRun: "],
     [{ source: "qfhk.chatops", requestId: "r" }, "invalid chat-ops job request: requestedBy: "],
     [{ source: "qfhk.chatops", requestId: "r", requestedBy: "u", apply: true }, "unknown key(s) 'apply'"],
+    [{ now: "2026-11-23T10:00:00+08:00" }, `now: 'now' (evaluate as of another moment) needs "dryRun": true`],
+    [{ now: "2026-11-23T10:00:00+08:00", dryRun: false }, `needs "dryRun": true`],
+    [
+      { source: "qfhk.chatops", requestId: "r", requestedBy: "u", now: "2026-11-23T10:00:00Z" },
+      `needs "dryRun": true`,
+    ],
+    [{ now: "2026-02-30T10:00:00+08:00", dryRun: true }, "now: expected a real ISO time"],
+    [{ only: ["__proto__"] }, "only.0: "],
+    [{ only: ["unit-1\u001b[2J"] }, "only.0: "],
   ])("refuses %j with a message naming the key", (bad, message) => {
     expect(() => parseJobEvent(bad)).toThrow(EventError);
     expect(() => parseJobEvent(bad)).toThrow(message);
@@ -91,21 +100,58 @@ describe("job handlers against the emulator", () => {
     expect(releases()).toHaveLength(2);
   });
 
-  it("acts on the selected unit only when a manual event says dryRun: false", async () => {
-    const manual = { dryRun: false, only: ["unit-old-2"], now: "2026-11-23T10:00:00+08:00" };
-    const report = await handleJobEvent("release-units", manual, await buildJobHandlerDeps(env));
-    expect(report.evaluatedAt).toBe("2026-11-23T02:00:00.000Z");
+  it("acts on the selected unit only when a manual event names it in a stage that applies", async () => {
+    const deps = await buildJobHandlerDeps({ ...env, QFHK_DRY_RUN: "false" });
+    const one = await handleJobEvent("release-units", { dryRun: false, only: ["unit-old-2"] }, deps);
+    expect(one.dryRun).toBe(false);
+    expect(one.jobs[0]!.totals.done).toBe(1);
     expect(releases()).toEqual([{ instanceId: "unit-old-2" }]);
+  });
+
+  it("never acts wetter than the stage: dryRun false in an event leaves a dry stage dry", async () => {
+    const deps = await buildJobHandlerDeps({ ...env, QFHK_DRY_RUN: "true" });
+    const report = await handleJobEvent("release-units", { dryRun: false }, deps);
+    expect(report.dryRun).toBe(true);
+    expect(report.jobs[0]!.totals.planned).toBe(2);
+    expect(releases()).toEqual([]);
+  });
+
+  it("lets an event make an applying stage's run dry", async () => {
+    const deps = await buildJobHandlerDeps({ ...env, QFHK_DRY_RUN: "false" });
+    const report = await handleJobEvent("release-units", event("dry-run"), deps);
+    expect(report.dryRun).toBe(true);
+    expect(releases()).toEqual([]);
+  });
+
+  it("records nothing for a what-if event evaluated as of another moment", async () => {
+    const deps = await buildJobHandlerDeps({ ...env, QFHK_DRY_RUN: "false" });
+    const clock = () => new Date("2026-11-23T12:00:00Z");
+    const whatIf = { dryRun: true, now: "2026-11-23T10:00:00+08:00" };
+    const report = await handleJobEvent("release-units", whatIf, deps, undefined, clock);
+    expect(report).toMatchObject({ whatIf: true, dryRun: true, recorded: false });
+    expect(report.evaluatedAt).toBe("2026-11-23T02:00:00.000Z");
+    expect(report.jobs[0]!.totals.planned).toBe(2);
+    expect(releases()).toEqual([]);
+    expect(await deps.store.listAudit()).toEqual([]);
+    expect(await deps.store.list("marks:release-units")).toEqual([]);
+    expect(await deps.store.get("run-memos", "release-units")).toBeUndefined();
   });
 
   it("runs a chat-ops job request, logging each action with who asked and publishing metrics", async () => {
     const lines: Array<{ level: string; message: string; extra?: Record<string, unknown> }> = [];
     const keys: Record<string, unknown> = {};
+    const seen: Array<Record<string, unknown>> = [];
     const logger: RunLogger = {
       info: (message, extra) => lines.push({ level: "info", message, extra }),
       warn: (message, extra) => lines.push({ level: "warn", message, extra }),
       error: (message, extra) => lines.push({ level: "error", message, extra }),
-      appendKeys: (k) => Object.assign(keys, k),
+      appendKeys: (k) => {
+        Object.assign(keys, k);
+        seen.push({ ...keys });
+      },
+      removeKeys: (names) => {
+        for (const name of names) delete keys[name];
+      },
     };
     const metrics: Array<[string, number]> = [];
     const recorder: RunMetrics = {
@@ -113,19 +159,25 @@ describe("job handlers against the emulator", () => {
       addMetric: (name, _unit, value) => metrics.push([name, value]),
       publishStoredMetrics: () => {},
     };
-    const deps = await buildJobHandlerDeps(env, { logger, metrics: recorder });
+    const deps = await buildJobHandlerDeps({ ...env, QFHK_DRY_RUN: "false" }, { logger, metrics: recorder });
     const report = await handleJobEvent(
       "release-units",
       { ...event("chatops-request"), dryRun: false },
       deps,
     );
     expect(report.jobs[0]!.totals.done).toBe(2);
-    expect(keys).toMatchObject({
+    expect(seen.at(-1)).toMatchObject({
       job: "release-units",
       trigger: "chatops",
       requestedBy: "slack:U024BE7LH",
       correlation_id: report.runId,
     });
+    // The next invocation of the same container carries none of this request's keys.
+    expect(keys).toEqual({});
+    await handleJobEvent("release-units", event("scheduled"), deps);
+    expect(seen.at(-2)).toEqual({ job: "release-units", trigger: "scheduled" });
+    expect(seen.at(-1)).not.toHaveProperty("requestedBy");
+    expect(seen.at(-1)).not.toHaveProperty("chatRequestId");
     expect(lines.filter((l) => l.message.startsWith("unit-old-"))).toHaveLength(2);
     expect(metrics).toContainEqual(["ActionsApplied", 2]);
     expect(metrics).toContainEqual(["ComputeUnitsReleased", 8]);
@@ -179,7 +231,7 @@ describe("job handlers against the emulator", () => {
         join(dir, "housekeeping.yml"),
         "version: 1\nstate: { kind: dynamodb, table: qfhk-handler-state }\nguards: { maxFleetFraction: 1 }\n",
       );
-      const deps = await buildJobHandlerDeps(env, { dynamoClient: db.client });
+      const deps = await buildJobHandlerDeps({ ...env, QFHK_DRY_RUN: "false" }, { dynamoClient: db.client });
       await handleJobEvent("release-units", { dryRun: false }, deps);
       const audit = await deps.store.listAudit();
       expect(audit.map((r) => r.resourceId).sort()).toEqual(["unit-old-1", "unit-old-2"]);

@@ -1,7 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { planUnitReleases, type UnitMark } from "../../lib/jobs/release-units/plan";
-import { type ComputeUnit, REGIONS, UNIT_STATUSES } from "../../lib/qianfan";
+import {
+  type ComputeUnit,
+  isPlaceholderTime,
+  parsePlatformTime,
+  REGIONS,
+  UNIT_STATUSES,
+} from "../../lib/qianfan";
+import { placeholderTime } from "./placeholder-times";
 
 const NOW = Date.parse("2026-11-23T06:00:00Z");
 const H = 3_600_000;
@@ -128,6 +135,105 @@ describe("release-units planner, over random fleets and histories", () => {
         for (const id of plan.marks.keys()) expect(unitsById.has(id)).toBe(true);
       }),
       { numRuns: 200 },
+    );
+  });
+});
+
+describe("release-units planner, with placeholder dates", () => {
+  const timeOrPlaceholder = fc.oneof(around, placeholderTime);
+  const placeholderScenario = scenario.chain((s) =>
+    fc
+      .array(
+        fc.record({
+          startTime: timeOrPlaceholder,
+          expiredTime: fc.option(timeOrPlaceholder, { nil: undefined }),
+          releaseTime: fc.option(timeOrPlaceholder, { nil: undefined }),
+          eligible: fc.boolean(),
+        }),
+        { minLength: s.units.length, maxLength: s.units.length },
+      )
+      .map((extra) => ({
+        ...s,
+        // Half the units otherwise qualify, so the time rules are what decides them.
+        units: s.units.map((u, i) => {
+          const { eligible, ...times } = extra[i]!;
+          const qualifying = eligible
+            ? { status: "Running" as const, paymentTiming: "Postpaid" as const, usedComputeUnits: 0 }
+            : {};
+          return { ...u, ...times, ...qualifying };
+        }),
+      })),
+  );
+  const real = (value: string | undefined) => (value === undefined ? undefined : parsePlatformTime(value));
+
+  it("never releases or announces a unit whose startTime is a placeholder", () => {
+    fc.assert(
+      fc.property(placeholderScenario, (s) => {
+        const { plan, unitsById } = run(s);
+        for (const d of plan.decisions.filter((x) => x.verdict !== "keep")) {
+          expect(isPlaceholderTime(unitsById.get(d.resourceId)!.startTime)).toBe(false);
+        }
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it("releases as expired only on a real release or expiry time that passed", () => {
+    let expired = 0;
+    fc.assert(
+      fc.property(placeholderScenario, (s) => {
+        const { plan, unitsById } = run(s);
+        for (const d of plan.decisions.filter((x) => x.verdict !== "keep" && x.rule === "expired")) {
+          expired += 1;
+          const u = unitsById.get(d.resourceId)!;
+          const passed = [real(u.releaseTime), real(u.expiredTime)].some((t) => t && t.getTime() <= NOW);
+          expect(passed).toBe(true);
+        }
+      }),
+      { numRuns: 400 },
+    );
+    expect(expired).toBeGreaterThan(0);
+  });
+
+  it("releases by maxAge only a unit with a real startTime at least maxAge old", () => {
+    fc.assert(
+      fc.property(placeholderScenario, (s) => {
+        const { plan, unitsById } = run(s);
+        for (const d of plan.decisions.filter((x) => x.verdict !== "keep" && x.rule === "max-age")) {
+          const started = real(unitsById.get(d.resourceId)!.startTime);
+          expect(started).toBeDefined();
+          expect(NOW - started!.getTime()).toBeGreaterThanOrEqual(s.maxAgeMs!);
+        }
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it("never releases as expired or max-age a unit all of whose dates are placeholders", () => {
+    fc.assert(
+      fc.property(
+        unitArb,
+        placeholderTime,
+        fc.option(placeholderTime, { nil: undefined }),
+        fc.option(placeholderTime, { nil: undefined }),
+        fc.option(fc.integer({ min: H, max: 60 * 24 * H }), { nil: undefined }),
+        (u, startTime, expiredTime, releaseTime, maxAgeMs) => {
+          const placeheld = { ...u, startTime, expiredTime, releaseTime, status: "Running" as const };
+          const plan = planUnitReleases(
+            [placeheld],
+            {
+              policy: { minAgeMs: 0, idleForMs: 0, maxAgeMs, timeZone: "Asia/Shanghai" },
+              marks: new Map([[u.instanceId, { idleSince: iso(NOW - 30 * 24 * H) }]]),
+              snoozedUntil: new Map(),
+              protectedBy: () => undefined,
+            },
+            new Date(NOW),
+          );
+          expect(plan.decisions[0]!.verdict).toBe("keep");
+          expect(["expired", "max-age", "idle"]).not.toContain(plan.decisions[0]!.rule);
+        },
+      ),
+      { numRuns: 400 },
     );
   });
 });

@@ -6,6 +6,7 @@ import {
   type UnitMark,
 } from "../../lib/jobs/release-units/plan";
 import type { ComputeUnit } from "../../lib/qianfan";
+import { PLACEHOLDER_TIMES } from "./placeholder-times";
 
 const NOW = new Date("2026-11-23T06:25:00Z"); // 14:25 in Shanghai
 const H = 3_600_000;
@@ -332,6 +333,41 @@ describe("planUnitReleases", () => {
         snoozed: { "unit-a": "2026-11-24T00:00:00Z" },
       });
       expect(decisions[0]).toMatchObject({ verdict: "keep", rule: "snoozed" });
+    });
+  });
+
+  describe("placeholder dates mean no date", () => {
+    it.each(PLACEHOLDER_TIMES)("does not read releaseTime %j as an expiry long past", (placeholder) => {
+      const { decisions } = plan([unit({ releaseTime: placeholder })], { marks: idleFor(30 * 60_000) });
+      expect(decisions[0]).toMatchObject({ verdict: "keep", rule: "idle-too-short" });
+      expect(decisions[0]!.reason).toMatch(/30m < 2h$/);
+    });
+
+    it.each(PLACEHOLDER_TIMES)("does not read expiredTime %j as an expiry long past", (placeholder) => {
+      const { decisions } = plan([unit({ expiredTime: placeholder })]);
+      expect(decisions[0]).toMatchObject({ verdict: "keep", rule: "idle-too-short" });
+    });
+
+    it.each(PLACEHOLDER_TIMES)("still releases on a real expiry when the other time is %j", (placeholder) => {
+      const { decisions } = plan([unit({ releaseTime: placeholder, expiredTime: "2026-11-23T02:00:00Z" })]);
+      expect(decisions[0]).toMatchObject({ verdict: "act", rule: "expired" });
+      expect(decisions[0]!.reason).toMatch(/^expiry time 10:00 passed/);
+    });
+
+    it.each(PLACEHOLDER_TIMES)("keeps a unit whose startTime is %j: its age is unknown", (placeholder) => {
+      const { decisions, marks } = plan(
+        [unit({ startTime: placeholder, releaseTime: "2026-11-01T00:00:00Z" })],
+        {
+          marks: idleFor(72 * H),
+          policy: { maxAgeMs: 24 * H },
+        },
+      );
+      expect(decisions[0]).toMatchObject({ verdict: "keep", rule: "age-unknown" });
+      expect(decisions[0]!.action).toBeUndefined();
+      expect(decisions[0]!.reason).toBe(
+        `startTime '${placeholder}' is a placeholder, not a time: its age is unknown, so it is not released`,
+      );
+      expect(marks.get("unit-a")?.idleSince).toBe(new Date(NOW.getTime() - 72 * H).toISOString());
     });
   });
 });

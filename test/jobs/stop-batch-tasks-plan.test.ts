@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import type { NoticeMark } from "../../lib/engine/notice";
 import { limitsFor, planTaskStops, taskStartTime } from "../../lib/jobs";
 import type { StopBatchTasksContext, StopBatchTasksPolicy } from "../../lib/jobs/stop-batch-tasks/plan";
-import { type BatchTask, TASK_RUN_STATUSES } from "../../lib/qianfan";
+import { type BatchTask, parsePlatformTime, TASK_RUN_STATUSES } from "../../lib/qianfan";
+import { PLACEHOLDER_TIMES, placeholderTime } from "./placeholder-times";
 
 const NOW = new Date("2026-11-23T06:00:00Z");
 const H = 3_600_000;
@@ -188,6 +189,75 @@ describe("planTaskStops", () => {
       runtimeSource: "limit for name 'eval-*'",
       queuedSource: "job limit",
     });
+  });
+});
+
+describe("planTaskStops with placeholder dates", () => {
+  it.each(PLACEHOLDER_TIMES)("measures from createTime when startTime is %j", (placeholder) => {
+    const t = task({ startTime: placeholder, createTime: ago(3 * H) });
+    expect(taskStartTime(t)).toEqual({ at: new Date(NOW.getTime() - 3 * H), field: "createTime" });
+    const { decisions } = plan([t]);
+    expect(decisions[0]).toMatchObject({ verdict: "keep", rule: "within-limit" });
+    expect(decisions[0]!.reason).toBe(
+      "running for 3h (since creation: no start time given), within maxRuntime 1d (job limit)",
+    );
+  });
+
+  it.each(PLACEHOLDER_TIMES)("keeps a Running task with no startTime and createTime %j", (placeholder) => {
+    const { decisions } = plan([task({ startTime: undefined, createTime: placeholder })]);
+    expect(decisions[0]).toMatchObject({ verdict: "keep", rule: "runtime-unknown" });
+    expect(decisions[0]!.action).toBeUndefined();
+    expect(decisions[0]!.reason).toBe(
+      `runtime unknown: no startTime, createTime '${placeholder}' is a placeholder`,
+    );
+  });
+
+  it.each(PLACEHOLDER_TIMES)(
+    "keeps a Running task whose start and creation times are both %j",
+    (placeholder) => {
+      const { decisions } = plan([task({ startTime: placeholder, createTime: placeholder })]);
+      expect(decisions[0]).toMatchObject({ verdict: "keep", rule: "runtime-unknown" });
+      expect(decisions[0]!.reason).toBe(
+        `runtime unknown: startTime '${placeholder}' is a placeholder, createTime '${placeholder}' is a placeholder`,
+      );
+    },
+  );
+
+  it.each(PLACEHOLDER_TIMES)("keeps a Queuing task whose createTime is %j", (placeholder) => {
+    const { decisions } = plan([
+      task({ runStatus: "Queuing", startTime: undefined, createTime: placeholder }),
+    ]);
+    expect(decisions[0]).toMatchObject({ verdict: "keep", rule: "queued-time-unknown" });
+    expect(decisions[0]!.reason).toBe(`time in queue unknown: createTime '${placeholder}' is a placeholder`);
+  });
+
+  it("stops only tasks measured from a real time past their limit", () => {
+    const time = fc.oneof(fc.integer({ min: 0, max: 72 * H }).map(ago), placeholderTime);
+    const taskArb = fc.record({
+      taskId: fc.stringMatching(/^infer-[a-z0-9]{1,6}$/),
+      name: fc.constantFrom("nightly-a", "adhoc"),
+      modelId: fc.constant("am-ernie-speed-8k"),
+      runStatus: fc.constantFrom("Running" as const, "Queuing" as const),
+      createTime: time,
+      startTime: fc.option(time, { nil: undefined }),
+    });
+    let stops = 0;
+    fc.assert(
+      fc.property(fc.uniqueArray(taskArb, { selector: (t) => t.taskId, maxLength: 20 }), (tasks) => {
+        const { decisions } = plan(tasks, { policy: { maxRuntimeMs: 12 * H, maxQueuedMs: 6 * H } });
+        for (const d of decisions.filter((x) => x.verdict === "act")) {
+          stops += 1;
+          const t = tasks.find((x) => x.taskId === d.resourceId)!;
+          const real = (v: string | undefined) => (v === undefined ? undefined : parsePlatformTime(v));
+          const from =
+            t.runStatus === "Running" ? (real(t.startTime) ?? real(t.createTime)) : real(t.createTime);
+          expect(from).toBeDefined();
+          expect(NOW.getTime() - from!.getTime()).toBeGreaterThan(t.runStatus === "Running" ? 12 * H : 6 * H);
+        }
+      }),
+      { numRuns: 300 },
+    );
+    expect(stops).toBeGreaterThan(20);
   });
 });
 

@@ -9,6 +9,7 @@ import type {
 } from "../../lib/jobs/tpm-windows/plan";
 import type { TpmInstance } from "../../lib/qianfan";
 import { EMPTY_CALENDAR, parseSchedule } from "../../lib/schedule";
+import { PLACEHOLDER_TIMES } from "./placeholder-times";
 
 const PEAK = parseSchedule("Mon-Fri 10:00-12:00");
 const IN = new Date("2026-11-23T02:30:00Z"); // Mon 10:30 Shanghai
@@ -48,6 +49,7 @@ function plan(
     timeZone: "Asia/Shanghai",
     calendar: EMPTY_CALENDAR,
     maxLivePurchaseCount: opts.budget ?? 10,
+    purchaseSettleMs: 15 * 60_000,
     purchases: new Map((opts.purchases ?? []).map((p) => [p.instanceId, p])),
     pending: new Map(opts.pending ? [["peak", opts.pending]] : []),
   };
@@ -98,11 +100,120 @@ describe("planTpmWindows", () => {
   });
 
   it("does not buy while a purchase's outcome is unknown, and adopts it once listed", () => {
-    const pending = { window: "peak", model: "ernie-3.5-8k", count: 2, attemptedAt: "2026-11-23T02:00:00Z" };
+    const pending = { window: "peak", model: "ernie-3.5-8k", count: 2, attemptedAt: "2026-11-23T02:20:00Z" };
     expect(plan([], { pending }).decisions[0]).toMatchObject({ verdict: "keep", rule: "pending" });
-    const adopted = plan([instance("tpm-lost", "Running", "2026-11-23T02:00:05Z")], { pending });
+    expect(plan([], { pending }).decisions[0]!.reason).toContain("not buying again before 10:35");
+    const adopted = plan([instance("tpm-lost", "Running", "2026-11-23T02:20:05Z")], { pending });
     expect(adopted.decisions[0]).toMatchObject({ verdict: "keep", rule: "adopted" });
     expect(adopted.adopted.get("peak")).toMatchObject({ instanceId: "tpm-lost", count: 2 });
+  });
+
+  it("buys again once the lost purchase has stayed unlisted for the settling time", () => {
+    const pending = { window: "peak", model: "ernie-3.5-8k", count: 2, attemptedAt: "2026-11-23T02:10:00Z" };
+    const [decision] = plan([], { pending }).decisions;
+    expect(decision).toMatchObject({ verdict: "act", rule: "window-on" });
+    expect(decision!.reason).toContain("whose answer was lost is still not listed after 20m");
+  });
+
+  it("counts a purchase of ours as live while a lagging listing does not show it yet", () => {
+    const recent = { ...purchase("tpm-new"), purchasedAt: "2026-11-23T02:25:00Z" };
+    expect(plan([], { purchases: [recent] }).decisions[0]).toMatchObject({
+      verdict: "keep",
+      rule: "bought",
+      reason: expect.stringContaining("tpm-new not listed yet"),
+    });
+    const old = { ...purchase("tpm-gone"), purchasedAt: "2026-11-23T02:00:00Z" };
+    expect(plan([], { purchases: [old] }).decisions[0]).toMatchObject({ verdict: "act" });
+  });
+
+  it("never adopts what was listed before the attempt, and two windows never adopt the same instance", () => {
+    const pending = {
+      window: "peak",
+      model: "ernie-3.5-8k",
+      count: 2,
+      attemptedAt: "2026-11-23T02:20:00Z",
+      listedBefore: ["tpm-theirs"],
+    };
+    const seen = plan([instance("tpm-theirs", "Running", "2026-11-23T02:20:30Z")], { pending });
+    expect(seen.adopted.size).toBe(0);
+    expect(seen.decisions[0]).toMatchObject({ verdict: "keep", rule: "pending" });
+
+    const second = { ...window, name: "peak-2" };
+    const lost = instance("tpm-lost", "Running", "2026-11-23T02:20:05Z");
+    const ctxPending = new Map([
+      ["peak", pending],
+      ["peak-2", { ...pending, window: "peak-2" }],
+    ]);
+    const both = planTpmWindows(
+      [
+        { window, instances: [lost] },
+        { window: second, instances: [lost] },
+      ],
+      {
+        timeZone: "Asia/Shanghai",
+        calendar: EMPTY_CALENDAR,
+        maxLivePurchaseCount: 10,
+        purchaseSettleMs: 15 * 60_000,
+        purchases: new Map(),
+        pending: ctxPending,
+      },
+      IN,
+    );
+    expect([...both.adopted.values()].map((p) => p.instanceId)).toEqual(["tpm-lost"]);
+    expect(both.decisions.map((d) => d.rule)).toEqual(["adopted", "pending"]);
+  });
+
+  it("neither adopts nor buys again when several new instances could be the lost one", () => {
+    const pending = { window: "peak", model: "ernie-3.5-8k", count: 2, attemptedAt: "2026-11-23T02:10:00Z" };
+    const { decisions, adopted } = plan(
+      [
+        instance("tpm-a", "Running", "2026-11-23T02:10:05Z"),
+        instance("tpm-b", "Running", "2026-11-23T02:10:09Z"),
+      ],
+      { pending },
+    );
+    expect(adopted.size).toBe(0);
+    expect(decisions[0]).toMatchObject({ verdict: "keep", rule: "pending" });
+    expect(decisions[0]!.reason).toContain("2 new instances could be it");
+  });
+
+  describe("adopting a purchase whose answer was lost", () => {
+    const pending = { window: "peak", model: "ernie-3.5-8k", count: 2, attemptedAt: "2026-11-23T02:00:00Z" };
+
+    it.each(PLACEHOLDER_TIMES)(
+      "does not adopt an instance whose startTime is %j, nor buy again",
+      (placeholder) => {
+        const { decisions, adopted } = plan([instance("tpm-undated", "Creating", placeholder)], { pending });
+        expect(adopted.size).toBe(0);
+        expect(decisions).toEqual([expect.objectContaining({ verdict: "keep", rule: "pending" })]);
+        expect(decisions[0]!.reason).toContain(`not adopting tpm-undated (startTime '${placeholder}')`);
+      },
+    );
+
+    it("adopts an instance whose startTime is absent when it was not listed before the attempt", () => {
+      const undated = { ...instance("tpm-lost", "Creating"), startTime: undefined };
+      const knowing = { ...pending, listedBefore: ["tpm-old"] };
+      expect(plan([undated], { pending: knowing }).adopted.get("peak")).toMatchObject({
+        instanceId: "tpm-lost",
+      });
+    });
+
+    it("neither adopts nor buys again an instance with no startTime when it cannot tell old from new", () => {
+      const undated = { ...instance("tpm-maybe", "Creating"), startTime: undefined };
+      const { decisions, adopted } = plan([undated], { pending });
+      expect(adopted.size).toBe(0);
+      expect(decisions[0]).toMatchObject({ verdict: "keep", rule: "pending" });
+    });
+
+    it("reads a Beijing-time startTime as Beijing time, whatever the machine's zone", () => {
+      // Within the settling time: an older instance is neither adopted nor a reason to buy again.
+      const now = new Date("2026-11-23T02:10:00Z");
+      const before = plan([instance("tpm-older", "Running", "2026-11-23 09:50:00")], { pending, now });
+      expect(before.adopted.size).toBe(0);
+      expect(before.decisions[0]).toMatchObject({ verdict: "keep", rule: "pending" });
+      const after = plan([instance("tpm-lost", "Running", "2026-11-23 10:00:05")], { pending, now });
+      expect(after.adopted.get("peak")).toMatchObject({ instanceId: "tpm-lost" });
+    });
   });
 
   it("keeps the budget of live purchase counts", () => {

@@ -240,11 +240,18 @@ describe("QianfanClient", () => {
           fail(403, "SignatureDoesNotMatch"),
           fail(500, "InternalError"),
           { networkError: "ECONNRESET" },
+          { networkError: "ENOTFOUND" },
           { status: 200, body: { result: { wrong: 1 } } },
+          { status: 200, body: "null" },
           { status: 502, body: "bad gateway" },
+          { status: 200, stream: { totalBytes: 4 * 1024 * 1024 } },
+          fail(429, "RequestLimitExceeded", "slow down", "r-429", { "retry-after": "3600" }),
         ),
         async (answer) => {
-          const { client: c, fake } = client([answer], { retry: { retries: 0 } });
+          const { client: c, fake } = client([answer], {
+            retry: { retries: 1, minDelayMs: 1, maxDelayMs: 2, maxRetryTimeMs: 1000 },
+            maxResponseBytes: 1024 * 1024,
+          });
           const error = await c
             .call("DescribeComputeUnits", {}, z.object({ right: z.number() }))
             .catch((e) => e);

@@ -39,7 +39,7 @@ interface UnitVectors {
   };
 }
 
-const file = new URL("../../../shared/reference/bce-auth-v1-vectors.json", import.meta.url);
+const file = new URL("../fixtures/bce-auth-v1-vectors.json", import.meta.url);
 const all = JSON.parse(readFileSync(file, "utf8")).vectors as Array<Vector | UnitVectors>;
 const requestVectors = all.filter((v): v is Vector => "expected_authorization" in v);
 const units = all.find((v): v is UnitVectors => "normalize" in v)!;

@@ -17,7 +17,7 @@ export async function runQfhk(
   try {
     const { stdout, stderr } = await exec(process.execPath, ["bin/qfhk.mjs", ...args], {
       env,
-      timeout: 60_000,
+      timeout: 170_000,
     });
     return { code: 0, stdout, stderr };
   } catch (error) {

@@ -24,6 +24,11 @@ export class FakeUnitApi {
     return this as unknown as QianfanApi;
   }
 
+  /** The run's deadline is carried by the real api's calls; this stand-in's calls never wait. */
+  withCallDefaults(): QianfanApi {
+    return this.asApi();
+  }
+
   async describeComputeUnitsChecked(): Promise<CheckedList<ComputeUnit>> {
     if (this.failListing) {
       throw new QianfanApiError({

@@ -7,8 +7,23 @@ export interface RecordedRequest {
   at: number;
 }
 
+/**
+ * A body sent chunk by chunk, made only when the reader asks for it (so a huge one costs nothing
+ * unless it is read): `prefix`, then `fill` repeated up to `totalBytes`, `chunkBytes` at a time.
+ * With `stallAfterBytes` it stops sending there and never ends, ignoring any abort signal (as a
+ * careless fetch might), so only the reader can give up on it.
+ */
+export interface StreamedBody {
+  totalBytes: number;
+  chunkBytes?: number;
+  prefix?: string;
+  fill?: string;
+  stallAfterBytes?: number;
+}
+
 export type Answer =
   | { status: number; body?: unknown; headers?: Record<string, string>; delayMs?: number }
+  | { status: number; stream: StreamedBody; headers?: Record<string, string> }
   | { networkError: string }
   | { hang: true };
 
@@ -16,6 +31,37 @@ export function fakeFetch(answers: Answer[] | ((request: RecordedRequest, index:
   const requests: RecordedRequest[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
+  let bytesStreamed = 0;
+  let streamsCancelled = 0;
+  const streamed = (spec: StreamedBody): ReadableStream<Uint8Array> => {
+    const chunkBytes = spec.chunkBytes ?? 64 * 1024;
+    const prefix = Buffer.from(spec.prefix ?? "");
+    const fill = Buffer.from(spec.fill ?? " ");
+    let sent = 0;
+    return new ReadableStream<Uint8Array>(
+      {
+        pull: async (controller) => {
+          if (spec.stallAfterBytes !== undefined && sent >= spec.stallAfterBytes) {
+            await new Promise<never>(() => {});
+          }
+          if (sent >= spec.totalBytes) {
+            controller.close();
+            return;
+          }
+          const size = Math.min(chunkBytes, spec.totalBytes - sent);
+          const chunk = Buffer.alloc(size, fill);
+          if (sent < prefix.length) prefix.copy(chunk, 0, sent, Math.min(prefix.length, sent + size));
+          sent += size;
+          bytesStreamed += size;
+          controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        },
+        cancel: () => {
+          streamsCancelled += 1;
+        },
+      },
+      { highWaterMark: 0 },
+    );
+  };
   const fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const url = new URL(String(input));
     const headers: Record<string, string> = { host: url.host };
@@ -46,6 +92,9 @@ export function fakeFetch(answers: Answer[] | ((request: RecordedRequest, index:
           cause: Object.assign(new Error(`socket ${answer.networkError}`), { code: answer.networkError }),
         });
       }
+      if ("stream" in answer) {
+        return new Response(streamed(answer.stream), { status: answer.status, headers: answer.headers });
+      }
       if ("status" in answer) {
         if (answer.delayMs) await new Promise((r) => setTimeout(r, answer.delayMs));
         const text = typeof answer.body === "string" ? answer.body : JSON.stringify(answer.body ?? null);
@@ -61,6 +110,14 @@ export function fakeFetch(answers: Answer[] | ((request: RecordedRequest, index:
     requests,
     get maxInFlight() {
       return maxInFlight;
+    },
+    /** Bytes of streamed bodies handed to a reader so far. */
+    get bytesStreamed() {
+      return bytesStreamed;
+    },
+    /** Streamed bodies their reader gave up on. */
+    get streamsCancelled() {
+      return streamsCancelled;
     },
   };
 }

@@ -60,6 +60,7 @@ export const computeUnitHandlers = {
       computeUnitInstanceList: state.units
         .filter(
           (u) =>
+            state.isListed(u) &&
             (!filter.region || u.region === filter.region) &&
             (!filter.paymentTiming || u.paymentTiming === filter.paymentTiming) &&
             (!filter.type || u.type === filter.type),
@@ -143,6 +144,7 @@ export const computeUnitHandlers = {
         creator: "qfhk-emulator",
         autoReleaseSkipped: false,
         since: now,
+        listedFrom: state.listedFromNow(),
       });
       return { instanceId };
     },

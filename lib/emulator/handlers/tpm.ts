@@ -45,6 +45,7 @@ export const tpmHandlers = {
         startTime: now,
         releaseTime: body.billing.releaseTime,
         since: now,
+        listedFrom: state.listedFromNow(),
       });
       return { instanceId };
     },
@@ -61,6 +62,7 @@ export const tpmHandlers = {
       instances: state.tpm
         .filter(
           (r) =>
+            state.isListed(r) &&
             r.model === filter.model &&
             (!filter.paymentTiming || r.paymentTiming === filter.paymentTiming) &&
             (!filter.instanceId || r.instanceId === filter.instanceId) &&

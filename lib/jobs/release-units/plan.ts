@@ -1,6 +1,6 @@
 import { applyNotice } from "../../engine/notice";
 import type { Decision } from "../../engine/types";
-import { type ComputeUnit, parsePlatformTime } from "../../qianfan";
+import { type ComputeUnit, isPlaceholderTime, parsePlatformTime } from "../../qianfan";
 import { formatMoment, formatSpan } from "../../text";
 
 /** The release-units settings the planner applies (from `jobs.release-units`). */
@@ -53,7 +53,8 @@ export interface ReleaseUnitsPlan {
  * Decides, for every listed compute unit, whether to release it — a pure function of the listing,
  * the policy, the remembered marks and `now`. Only a postpaid, Running, unused, unprotected,
  * unsnoozed unit past its grace period can be released, and only when it is expired (its release
- * time passed, or older than maxAge) or has been idle for `idleFor`.
+ * time passed, or older than maxAge) or has been idle for `idleFor`. A placeholder time is no time:
+ * a unit without a real start time is kept, one without a real release time does not expire.
  */
 export function planUnitReleases(
   units: readonly ComputeUnit[],
@@ -104,6 +105,14 @@ function decideUnit(
   if (snoozed && new Date(snoozed).getTime() > now.getTime()) {
     return keep("snoozed", `snoozed until ${at(new Date(snoozed))}`, idleMark);
   }
+  // Without a start time neither minAge nor maxAge can be checked: such a unit is never released.
+  if (isPlaceholderTime(unit.startTime)) {
+    return keep(
+      "age-unknown",
+      `startTime '${unit.startTime}' is a placeholder, not a time: its age is unknown, so it is not released`,
+      idleMark,
+    );
+  }
   const started = parsePlatformTime(unit.startTime);
   if (!started) return keep("invalid", `startTime '${unit.startTime}' is not a time`, idleMark);
   const age = now.getTime() - started.getTime();
@@ -146,6 +155,7 @@ function whyRelease(
   for (const field of ["releaseTime", "expiredTime"] as const) {
     const value = unit[field];
     if (!value) continue;
+    // A placeholder (`-`, `0000-00-00 00:00:00`) means no such time, never one long past.
     const when = parsePlatformTime(value);
     if (when && when.getTime() <= now.getTime()) {
       const what = field === "releaseTime" ? "auto-release time" : "expiry time";

@@ -3,7 +3,7 @@ import picomatch from "picomatch";
 import type { Inventory, Job, JobContext, Planned } from "../../engine/job";
 import { describeFailure } from "../../engine/runner";
 import type { ActionResult, Decision } from "../../engine/types";
-import { isQianfanApiError, type QianfanApi, type ServiceUsage } from "../../qianfan";
+import { isPlaceholderTime, isQianfanApiError, type QianfanApi, type ServiceUsage } from "../../qianfan";
 import type { Schedule } from "../../schedule";
 import type { RestoreTarget } from "../../state";
 import {
@@ -92,7 +92,10 @@ export function scaleServicesJob(
               upReplicas: b.upReplicas,
             },
             currentReplicas: currentReplicas(usage.get(b.instanceId)!, service.serviceId),
-            changedAt: service.updateTime ?? service.createTime,
+            // A placeholder time ("-", "0000-00-00 …") is no time: the next real one counts.
+            changedAt: [service.updateTime, service.createTime].find(
+              (t) => t !== undefined && !isPlaceholderTime(t),
+            ),
           });
         }
       }

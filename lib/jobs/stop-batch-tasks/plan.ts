@@ -1,7 +1,7 @@
 import picomatch from "picomatch";
 import { applyNotice, type NoticeMark } from "../../engine/notice";
 import type { Decision } from "../../engine/types";
-import { type BatchTask, parsePlatformTime } from "../../qianfan";
+import { type BatchTask, isPlaceholderTime, parsePlatformTime } from "../../qianfan";
 import { formatMoment, formatSpan } from "../../text";
 
 /** A per-task limit (config `limits`): the first rule whose globs match applies. */
@@ -45,6 +45,7 @@ export interface StopBatchTasksPlan {
  * When a task started running, for its runtime: the task's `startTime` where the API gives one
  * (not a confirmed field), else its `createTime`. Measured from creation, the runtime includes the
  * time the task queued, so it reads longer than it was; the report then says "since creation".
+ * A placeholder (`-`, `0000-00-00 00:00:00`) is no time: with neither, the runtime is unknown.
  */
 export function taskStartTime(task: BatchTask): { at: Date; field: "startTime" | "createTime" } | undefined {
   const started = task.startTime ? parsePlatformTime(task.startTime) : undefined;
@@ -160,7 +161,13 @@ type Judgement = { stop: boolean; rule: string; reason: string };
 
 function judgeRunning(task: BatchTask, limits: TaskLimits, now: Date): Judgement {
   const start = taskStartTime(task);
-  if (!start) return { stop: false, rule: "invalid", reason: "no start or creation time to measure from" };
+  if (!start) {
+    const given = [
+      task.startTime === undefined ? "no startTime" : describeUnusable("startTime", task.startTime),
+      describeUnusable("createTime", task.createTime),
+    ];
+    return { stop: false, rule: "runtime-unknown", reason: `runtime unknown: ${given.join(", ")}` };
+  }
   const runtime = now.getTime() - start.at.getTime();
   const since = start.field === "startTime" ? "" : " (since creation: no start time given)";
   if (runtime > limits.maxRuntimeMs) {
@@ -179,7 +186,10 @@ function judgeRunning(task: BatchTask, limits: TaskLimits, now: Date): Judgement
 
 function judgeQueued(task: BatchTask, limits: TaskLimits, now: Date): Judgement {
   const created = parsePlatformTime(task.createTime);
-  if (!created) return { stop: false, rule: "invalid", reason: "no creation time to measure from" };
+  if (!created) {
+    const reason = `time in queue unknown: ${describeUnusable("createTime", task.createTime)}`;
+    return { stop: false, rule: "queued-time-unknown", reason };
+  }
   const queued = now.getTime() - created.getTime();
   if (limits.maxQueuedMs === undefined) {
     return {
@@ -200,4 +210,9 @@ function judgeQueued(task: BatchTask, limits: TaskLimits, now: Date): Judgement 
     rule: "within-limit",
     reason: `queued for ${formatSpan(Math.max(0, queued))}, within maxQueued ${formatSpan(limits.maxQueuedMs)} (${limits.queuedSource})`,
   };
+}
+
+/** Why a time field cannot be measured from, in words. */
+function describeUnusable(field: string, value: string): string {
+  return `${field} '${value}' is ${isPlaceholderTime(value) ? "a placeholder" : "not a time"}`;
 }

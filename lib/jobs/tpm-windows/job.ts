@@ -20,8 +20,19 @@ export interface TpmWindowsJobOptions {
   timeZone: string;
   calendar: TpmWindowsContext["calendar"];
   maxLivePurchaseCount: number;
+  /**
+   * How long a purchase whose answer was lost must stay unlisted before it is bought again
+   * (default 15 min): listings lag behind purchases.
+   */
+  purchaseSettleMs?: number;
   guards?: Job<TpmWindowItem, TpmWindowsContext, TpmAction>["guards"];
 }
+
+/** Listings lag behind purchases: a lost purchase is bought again only after this long unlisted. */
+export const DEFAULT_PURCHASE_SETTLE_MS = 15 * 60_000;
+
+/** Outcomes after which a purchase may or may not exist: never bought again before it settles. */
+const UNKNOWN_OUTCOMES = new Set(["UnknownOutcome", "DeadlineReached"]);
 
 /**
  * The tpm-windows job: buys TPM quota for peak windows, with the platform set to release it at the
@@ -52,6 +63,7 @@ export function tpmWindowsJob(
         timeZone: options.timeZone,
         calendar: options.calendar,
         maxLivePurchaseCount: options.maxLivePurchaseCount,
+        purchaseSettleMs: options.purchaseSettleMs ?? DEFAULT_PURCHASE_SETTLE_MS,
         purchases,
         pending: new Map(pending.map((e) => [e.key, e.value])),
       };
@@ -120,7 +132,14 @@ export function tpmWindowsJob(
         inventory: Inventory<TpmWindowItem>;
       };
       const listed = new Set(inventory.items.flatMap((i) => i.instances.map((x) => x.instanceId)));
-      const purchases = new Map([...context.purchases].filter(([id]) => listed.has(id)));
+      // A purchase is forgotten once the platform no longer lists it — but not while a lagging
+      // listing may simply not show it yet.
+      const purchases = new Map(
+        [...context.purchases].filter(
+          ([id, p]) =>
+            listed.has(id) || ctx.now.getTime() - Date.parse(p.purchasedAt) < context.purchaseSettleMs,
+        ),
+      );
       for (const [window, purchase] of adopted) {
         purchases.set(purchase.instanceId, purchase);
         await ctx.store.delete(PENDING, window);
@@ -138,13 +157,20 @@ export function tpmWindowsJob(
             purchasedAt: ctx.now.toISOString(),
             releaseTime: action.releaseTime,
           });
+          if (context.pending.has(action.window)) await ctx.store.delete(PENDING, action.window);
         }
-        if (action.type === "PurchaseTPMResource" && result.code === "UnknownOutcome") {
+        if (action.type === "PurchaseTPMResource" && UNKNOWN_OUTCOMES.has(result.code ?? "")) {
+          // What was listed before this attempt: whatever appears later and is not among these is it.
+          const listedBefore = inventory.items
+            .filter((item) => item.window.model === action.model)
+            .flatMap((item) => item.instances.map((x) => x.instanceId));
           const pending: PendingPurchase = {
             window: action.window,
             model: action.model,
             count: action.count,
             attemptedAt: ctx.now.toISOString(),
+            listedBefore: [...new Set(listedBefore)],
+            ...(result.requestId ? { requestId: result.requestId } : {}),
           };
           await ctx.store.put(PENDING, action.window, pending);
         }

@@ -1,9 +1,9 @@
 import { TZDate } from "@date-fns/tz";
 import { format } from "date-fns";
 import type { Decision } from "../../engine/types";
-import type { TpmInstance } from "../../qianfan";
+import { isPlaceholderTime, parsePlatformTime, type TpmInstance } from "../../qianfan";
 import { type Calendar, currentStretchEnd, isActive, type Schedule } from "../../schedule";
-import { formatMoment } from "../../text";
+import { formatMoment, formatSpan } from "../../text";
 
 /** A peak window: TPM quota of `model` bought while `schedule` is on. */
 export interface TpmWindow {
@@ -29,12 +29,18 @@ export interface TpmPurchase {
   releaseTime: string;
 }
 
-/** A purchase whose outcome was unknown: nothing is bought for the window until it is resolved. */
+/**
+ * A purchase whose outcome was unknown: it is adopted when a later listing shows it, and bought
+ * again only after `purchaseSettleMs` with the listing still proving it absent.
+ */
 export interface PendingPurchase {
   window: string;
   model: string;
   count: number;
   attemptedAt: string;
+  /** The model's instances listed before the attempt: none of them can be this purchase. */
+  listedBefore?: string[];
+  requestId?: string;
 }
 
 export interface TpmWindowsContext {
@@ -42,6 +48,8 @@ export interface TpmWindowsContext {
   calendar: Calendar;
   /** Budget: purchaseCount of our live purchases at once. */
   maxLivePurchaseCount: number;
+  /** Listings lag behind purchases: how long one may go unlisted before it counts as absent. */
+  purchaseSettleMs: number;
   purchases: ReadonlyMap<string, TpmPurchase>;
   pending: ReadonlyMap<string, PendingPurchase>;
 }
@@ -68,8 +76,10 @@ export function formatReleaseTime(at: Date, timeZone: string): string {
 /**
  * Decides purchases and releases for every TPM window — pure and level-triggered. Inside a window
  * with none of our purchases live, buy `count` with the platform releasing it at the window's end;
- * after the window, release any of ours still Running. A purchase whose outcome was unknown blocks
- * buying again until the listing shows it (then it is adopted); a budget caps what is live at once.
+ * after the window, release any of ours still Running. A purchase whose outcome was unknown is
+ * adopted when the listing shows it, and bought again only once it has stayed unlisted for
+ * `purchaseSettleMs` (listings lag); a purchase of ours made that recently counts as live even
+ * before it is listed. A budget caps what is live at once.
  */
 export function planTpmWindows(
   items: readonly TpmWindowItem[],
@@ -81,15 +91,23 @@ export function planTpmWindows(
   const at = (d: Date) => formatMoment(d, now, ctx.timeZone);
   const listedById = new Map(items.flatMap((i) => i.instances.map((x) => [x.instanceId, x] as const)));
   const ours = [...ctx.purchases.values()];
-  let liveCount = ours
-    .filter((p) => LIVE.has(listedById.get(p.instanceId)?.status ?? ""))
-    .reduce((n, p) => n + p.count, 0);
+  const settling = (since: string) => {
+    const age = now.getTime() - Date.parse(since);
+    return !(age >= ctx.purchaseSettleMs);
+  };
+  // Ours and live: listed as such, or bought so recently that the listing may not show it yet.
+  const isLive = (p: TpmPurchase) =>
+    LIVE.has(listedById.get(p.instanceId)?.status ?? "") ||
+    (!listedById.has(p.instanceId) && settling(p.purchasedAt));
+  let liveCount = ours.filter(isLive).reduce((n, p) => n + p.count, 0);
+  // Instances adopted in this run: two pending windows never claim the same one.
+  const claimed = new Set<string>();
 
   for (const { window, instances } of items) {
     const options = { defaultZone: ctx.timeZone, calendar: ctx.calendar };
     const active = isActive(window.schedule, now, options);
     const mine = ours.filter((p) => p.window === window.name);
-    const live = mine.filter((p) => LIVE.has(listedById.get(p.instanceId)?.status ?? ""));
+    const live = mine.filter(isLive);
     const id = `window:${window.name}`;
     const label = `${window.count} × ${window.model}`;
     const keep = (rule: string, reason: string) =>
@@ -117,23 +135,25 @@ export function planTpmWindows(
       continue;
     }
     if (live.length > 0) {
+      const unlisted = live.filter((p) => !listedById.has(p.instanceId)).map((p) => p.instanceId);
       keep(
         "bought",
-        `window is on; bought ${live.map((p) => p.instanceId).join(", ")}, released by the platform at ${live[0]!.releaseTime}`,
+        `window is on; bought ${live.map((p) => p.instanceId).join(", ")}, released by the platform at ${live[0]!.releaseTime}${unlisted.length > 0 ? ` (${unlisted.join(", ")} not listed yet)` : ""}`,
       );
       continue;
     }
     const pending = ctx.pending.get(window.name);
+    let buyAgain = "";
     if (pending) {
-      const known = new Set(ours.map((p) => p.instanceId));
-      const attempted = Date.parse(pending.attemptedAt);
-      const candidate = instances.find(
-        (x) =>
-          !known.has(x.instanceId) &&
-          LIVE.has(x.status) &&
-          (!x.startTime || Date.parse(x.startTime) >= attempted - 60_000),
+      const found = findLostPurchase(
+        pending,
+        instances,
+        new Set([...ours.map((p) => p.instanceId), ...claimed]),
       );
-      if (candidate) {
+      const when = at(new Date(pending.attemptedAt));
+      if (found.adopt) {
+        const candidate = found.adopt;
+        claimed.add(candidate.instanceId);
         adopted.set(window.name, {
           instanceId: candidate.instanceId,
           window: window.name,
@@ -143,17 +163,25 @@ export function planTpmWindows(
           releaseTime: candidate.expiredTime ?? "",
         });
         liveCount += pending.count;
-        keep(
-          "adopted",
-          `the purchase of ${at(new Date(pending.attemptedAt))} whose answer was lost is ${candidate.instanceId}`,
-        );
-      } else {
+        keep("adopted", `the purchase of ${when} whose answer was lost is ${candidate.instanceId}`);
+        continue;
+      }
+      if (found.ambiguous.length > 0) {
         keep(
           "pending",
-          `a purchase at ${at(new Date(pending.attemptedAt))} had an unknown outcome and is not listed; not buying again until it is resolved`,
+          `a purchase at ${when} had an unknown outcome; not adopting ${found.ambiguous.join(", ")} (${found.why}), nor buying again`,
         );
+        continue;
       }
-      continue;
+      if (settling(pending.attemptedAt)) {
+        const settledAt = new Date(Date.parse(pending.attemptedAt) + ctx.purchaseSettleMs);
+        keep(
+          "pending",
+          `a purchase at ${when} had an unknown outcome and is not listed yet; not buying again before ${at(settledAt)} (listings lag)`,
+        );
+        continue;
+      }
+      buyAgain = `the purchase of ${when} whose answer was lost is still not listed after ${formatSpan(now.getTime() - Date.parse(pending.attemptedAt))}; `;
     }
     if (liveCount + window.count > ctx.maxLivePurchaseCount) {
       keep(
@@ -177,7 +205,7 @@ export function planTpmWindows(
       label,
       verdict: "act",
       rule: "window-on",
-      reason: `window "${window.schedule.text}" is on and none of our purchases is live; the platform releases it at ${at(end)}`,
+      reason: `${buyAgain}window "${window.schedule.text}" is on and none of our purchases is live; the platform releases it at ${at(end)}`,
       action: {
         type: "PurchaseTPMResource",
         window: window.name,
@@ -188,4 +216,54 @@ export function planTpmWindows(
     });
   }
   return { decisions, adopted };
+}
+
+/**
+ * Looks for a pending purchase in the listing: a live postpaid instance of the same count that is
+ * not ours, was not listed before the attempt, and did not start before it. Exactly one is adopted;
+ * more than one, or one whose start time is a placeholder, is ambiguous: neither adopted nor
+ * bought again, since adopting quota someone else bought would later release it.
+ */
+function findLostPurchase(
+  pending: PendingPurchase,
+  instances: readonly TpmInstance[],
+  taken: ReadonlySet<string>,
+): { adopt?: TpmInstance; ambiguous: string[]; why?: string } {
+  const before = pending.listedBefore ? new Set(pending.listedBefore) : undefined;
+  const attempted = Date.parse(pending.attemptedAt);
+  const fresh = instances.filter(
+    (x) =>
+      !taken.has(x.instanceId) &&
+      !before?.has(x.instanceId) &&
+      LIVE.has(x.status) &&
+      x.paymentTiming === "Postpaid" &&
+      (x.purchaseCount === undefined || x.purchaseCount === pending.count),
+  );
+  const undated = fresh.filter((x) => x.startTime !== undefined && isPlaceholderTime(x.startTime));
+  if (undated.length > 0) {
+    return {
+      ambiguous: undated.map((x) => `${x.instanceId} (startTime '${x.startTime}')`),
+      why: "its start time is a placeholder, not a time",
+    };
+  }
+  // Without a start time, only the list of what existed before the attempt tells old from new.
+  const unknownAge = before ? [] : fresh.filter((x) => x.startTime === undefined);
+  if (unknownAge.length > 0) {
+    return {
+      ambiguous: unknownAge.map((x) => x.instanceId),
+      why: "no start time, and what was listed before the attempt was not recorded",
+    };
+  }
+  const candidates = fresh.filter((x) => {
+    if (x.startTime === undefined) return true;
+    const started = parsePlatformTime(x.startTime);
+    return started !== undefined && started.getTime() >= attempted - 60_000;
+  });
+  if (candidates.length > 1) {
+    return {
+      ambiguous: candidates.map((x) => x.instanceId),
+      why: `${candidates.length} new instances could be it; release what is not ours by hand`,
+    };
+  }
+  return { adopt: candidates[0], ambiguous: [] };
 }

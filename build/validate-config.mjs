@@ -1,0 +1,101 @@
+// A local Serverless plugin (listed in serverless.yml `plugins`). Before anything is packaged it
+// loads the stage's `configFile` with the code a function runs at cold start (lib/config, through
+// tsx), so a config a function would refuse fails `serverless package` / `deploy` instead, naming
+// the file and every problem. It also checks the secret parameters the IAM policy is built from,
+// and grants kms:Decrypt on `secretKmsKeyArn` only when that parameter is set.
+import { isAbsolute, relative, resolve } from "node:path";
+import { tsImport } from "tsx/esm/api";
+
+/** A secret ARN without the random suffix Secrets Manager appends ("-AbCdEf"). */
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
+/** The suffix: a hyphen and six characters at the end of a full ARN. */
+const RANDOM_SUFFIX = /-[A-Za-z0-9]{6}$/;
+/** A KMS key ARN: kms:Decrypt is authorised on the key itself, never on an alias. */
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
+
+export default class ValidateConfigPlugin {
+  constructor(serverless, _options, { log } = {}) {
+    this.serverless = serverless;
+    this.log = log;
+    this.hooks = {
+      "before:package:initialize": () => this.prepare(),
+      "before:deploy:function:packageFunction": () => this.prepare(),
+    };
+  }
+
+  async prepare() {
+    const settings = this.serverless.service.custom?.housekeeping ?? {};
+    const problems = [
+      ...this.#parameterProblems(settings),
+      ...(await this.#configProblems(settings.configFile)),
+    ];
+    if (problems.length > 0) {
+      throw new this.serverless.classes.Error(
+        `The stage's config or parameters are not valid; nothing was packaged:\n  ${problems.join("\n  ")}`,
+        "QFHK_INVALID_STAGE_SETTINGS",
+      );
+    }
+    if (settings.secretKmsKeyArn) this.#grantKeyDecrypt(settings.secretKmsKeyArn);
+  }
+
+  #parameterProblems({ secretArn, secretKmsKeyArn }) {
+    const problems = [];
+    if (typeof secretArn !== "string" || !SECRET_ARN.test(secretArn)) {
+      problems.push(
+        "param secretArn: expected the secret's ARN without its random suffix, arn:aws-cn:secretsmanager:REGION:ACCOUNT:secret:NAME",
+      );
+    } else if (RANDOM_SUFFIX.test(secretArn)) {
+      // The policy matches NAME-?????? (the suffix is random): a full ARN would match no secret, and
+      // a name that itself ends in a hyphen and six characters makes partial-ARN lookups ambiguous.
+      problems.push(
+        `param secretArn: ${secretArn} ends in a hyphen and six characters; give the ARN without Secrets Manager's random suffix (and do not name secrets like that)`,
+      );
+    }
+    if (secretKmsKeyArn && !KMS_KEY_ARN.test(secretKmsKeyArn)) {
+      problems.push(
+        `param secretKmsKeyArn: expected a KMS key ARN, arn:aws-cn:kms:REGION:ACCOUNT:key/ID, got ${secretKmsKeyArn}`,
+      );
+    }
+    return problems;
+  }
+
+  async #configProblems(configFile) {
+    if (typeof configFile !== "string" || configFile === "")
+      return ["param configFile: no config file given"];
+    const serviceDir = this.serverless.serviceDir;
+    const inService = relative(serviceDir, resolve(serviceDir, configFile));
+    // The file is bundled at this path and read there at cold start (QFHK_CONFIG): from outside
+    // the service folder it would not be in the bundle.
+    if (isAbsolute(configFile) || inService.startsWith("..") || isAbsolute(inService)) {
+      return [`param configFile: ${configFile} must be a relative path inside the service folder`];
+    }
+    const file = relative(process.cwd(), resolve(serviceDir, configFile)) || configFile;
+    const { loadConfig } = await tsImport("../lib/config/index.ts", import.meta.url);
+    try {
+      await loadConfig(file);
+    } catch (error) {
+      if (error?.name !== "ConfigError") throw error;
+      return error.problems;
+    }
+    this.log?.verbose?.(`${file}: the config is valid`);
+    return [];
+  }
+
+  /** The secret's customer-managed key, usable only through Secrets Manager in this region. */
+  #grantKeyDecrypt(keyArn) {
+    const statement = {
+      Effect: "Allow",
+      Action: ["kms:Decrypt"],
+      Resource: keyArn,
+      Condition: {
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub template.
+        StringEquals: { "kms:ViaService": { "Fn::Sub": "secretsmanager.${AWS::Region}.${AWS::URLSuffix}" } },
+      },
+    };
+    for (const fn of Object.values(this.serverless.service.functions ?? {})) {
+      fn.iamRoleStatements = fn.iamRoleStatements ?? [];
+      if (!fn.iamRoleStatements.some((s) => s.Action?.includes("kms:Decrypt")))
+        fn.iamRoleStatements.push(statement);
+    }
+  }
+}

@@ -1,0 +1,72 @@
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { ConfigError, type LoadedConfig, loadConfig, readEnv } from "../config";
+import { type CliIo, UsageError } from "./io";
+
+const EXAMPLE_CONFIG_PATH = fileURLToPath(new URL("../../housekeeping.example.yml", import.meta.url));
+
+/**
+ * Which config file to validate, as every command finds it: the argument, --config, QFHK_CONFIG,
+ * ./housekeeping.yml, else the shipped example. Kept here so `validate` loads none of the runner.
+ */
+export function resolveValidateTarget(
+  file: string | undefined,
+  env: Record<string, string | undefined>,
+): string {
+  if (file) return file;
+  const fromEnv = readEnv(env).QFHK_CONFIG;
+  if (fromEnv) return fromEnv;
+  return existsSync("housekeeping.yml") ? "housekeeping.yml" : EXAMPLE_CONFIG_PATH;
+}
+
+/**
+ * `qfhk validate [FILE]`: loads the config as a run would and says `FILE: ok` with a summary
+ * (exit 0), or prints every problem on its own line (exit 2). Reads nothing else: no keys, no state.
+ */
+export async function runValidateCommand(
+  argv: string[],
+  io: CliIo,
+  env: Record<string, string | undefined>,
+): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { config: { type: "string" } },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (positionals.length > 1) throw new UsageError("qfhk validate takes at most one FILE");
+  const [given] = positionals;
+  if (given !== undefined && values.config !== undefined && given !== values.config) {
+    throw new UsageError("give the file either as FILE or as --config, not both");
+  }
+  const file = resolveValidateTarget(given ?? values.config, env);
+  let loaded: LoadedConfig;
+  try {
+    loaded = await loadConfig(file);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const problem of error.problems) io.stderr(problem);
+    return 2;
+  }
+  io.stdout(`${file}: ok`);
+  io.stdout(summarizeConfig(loaded));
+  return 0;
+}
+
+const plural = (count: number, one: string, many = `${one}s`) => `${count} ${count === 1 ? one : many}`;
+
+/** One line: which jobs are on, how many bindings and windows, where state lives. */
+export function summarizeConfig({ config, statePath }: LoadedConfig): string {
+  const jobs = Object.entries(config.jobs);
+  const enabled = jobs.filter(([, job]) => job.enabled).map(([name]) => name);
+  const { state } = config;
+  const where =
+    state.kind === "file" ? ` ${statePath}` : state.kind === "dynamodb" ? ` table ${state.table}` : "";
+  return [
+    `${enabled.length} of ${jobs.length} jobs enabled${enabled.length > 0 ? ` (${enabled.join(", ")})` : ""}`,
+    plural(config.jobs["scale-services"].services.length, "service binding"),
+    plural(config.jobs["tpm-windows"].windows.length, "TPM window"),
+    `state: ${state.kind}${where}`,
+  ].join("; ");
+}
