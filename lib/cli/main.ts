@@ -81,7 +81,7 @@ export async function main(
       }
       case "schedule": {
         const { runScheduleCommand } = await import("./schedule");
-        return await runScheduleCommand(rest, io);
+        return await runScheduleCommand(rest, io, clock);
       }
       case "force-up": {
         const { runSnoozeCommand } = await import("./run");

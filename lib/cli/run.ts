@@ -1,14 +1,16 @@
 import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { exitCodeOf, runHousekeeping } from "../app/housekeeping";
 import { type LoadedConfig, loadConfig, parseDuration, readEnv } from "../config";
-import { type Clock, isWhatIf, parseInstant, simulatedClock, systemClock } from "../engine/clock";
+import { type Clock, isWhatIf, simulatedClock, systemClock } from "../engine/clock";
 import { renderRunReport } from "../engine/report";
 import { type AuditRecord, checkResourceId, JobMemory } from "../state";
 import { type Column, renderTable } from "../text";
 import { connectQianfan, isLoopbackUrl } from "./connect";
 import { type CliIo, UsageError } from "./io";
+import { parseNow } from "./now";
 import { checkRehearsalStore, type OpenedStore, openStore } from "./state";
 
 /** The example config shipped with the project: the default when no housekeeping.yml exists. */
@@ -22,16 +24,10 @@ export function resolveConfigPath(flag: string | undefined, env: Record<string, 
   return existsSync("housekeeping.yml") ? "housekeeping.yml" : EXAMPLE_CONFIG_PATH;
 }
 
-/** Reads `--now`: a real ISO instant with a zone; the clock when absent. */
-export function parseNow(value: string | undefined, clock: Clock): Date {
-  if (value === undefined) return clock();
-  const date = parseInstant(value);
-  if (!date) {
-    throw new UsageError(
-      `--now must be a real ISO time with a zone, such as 2026-11-23T14:00:00+08:00, got '${value}'`,
-    );
-  }
-  return date;
+/** True when a Qianfan endpoint or keys are set: runs then go to it, not to the built-in emulator. */
+function hasQianfanEndpoint(env: Record<string, string | undefined>): boolean {
+  const vars = readEnv(env);
+  return Boolean(vars.QIANFAN_ACCESS_KEY || vars.QIANFAN_SECRET_KEY || vars.QIANFAN_CONSOLE_API_BASE_URL);
 }
 
 /** The longest snooze or force-up: a year (longer ones are forgotten, not meant). */
@@ -211,9 +207,16 @@ export async function runSnoozeCommand(
     );
   const time = timeOf(values, clock);
   if (time.whatIf) throw new UsageError(`qfhk ${mode} --now ${values.now} is a what-if: ${REHEARSAL_HINT}`);
-  const { opened } = await stateStoreFor(values, env, time.clock, time.simulated);
+  const { loaded, opened } = await stateStoreFor(values, env, time.clock, time.simulated);
   const memory = new JobMemory(opened.store);
   const by = values.by ?? "cli";
+  if (opened.kind === "file" && !hasQianfanEndpoint(env) && !loaded.config.qianfan.baseUrl) {
+    // The demo keeps its own file; say where this went, and how to reach the demo's.
+    const demo = join(dirname(loaded.statePath), "demo-state.json");
+    io.stderr(
+      `Note: with no Qianfan keys or endpoint set, qfhk run uses the built-in emulator and its own ${demo}; this goes to ${opened.description}, which runs against Qianfan read (for the demo: --state ${demo}).`,
+    );
+  }
   const where = `(${opened.description}${time.simulated ? ", simulated" : ""})`;
   if (mode === "unsnooze") {
     const had = await memory.deleteSnooze(resourceId);

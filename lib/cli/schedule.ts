@@ -1,15 +1,21 @@
 import { parseArgs } from "node:util";
 import { isTimeZone } from "../config";
+import { type Clock, systemClock } from "../engine/clock";
 import { activeTerm, buildCalendar, describeTerm, nextTransitions, parseSchedule } from "../schedule";
 import { formatMoment, formatSpan } from "../text";
 import type { CliIo } from "./io";
 import { UsageError } from "./io";
+import { parseNow } from "./now";
 
 /**
  * `qfhk schedule explain "<expr>" [--now T] [--zone Z] [--holiday D …] [--workday D …]`: says
  * whether the schedule is on now and when it next changes, in words.
  */
-export async function runScheduleCommand(argv: string[], io: CliIo): Promise<number> {
+export async function runScheduleCommand(
+  argv: string[],
+  io: CliIo,
+  clock: Clock = systemClock,
+): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -27,8 +33,7 @@ export async function runScheduleCommand(argv: string[], io: CliIo): Promise<num
   }
   if (!isTimeZone(values.zone))
     throw new UsageError(`--zone must be an IANA time zone, got '${values.zone}'`);
-  const now = values.now ? new Date(values.now) : new Date();
-  if (Number.isNaN(now.getTime())) throw new UsageError(`--now must be an ISO time, got '${values.now}'`);
+  const now = parseNow(values.now, clock);
   const count = Number(values.count);
   if (!Number.isInteger(count) || count < 1 || count > 50)
     throw new UsageError("--count must be from 1 to 50");

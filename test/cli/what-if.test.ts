@@ -279,6 +279,14 @@ describe("which store a command uses", () => {
     expect(later.out).not.toContain("svco-chat");
   });
 
+  it("writes a snooze typed with nothing configured to the config's store, and says where the demo's is", async () => {
+    const c = capture();
+    expect(await main(["snooze", "unit-idle-a", "1d", "--config", config], c.io, {}, at(T0))).toBe(0);
+    expect(c.out.join()).toContain(`(file ${statePath})`);
+    expect(c.err.join()).toContain(`qfhk run uses the built-in emulator and its own ${join(dir, "demo-state.json")}`);
+    expect(existsSync(join(dir, "demo-state.json"))).toBe(false);
+  });
+
   it("refuses ids that are not resource ids and stores nothing", async () => {
     for (const id of [
       "__proto__",
