@@ -192,10 +192,14 @@ describe("qfhk schedule explain", () => {
   it("reads the clock it is given when there is no --now, and refuses an impossible --now", async () => {
     const c = capture();
     const friday = () => new Date("2026-11-27T10:00:00Z");
-    expect(await main(["schedule", "explain", "Mon-Fri 08:00-20:00", "--count", "1"], c.io, {}, friday)).toBe(0);
+    expect(await main(["schedule", "explain", "Mon-Fri 08:00-20:00", "--count", "1"], c.io, {}, friday)).toBe(
+      0,
+    );
     expect(c.out[0]).toContain("turns OFF Fri 2026-11-27 20:00 (in 2h)");
     const bad = capture();
-    expect(await main(["schedule", "explain", "always", "--now", "2026-02-30T10:00:00Z"], bad.io, {})).toBe(2);
+    expect(await main(["schedule", "explain", "always", "--now", "2026-02-30T10:00:00Z"], bad.io, {})).toBe(
+      2,
+    );
     expect(bad.err[0]).toContain("--now must be a real ISO time with a zone");
   });
 

@@ -283,7 +283,9 @@ describe("which store a command uses", () => {
     const c = capture();
     expect(await main(["snooze", "unit-idle-a", "1d", "--config", config], c.io, {}, at(T0))).toBe(0);
     expect(c.out.join()).toContain(`(file ${statePath})`);
-    expect(c.err.join()).toContain(`qfhk run uses the built-in emulator and its own ${join(dir, "demo-state.json")}`);
+    expect(c.err.join()).toContain(
+      `qfhk run uses the built-in emulator and its own ${join(dir, "demo-state.json")}`,
+    );
     expect(existsSync(join(dir, "demo-state.json"))).toBe(false);
   });
 
