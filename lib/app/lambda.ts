@@ -10,9 +10,10 @@ import {
   readQianfanEnv,
   staticCredentials,
 } from "../qianfan";
-import { checkResourceId, FileStateStore, MemoryStateStore, type StateStore } from "../state";
+import { checkResourceId, type StateStore } from "../state";
 import { runHousekeeping } from "./housekeeping";
 import { logRunReport, publishRunMetrics, type RunLogger, type RunMetrics } from "./observability";
+import { locateState, openStateStore } from "./state-store";
 
 /** An EventBridge scheduled event (only the fields used; the rest pass). */
 const ScheduledEvent = z.looseObject({
@@ -153,37 +154,13 @@ export async function buildJobHandlerDeps(
   return {
     loaded,
     api: new QianfanApi(client),
-    store: await openDeploymentStore(loaded, vars, extra.dynamoClient),
+    // An explicit state file wins (local runs); deployed functions use the stage's table.
+    store: await openStateStore(locateState(loaded, env), loaded, { dynamoClient: extra.dynamoClient }),
     target: client.baseUrl.origin,
     stageDryRun: dryRunText === undefined ? undefined : dryRunText === "true",
     logger: extra.logger,
     metrics: extra.metrics,
   };
-}
-
-async function openDeploymentStore(
-  loaded: LoadedConfig,
-  vars: ReturnType<typeof readEnv>,
-  dynamoClient: unknown,
-): Promise<StateStore> {
-  const { state } = loaded.config;
-  // An explicit state file wins (local runs); deployed functions use the stage's table.
-  if (vars.QFHK_STATE_PATH) return new FileStateStore(vars.QFHK_STATE_PATH);
-  const table = vars.QFHK_STATE_TABLE ?? state.table;
-  if (state.kind === "dynamodb" || vars.QFHK_STATE_TABLE) {
-    if (!table)
-      throw new QianfanConfigError(
-        `${loaded.source}: state.table (or QFHK_STATE_TABLE) is required for DynamoDB state`,
-      );
-    const { DynamoDbStateStore } = await import("../state/dynamodb-store");
-    return DynamoDbStateStore.open({
-      table,
-      auditRetentionMs: state.auditRetention,
-      ...(dynamoClient ? { client: dynamoClient as never } : {}),
-    });
-  }
-  if (state.kind === "memory") return new MemoryStateStore();
-  return new FileStateStore(loaded.statePath);
 }
 
 /**

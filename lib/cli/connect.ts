@@ -1,4 +1,5 @@
 import { fileURLToPath } from "node:url";
+import { readEnv } from "../config";
 import {
   type ClientEvent,
   type Credentials,
@@ -47,7 +48,7 @@ export interface Connection {
 export async function connectQianfan(options: ConnectOptions): Promise<Connection> {
   const settings = readQianfanEnv(options.env);
   const baseUrl = options.baseUrl ?? settings.baseUrl;
-  if (settings.credentials || baseUrl) {
+  if (!runsOnBuiltInEmulator(options.env, options.baseUrl)) {
     if (options.baseUrl) checkBaseUrl(options.baseUrl, "--base-url / qianfan.baseUrl");
     if (!settings.credentials && !isLoopbackUrl(new URL(baseUrl!))) {
       throw new QianfanConfigError(
@@ -69,6 +70,20 @@ export async function connectQianfan(options: ConnectOptions): Promise<Connectio
     target: `the built-in Qianfan emulator at ${emulator.url} (fleet ${fleetFile}), since no QIANFAN_ACCESS_KEY or QIANFAN_CONSOLE_API_BASE_URL is set`,
     close: () => emulator.close(),
   };
+}
+
+/**
+ * True when no keys and no endpoint are set (in the environment or as `baseUrl`): commands then
+ * run on the built-in emulator.
+ */
+export function runsOnBuiltInEmulator(env: Record<string, string | undefined>, baseUrl?: string): boolean {
+  const vars = readEnv(env);
+  return !(
+    vars.QIANFAN_ACCESS_KEY ||
+    vars.QIANFAN_SECRET_KEY ||
+    baseUrl ||
+    vars.QIANFAN_CONSOLE_API_BASE_URL
+  );
 }
 
 /** True when `url` is on this machine (127.0.0.0/8, ::1, localhost): where an emulator runs. */

@@ -1,34 +1,16 @@
-import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { exitCodeOf, runHousekeeping } from "../app/housekeeping";
-import { type LoadedConfig, loadConfig, parseDuration, readEnv } from "../config";
+import { demoStatePath } from "../app/state-store";
+import { type LoadedConfig, loadConfig, parseDuration } from "../config";
 import { type Clock, isWhatIf, simulatedClock, systemClock } from "../engine/clock";
 import { renderRunReport } from "../engine/report";
 import { type AuditRecord, checkResourceId, JobMemory } from "../state";
 import { type Column, renderTable } from "../text";
-import { connectQianfan, isLoopbackUrl } from "./connect";
+import { resolveConfigPath } from "./config-path";
+import { connectQianfan, isLoopbackUrl, runsOnBuiltInEmulator } from "./connect";
 import { type CliIo, UsageError } from "./io";
 import { parseNow } from "./now";
 import { checkRehearsalStore, type OpenedStore, openStore } from "./state";
-
-/** The example config shipped with the project: the default when no housekeeping.yml exists. */
-export const EXAMPLE_CONFIG_PATH = fileURLToPath(new URL("../../housekeeping.example.yml", import.meta.url));
-
-/** Which config file a command reads: --config, QFHK_CONFIG, ./housekeeping.yml, else the example. */
-export function resolveConfigPath(flag: string | undefined, env: Record<string, string | undefined>): string {
-  if (flag) return flag;
-  const fromEnv = readEnv(env).QFHK_CONFIG;
-  if (fromEnv) return fromEnv;
-  return existsSync("housekeeping.yml") ? "housekeeping.yml" : EXAMPLE_CONFIG_PATH;
-}
-
-/** True when a Qianfan endpoint or keys are set: runs then go to it, not to the built-in emulator. */
-function hasQianfanEndpoint(env: Record<string, string | undefined>): boolean {
-  const vars = readEnv(env);
-  return Boolean(vars.QIANFAN_ACCESS_KEY || vars.QIANFAN_SECRET_KEY || vars.QIANFAN_CONSOLE_API_BASE_URL);
-}
 
 /** The longest snooze or force-up: a year (longer ones are forgotten, not meant). */
 const MAX_SNOOZE_MS = 366 * 86_400_000;
@@ -210,9 +192,9 @@ export async function runSnoozeCommand(
   const { loaded, opened } = await stateStoreFor(values, env, time.clock, time.simulated);
   const memory = new JobMemory(opened.store);
   const by = values.by ?? "cli";
-  if (opened.kind === "file" && !hasQianfanEndpoint(env) && !loaded.config.qianfan.baseUrl) {
+  if (opened.location.kind === "file" && runsOnBuiltInEmulator(env, loaded.config.qianfan.baseUrl)) {
     // The demo keeps its own file; say where this went, and how to reach the demo's.
-    const demo = join(dirname(loaded.statePath), "demo-state.json");
+    const demo = demoStatePath(loaded);
     io.stderr(
       `Note: with no Qianfan keys or endpoint set, qfhk run uses the built-in emulator and its own ${demo}; this goes to ${opened.description}, which runs against Qianfan read (for the demo: --state ${demo}).`,
     );

@@ -1,17 +1,21 @@
-import { dirname, join, resolve } from "node:path";
+import {
+  demoStateLocation,
+  describeStateLocation,
+  locateState,
+  openStateStore,
+  type StateLocation,
+} from "../app/state-store";
 import { type LoadedConfig, readEnv } from "../config";
 import { type Clock, millisecondsOf } from "../engine/clock";
-import { FileStateStore, MemoryStateStore, type StateStore } from "../state";
+import type { StateStore } from "../state";
 import { UsageError } from "./io";
 
 /** A state store with the words that tell a person which one it is. */
 export interface OpenedStore {
   store: StateStore;
-  kind: "file" | "memory" | "dynamodb";
+  location: StateLocation;
   /** "file /path/state.json", "DynamoDB table qfhk-prod-state", … */
   description: string;
-  /** The built-in emulator's own file, never the state of a real account. */
-  demo: boolean;
 }
 
 export interface StoreChoice {
@@ -25,55 +29,24 @@ export interface StoreChoice {
 
 /**
  * The state store a command uses: exactly the one the deployed functions use for the same config
- * and environment (`--state`/`QFHK_STATE_PATH`, then `QFHK_STATE_TABLE` or `state.kind: dynamodb`,
- * then the config's file), except that a run on the built-in emulator keeps a demo file of its own
- * so a demo never mixes with what is remembered of a real account.
+ * and environment ({@link locateState}), except that a run on the built-in emulator keeps a demo
+ * file of its own unless a file is named explicitly.
  */
 export async function openStore(
   loaded: LoadedConfig,
   env: Record<string, string | undefined>,
   choice: StoreChoice,
 ): Promise<OpenedStore> {
-  const { state } = loaded.config;
-  const vars = readEnv(env);
-  const clock = millisecondsOf(choice.clock);
-  const file = (path: string, demo = false): OpenedStore => ({
-    store: new FileStateStore(path, { clock, auditRetention: 5000 }),
-    kind: "file",
-    description: `${demo ? "demo state file" : "file"} ${path}`,
-    demo,
-  });
-  const explicit = choice.stateFile ?? vars.QFHK_STATE_PATH;
-  if (explicit) return file(resolve(explicit));
-  if (choice.builtInEmulator) return file(join(dirname(loaded.statePath), "demo-state.json"), true);
-  if (vars.QFHK_STATE_TABLE || state.kind === "dynamodb") {
-    const table = vars.QFHK_STATE_TABLE ?? state.table;
-    if (!table)
-      throw new UsageError(
-        `${loaded.source}: state.table (or QFHK_STATE_TABLE) is required for DynamoDB state`,
-      );
-    const { DynamoDbStateStore } = await import("../state/dynamodb-store");
-    return {
-      store: await DynamoDbStateStore.open({ table, auditRetentionMs: state.auditRetention, clock }),
-      kind: "dynamodb",
-      description: `DynamoDB table ${table}`,
-      demo: false,
-    };
-  }
-  if (state.kind === "memory") {
-    return {
-      store: new MemoryStateStore({ clock }),
-      kind: "memory",
-      description: "memory (state.kind: memory; forgotten when the command ends)",
-      demo: false,
-    };
-  }
-  return file(loaded.statePath);
+  const explicit = choice.stateFile ?? readEnv(env).QFHK_STATE_PATH;
+  const location =
+    choice.builtInEmulator && !explicit ? demoStateLocation(loaded) : locateState(loaded, env, explicit);
+  const store = await openStateStore(location, loaded, { clock: millisecondsOf(choice.clock) });
+  return { store, location, description: describeStateLocation(location) };
 }
 
 /** A rehearsal may write only to a file or memory store: never to the deployed table. */
 export function checkRehearsalStore(opened: OpenedStore): void {
-  if (opened.kind === "dynamodb") {
+  if (opened.location.kind === "dynamodb") {
     throw new UsageError(
       `--simulate never writes to ${opened.description}: the deployed functions read it. Rehearse on a copy: --state FILE (or QFHK_STATE_PATH)`,
     );

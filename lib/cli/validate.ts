@@ -1,24 +1,7 @@
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { ConfigError, type LoadedConfig, loadConfig, readEnv } from "../config";
+import { ConfigError, type LoadedConfig, loadConfig } from "../config";
+import { resolveConfigPath } from "./config-path";
 import { type CliIo, UsageError } from "./io";
-
-const EXAMPLE_CONFIG_PATH = fileURLToPath(new URL("../../housekeeping.example.yml", import.meta.url));
-
-/**
- * Which config file to validate, as every command finds it: the argument, --config, QFHK_CONFIG,
- * ./housekeeping.yml, else the shipped example. Kept here so `validate` loads none of the runner.
- */
-export function resolveValidateTarget(
-  file: string | undefined,
-  env: Record<string, string | undefined>,
-): string {
-  if (file) return file;
-  const fromEnv = readEnv(env).QFHK_CONFIG;
-  if (fromEnv) return fromEnv;
-  return existsSync("housekeeping.yml") ? "housekeeping.yml" : EXAMPLE_CONFIG_PATH;
-}
 
 /**
  * `qfhk validate [FILE]`: loads the config as a run would and says `FILE: ok` with a summary
@@ -40,7 +23,7 @@ export async function runValidateCommand(
   if (given !== undefined && values.config !== undefined && given !== values.config) {
     throw new UsageError("give the file either as FILE or as --config, not both");
   }
-  const file = resolveValidateTarget(given ?? values.config, env);
+  const file = resolveConfigPath(given ?? values.config, env);
   let loaded: LoadedConfig;
   try {
     loaded = await loadConfig(file);

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { QUERY_REGIONS, REGIONS, TPM_MODELS } from "../qianfan/actions";
+import { calendarEntryProblem } from "../schedule/calendar";
 import { parseSchedule } from "../schedule/parse";
-import { Duration, PositiveDuration, shownValue } from "./duration";
+import { Duration, PositiveDuration } from "./duration";
 
 /** True when `zone` is an IANA time zone this runtime knows. */
 export function isTimeZone(zone: string): boolean {
@@ -199,31 +200,6 @@ const TpmWindowsJob = z
     });
   })
   .prefault({});
-
-const DAY_MS = 86_400_000;
-
-/** The instant of a real calendar date "YYYY-MM-DD" (UTC midnight), or undefined. */
-function calendarDay(text: string): number | undefined {
-  const ms = Date.parse(`${text}T00:00:00Z`);
-  return Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== text ? undefined : ms;
-}
-
-/**
- * Why a calendar entry cannot be used, or undefined: the rules of `buildCalendar` in lib/schedule,
- * checked at load so a bad date is a config error with its line, not a failed run.
- */
-export function calendarEntryProblem(entry: string): string | undefined {
-  const match = /^(\d{4}-\d{2}-\d{2})(?:\.\.(\d{4}-\d{2}-\d{2}))?$/.exec(entry);
-  if (!match) return `expected YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD, got ${shownValue(entry)}`;
-  const [, from, to] = match;
-  const start = calendarDay(from!);
-  if (start === undefined) return `${from} is not a real date`;
-  const end = to === undefined ? start : calendarDay(to);
-  if (end === undefined) return `${to} is not a real date`;
-  if (end < start) return `"${entry}" ends before it starts`;
-  if (end - start > 366 * DAY_MS) return `"${entry}" spans more than a year`;
-  return undefined;
-}
 
 const CalendarDates = z
   .array(

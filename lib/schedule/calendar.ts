@@ -1,6 +1,6 @@
 import type { Calendar } from "./evaluate";
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const DAY_MS = 86_400_000;
 
 /** A calendar entry that cannot be read. */
 export class CalendarError extends Error {
@@ -18,19 +18,38 @@ export function buildCalendar(holidays: readonly string[], workdays: readonly st
 function expandDates(entries: readonly string[], key: string): Set<string> {
   const out = new Set<string>();
   entries.forEach((entry, i) => {
-    const [from, to, more] = entry.split("..");
-    if (more !== undefined || !DATE.test(from!) || (to !== undefined && !DATE.test(to))) {
-      throw new CalendarError(`${key}.${i}: expected YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD, got "${entry}"`);
-    }
-    const start = Date.parse(`${from}T00:00:00Z`);
-    const end = Date.parse(`${to ?? from}T00:00:00Z`);
-    if (Number.isNaN(start) || Number.isNaN(end) || new Date(start).toISOString().slice(0, 10) !== from) {
-      throw new CalendarError(`${key}.${i}: "${entry}" is not a real date`);
-    }
-    if (end < start) throw new CalendarError(`${key}.${i}: "${entry}" ends before it starts`);
-    if (end - start > 366 * 86_400_000)
-      throw new CalendarError(`${key}.${i}: "${entry}" spans more than a year`);
-    for (let t = start; t <= end; t += 86_400_000) out.add(new Date(t).toISOString().slice(0, 10));
+    const problem = calendarEntryProblem(entry);
+    if (problem) throw new CalendarError(`${key}.${i}: ${problem}`);
+    const [from, to] = entry.split("..");
+    const end = calendarDay(to ?? from!)!;
+    for (let t = calendarDay(from!)!; t <= end; t += DAY_MS) out.add(new Date(t).toISOString().slice(0, 10));
   });
   return out;
+}
+
+/** The instant of a real calendar date "YYYY-MM-DD" (UTC midnight), or undefined. */
+function calendarDay(text: string): number | undefined {
+  const ms = Date.parse(`${text}T00:00:00Z`);
+  return Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== text ? undefined : ms;
+}
+
+/**
+ * Why a calendar entry ("2026-10-01" or "2026-10-01..2026-10-07") cannot be used, or undefined:
+ * real dates only, a range that does not end before it starts and spans at most a year. The config
+ * checks entries with this at load, so a bad date is a config error with its line.
+ */
+export function calendarEntryProblem(entry: string): string | undefined {
+  const match = /^(\d{4}-\d{2}-\d{2})(?:\.\.(\d{4}-\d{2}-\d{2}))?$/.exec(entry);
+  if (!match) {
+    const shown = JSON.stringify(entry);
+    return `expected YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD, got ${shown.length > 60 ? `${shown.slice(0, 60)}…` : shown}`;
+  }
+  const [, from, to] = match;
+  const start = calendarDay(from!);
+  if (start === undefined) return `${from} is not a real date`;
+  const end = to === undefined ? start : calendarDay(to);
+  if (end === undefined) return `${to} is not a real date`;
+  if (end < start) return `"${entry}" ends before it starts`;
+  if (end - start > 366 * DAY_MS) return `"${entry}" spans more than a year`;
+  return undefined;
 }

@@ -1,4 +1,4 @@
-export { buildCalendar, CalendarError } from "./calendar";
+export { buildCalendar, CalendarError, calendarEntryProblem } from "./calendar";
 export {
   activeTerm,
   type Calendar,

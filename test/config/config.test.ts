@@ -13,9 +13,9 @@ import {
   parseConfig,
   parseDuration,
 } from "../../lib/config";
-import { calendarEntryProblem } from "../../lib/config/schema";
 import { configJsonSchema } from "../../lib/config/write-schema";
 import { buildCalendar } from "../../lib/schedule";
+import { calendarEntryProblem } from "../../lib/schedule/calendar";
 
 const problemsOf = (text: string) => {
   try {

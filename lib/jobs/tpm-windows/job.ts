@@ -3,6 +3,7 @@ import { describeFailure } from "../../engine/runner";
 import type { ActionResult, Decision } from "../../engine/types";
 import { QianfanUnknownOutcomeError } from "../../qianfan";
 import {
+  isSettling,
   type PendingPurchase,
   planTpmWindows,
   type TpmAction,
@@ -136,8 +137,7 @@ export function tpmWindowsJob(
       // listing may simply not show it yet.
       const purchases = new Map(
         [...context.purchases].filter(
-          ([id, p]) =>
-            listed.has(id) || ctx.now.getTime() - Date.parse(p.purchasedAt) < context.purchaseSettleMs,
+          ([id, p]) => listed.has(id) || isSettling(p.purchasedAt, ctx.now, context.purchaseSettleMs),
         ),
       );
       for (const [window, purchase] of adopted) {

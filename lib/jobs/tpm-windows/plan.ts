@@ -68,6 +68,14 @@ const LIVE = new Set(["Creating", "Running"]);
 /** How far ahead a window's end is looked for. */
 const END_HORIZON_MS = 62 * 86_400_000;
 
+/**
+ * True while a purchase made (or attempted) at `since` may still be missing from a lagging listing:
+ * less than `settleMs` ago, or at a time that cannot be read (never taken as settled).
+ */
+export function isSettling(since: string, now: Date, settleMs: number): boolean {
+  return !(now.getTime() - Date.parse(since) >= settleMs);
+}
+
 /** RFC 3339 with the zone's offset, as PurchaseTPMResource's `billing.releaseTime` accepts. */
 export function formatReleaseTime(at: Date, timeZone: string): string {
   return format(new TZDate(at.getTime(), timeZone), "yyyy-MM-dd'T'HH:mm:ssXXX");
@@ -91,10 +99,7 @@ export function planTpmWindows(
   const at = (d: Date) => formatMoment(d, now, ctx.timeZone);
   const listedById = new Map(items.flatMap((i) => i.instances.map((x) => [x.instanceId, x] as const)));
   const ours = [...ctx.purchases.values()];
-  const settling = (since: string) => {
-    const age = now.getTime() - Date.parse(since);
-    return !(age >= ctx.purchaseSettleMs);
-  };
+  const settling = (since: string) => isSettling(since, now, ctx.purchaseSettleMs);
   // Ours and live: listed as such, or bought so recently that the listing may not show it yet.
   const isLive = (p: TpmPurchase) =>
     LIVE.has(listedById.get(p.instanceId)?.status ?? "") ||
