@@ -2,13 +2,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { main } from "../../lib/cli/main";
 import { DEMO_CREDENTIALS, type RunningEmulator, runEmulatorCommand } from "../../lib/emulator";
 import { QianfanConfigError, readQianfanEnv } from "../../lib/qianfan";
+import { capture } from "../support/cli";
 import { emulatorWith, postpaidUnit, task } from "../support/emulator";
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { stdout: (t: string) => out.push(t), stderr: (t: string) => err.push(t) }, out, err };
-}
 
 let emulator: RunningEmulator | undefined;
 afterEach(async () => {

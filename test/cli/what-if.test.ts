@@ -6,16 +6,11 @@ import { main } from "../../lib/cli/main";
 import type { RunningEmulator } from "../../lib/emulator";
 import type { RunReport } from "../../lib/engine/types";
 import { FileStateStore, JobMemory } from "../../lib/state";
+import { capture } from "../support/cli";
 import { emulatorWith, postpaidUnit, T0 } from "../support/emulator";
 import { type TempConfig, tempConfig } from "../support/temp-config";
 
 const H = 3_600_000;
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { stdout: (t: string) => out.push(t), stderr: (t: string) => err.push(t) }, out, err };
-}
 
 let setup: TempConfig;
 let dir: string;
@@ -314,28 +309,20 @@ describe("which store a command uses", () => {
   });
 
   it("refuses a non-local endpoint without keys instead of signing with the demo pair", async () => {
-    const c = capture();
-    const code = await main(
-      ["units"],
-      c.io,
-      { QIANFAN_CONSOLE_API_BASE_URL: "https://qianfan.baidubce.com" },
-      at(T0),
-    );
-    expect(code).toBe(2);
-    expect(c.err.join("\n")).toContain("no Qianfan keys for https://qianfan.baidubce.com");
+    const refused = await qfhk(["units"], at(T0), {
+      QIANFAN_CONSOLE_API_BASE_URL: "https://qianfan.baidubce.com",
+    });
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain("no Qianfan keys for https://qianfan.baidubce.com");
   });
 
   it("never echoes the password of a base URL with user info", async () => {
-    const c = capture();
-    const code = await main(
-      ["units"],
-      c.io,
-      { QIANFAN_CONSOLE_API_BASE_URL: "https://user:hunter2@qianfan.example.com" },
-      at(T0),
-    );
-    expect(code).toBe(2);
-    expect(c.err.join("\n")).toContain("user info");
-    expect(c.err.join("\n")).not.toContain("hunter2");
+    const refused = await qfhk(["units"], at(T0), {
+      QIANFAN_CONSOLE_API_BASE_URL: "https://user:hunter2@qianfan.example.com",
+    });
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain("user info");
+    expect(refused.err).not.toContain("hunter2");
     expect(await readFile(config, "utf8")).not.toContain("hunter2");
   });
 });

@@ -4,23 +4,10 @@ import { runJobs } from "../../lib/engine/runner";
 import { releaseUnitsJob } from "../../lib/jobs";
 import type { ComputeUnit } from "../../lib/qianfan";
 import { JobMemory, MemoryStateStore } from "../../lib/state";
-import { FakeUnitApi } from "../support/fake-api";
+import { FakeUnitApi, expiredUnit as unit } from "../support/fake-api";
 
 const NOW = new Date("2026-11-23T06:00:00Z");
 const H = 3_600_000;
-const unit = (instanceId: string, over: Partial<ComputeUnit> = {}): ComputeUnit => ({
-  instanceId,
-  region: "bj",
-  status: "Running",
-  type: "gpu-1",
-  totalComputeUnits: 2,
-  usedComputeUnits: 0,
-  paymentTiming: "Postpaid",
-  startTime: "2026-11-01T00:00:00Z",
-  releaseTime: "2026-11-22T00:00:00Z",
-  creator: "alice",
-  ...over,
-});
 const guards = (over: Partial<GuardPolicy> = {}): GuardPolicy => ({
   maxActionsPerRun: 10,
   maxFleetFraction: 1,

@@ -25,3 +25,10 @@ export async function runQfhk(
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
 }
+
+/** An io that keeps what a command prints, for assertions: `out` (stdout) and `err` (stderr). */
+export function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { stdout: (t: string) => out.push(t), stderr: (t: string) => err.push(t) }, out, err };
+}

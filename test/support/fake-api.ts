@@ -76,3 +76,18 @@ export class FakeUnitApi {
     return { requestId: `req-${instanceId}`, alreadyDone: false };
   }
 }
+
+/** A postpaid, Running, unused unit whose auto-release time (2026-11-22) has passed. */
+export const expiredUnit = (instanceId: string, over: Partial<ComputeUnit> = {}): ComputeUnit => ({
+  instanceId,
+  region: "bj",
+  status: "Running",
+  type: "gpu-1",
+  totalComputeUnits: 2,
+  usedComputeUnits: 0,
+  paymentTiming: "Postpaid",
+  startTime: "2026-11-01T00:00:00Z",
+  releaseTime: "2026-11-22T00:00:00Z",
+  creator: "alice",
+  ...over,
+});
