@@ -76,6 +76,7 @@ export async function runHousekeeping(request: HousekeepingRequest): Promise<Run
         scheduleIsUptime: b.uptime !== undefined,
         downReplicas: b.downReplicas,
         upReplicas: b.upReplicas,
+        computeUnitsPerReplica: b.computeUnitsPerReplica,
       })),
     },
     tpmWindows: {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { type LoadedConfig, loadConfig, processEnv, readEnv } from "../config";
+import { DOCTOR_DEFAULT_MODEL, type DoctorReport, ResponseDates, runDoctor } from "../doctor";
 import { parseInstant } from "../engine/clock";
 import type { RunReport } from "../engine/types";
 import {
@@ -62,6 +63,23 @@ export const ChatOpsEvent = z
   })
   .refine(nowNeedsDryRun, NOW_NEEDS_DRY_RUN);
 
+/**
+ * `{"doctor": true}` (events/doctor.json): checks the account the stage's keys open, changes
+ * nothing, and returns what held; `models` overrides the config's TPM models to look up.
+ */
+export const DoctorEvent = z.strictObject({
+  doctor: z.literal(true),
+  models: z.array(z.string().min(1).max(100)).min(1).max(20).optional(),
+});
+
+/** The doctor request in an event, or undefined when the event is not one; throws when it is malformed. */
+export function parseDoctorEvent(event: unknown): z.infer<typeof DoctorEvent> | undefined {
+  if (event === null || typeof event !== "object" || !Object.hasOwn(event, "doctor")) return undefined;
+  const parsed = DoctorEvent.safeParse(event);
+  if (parsed.success) return parsed.data;
+  throw new EventError(`invalid doctor request: ${describeIssues(parsed.error, "doctor, models")}`);
+}
+
 export type JobEvent =
   | { kind: "scheduled" }
   | ({ kind: "manual" } & z.infer<typeof ManualEvent>)
@@ -107,6 +125,8 @@ export interface JobHandlerDeps {
   stageDryRun?: boolean;
   logger?: RunLogger;
   metrics?: RunMetrics;
+  /** The answers' Date headers the client saw, for the doctor's clock check. */
+  responses?: ResponseDates;
 }
 
 /**
@@ -140,7 +160,9 @@ export async function buildJobHandlerDeps(
     );
   }
   const q = loaded.config.qianfan;
+  const responses = new ResponseDates();
   const client = new QianfanClient({
+    onEvent: responses.record,
     credentials,
     baseUrl: settings.baseUrl ?? q.baseUrl,
     pacing: { requestsPerSecond: q.requestsPerSecond, concurrency: q.concurrency },
@@ -160,6 +182,7 @@ export async function buildJobHandlerDeps(
     stageDryRun: dryRunText === undefined ? undefined : dryRunText === "true",
     logger: extra.logger,
     metrics: extra.metrics,
+    responses,
   };
 }
 
@@ -217,6 +240,26 @@ export async function handleJobEvent(
   }
 }
 
+/** A doctor run from a Lambda: the same checks as `qfhk doctor`, with the stage's keys and config. */
+export async function handleDoctorEvent(
+  event: { models?: string[] },
+  deps: JobHandlerDeps,
+  clock: () => Date,
+): Promise<DoctorReport> {
+  const configured = deps.loaded.config.jobs["tpm-windows"].windows.map((w) => w.model);
+  const report = await runDoctor({
+    api: deps.api,
+    target: deps.target,
+    emulated: false,
+    accessKeyId: await deps.api.client.accessKeyId().catch(() => undefined),
+    models: [...new Set(event.models ?? (configured.length > 0 ? configured : [DOCTOR_DEFAULT_MODEL]))],
+    responses: deps.responses ?? new ResponseDates(),
+    now: clock,
+  });
+  deps.logger?.info("doctor", { ok: report.ok, totals: report.totals });
+  return report;
+}
+
 /** The Lambda handler of one job: dependencies are built once per container and reused. */
 export function makeJobHandler(job: string) {
   let deps: Promise<JobHandlerDeps> | undefined;
@@ -238,6 +281,8 @@ export function makeJobHandler(job: string) {
         deps = undefined;
       });
     }
+    const doctor = parseDoctorEvent(event);
+    if (doctor) return handleDoctorEvent(doctor, await deps, () => new Date());
     return handleJobEvent(job, event, await deps, context?.getRemainingTimeInMillis?.bind(context));
   };
 }

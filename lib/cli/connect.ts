@@ -37,6 +37,8 @@ export interface Connection {
   emulated: boolean;
   /** Where calls go, for the report's first line: never includes a key. */
   target: string;
+  /** The access key id calls are signed with (never the secret). */
+  accessKeyId: string;
   close(): Promise<void>;
 }
 
@@ -57,7 +59,13 @@ export async function connectQianfan(options: ConnectOptions): Promise<Connectio
     }
     const credentials: Credentials = settings.credentials ?? (await demoCredentials());
     const api = makeApi(credentials, baseUrl, options);
-    return { api, emulated: false, target: api.client.baseUrl.origin, close: async () => {} };
+    return {
+      api,
+      emulated: false,
+      target: api.client.baseUrl.origin,
+      accessKeyId: credentials.accessKeyId,
+      close: async () => {},
+    };
   }
   const { startEmulator, loadFleetFile, DEMO_CREDENTIALS, EmulatorClock } = await import("../emulator");
   const fleetFile = options.fleetFile ?? DEMO_FLEET_PATH;
@@ -67,6 +75,7 @@ export async function connectQianfan(options: ConnectOptions): Promise<Connectio
   return {
     api,
     emulated: true,
+    accessKeyId: DEMO_CREDENTIALS.accessKeyId,
     target: `the built-in Qianfan emulator at ${emulator.url} (fleet ${fleetFile}), since no QIANFAN_ACCESS_KEY or QIANFAN_CONSOLE_API_BASE_URL is set`,
     close: () => emulator.close(),
   };

@@ -49,7 +49,6 @@ const tpmColumns: Column<TpmInstance>[] = [
   { header: "PAYMENT", value: (t) => t.paymentTiming },
   { header: "TPM", value: (t) => t.tpm, align: "right" },
   { header: "RPM", value: (t) => t.rpm, align: "right" },
-  { header: "COUNT", value: (t) => t.purchaseCount, align: "right" },
   { header: "STARTED", value: (t) => t.startTime },
   { header: "EXPIRES", value: (t) => t.expiredTime },
 ];
@@ -63,11 +62,16 @@ export async function runInventoryCommand(
 ): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { ...COMMON, model: { type: "string" }, status: { type: "string", multiple: true } },
+    options: {
+      ...COMMON,
+      model: { type: "string" },
+      status: { type: "string", multiple: true },
+      name: { type: "string" },
+    },
     strict: true,
   });
   if (command === "tpm" && !values.model)
-    throw new UsageError("qfhk tpm needs --model, e.g. --model ernie-3.5-8k");
+    throw new UsageError("qfhk tpm needs --model, e.g. --model ernie-speed-8k");
   const connection = await connectQianfan({ env, baseUrl: values["base-url"], fleetFile: values.fleet });
   try {
     if (connection.emulated && !values.json) io.stderr(`Using ${connection.target}.`);
@@ -81,7 +85,12 @@ export async function runInventoryCommand(
         print(await api.describeComputeUnits(), unitColumns, "compute units");
         break;
       case "services":
-        print(await api.describeServices({ runStatus: values.status }), serviceColumns, "services");
+        // The platform filters (runStatus, name): fewer pages to fetch than filtering here.
+        print(
+          await api.describeServices({ runStatus: values.status, name: values.name }),
+          serviceColumns,
+          "services",
+        );
         break;
       case "tasks":
         print(

@@ -16,12 +16,14 @@ Usage:
   qfhk unsnooze ID
   qfhk force-up SERVICE_ID DURATION                 keep a scheduled service up for DURATION
   qfhk snoozes [--json]                             snoozes and force-ups in force
+  qfhk doctor [--json] [--model M …]                check the account before a first run: keys, clock,
+                                                    permissions, answer shapes; changes nothing
   qfhk validate [FILE]                              check a config file; every problem on its own line
   qfhk schedule explain "<expr>" [--now T] [--zone Z]
                                                     whether a schedule is on, and its next changes
   qfhk history [--limit N] [--job J] [--json]       the audit trail of actions and notices
   qfhk units    [--json] [--base-url URL]          compute units
-  qfhk services [--json] [--status S …]            custom services
+  qfhk services [--json] [--status S …] [--name N] custom services
   qfhk tasks    [--json] [--status S …]            batch inference tasks
   qfhk tpm --model M [--json]                       TPM quota instances of a model
   qfhk emulator --port 8790 --fleet FILE [--latency-ms N] [--qps N] [--fail-rate X]
@@ -86,6 +88,10 @@ export async function main(
       case "force-up": {
         const { runSnoozeCommand } = await import("./run");
         return await runSnoozeCommand("force-up", rest, io, env, clock);
+      }
+      case "doctor": {
+        const { runDoctorCommand } = await import("./doctor");
+        return await runDoctorCommand(rest, io, env, clock);
       }
       case "validate": {
         const { runValidateCommand } = await import("./validate");

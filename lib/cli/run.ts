@@ -75,6 +75,7 @@ export async function runRunCommand(
     );
   }
   const loaded = await loadConfig(resolveConfigPath(values.config, env));
+  for (const warning of loaded.warnings) io.stderr(`warning: ${warning}`);
   const connection = await connectQianfan({
     env,
     baseUrl: values["base-url"] ?? loaded.config.qianfan.baseUrl,

@@ -5,7 +5,8 @@ import { type CliIo, UsageError } from "./io";
 
 /**
  * `qfhk validate [FILE]`: loads the config as a run would and says `FILE: ok` with a summary
- * (exit 0), or prints every problem on its own line (exit 2). Reads nothing else: no keys, no state.
+ * (exit 0) after any warnings, or prints every problem on its own line (exit 2). Reads nothing
+ * else: no keys, no state.
  */
 export async function runValidateCommand(
   argv: string[],
@@ -32,6 +33,8 @@ export async function runValidateCommand(
     for (const problem of error.problems) io.stderr(problem);
     return 2;
   }
+  // Valid, so still "ok" and exit 0; each warning on its own line, as problems are.
+  for (const warning of loaded.warnings) io.stderr(`warning: ${warning}`);
   io.stdout(`${file}: ok`);
   io.stdout(summarizeConfig(loaded));
   return 0;

@@ -1,6 +1,6 @@
 export { Duration, formatDuration, parseDuration } from "./duration";
 export { type HousekeeperEnv, processEnv, readEnv } from "./env";
-export { ConfigError, type LoadedConfig, loadConfig, parseConfig } from "./load";
+export { ConfigError, type LoadedConfig, loadConfig, parseConfig, parseConfigWithWarnings } from "./load";
 export {
   BUILTIN_PROTECTIONS,
   effectiveProtections,

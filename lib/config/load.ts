@@ -14,7 +14,7 @@ import {
   parseDocument,
 } from "yaml";
 import type { z } from "zod";
-import { type HousekeepingConfig, HousekeepingConfigSchema } from "./schema";
+import { configAdvice, type HousekeepingConfig, HousekeepingConfigSchema } from "./schema";
 
 /** The largest config file read: a real one is a few KiB; anything near this is a mistake or an attack. */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -60,15 +60,17 @@ export interface LoadedConfig {
   source: string;
   /** The state file's absolute path (relative paths resolve against the config's folder). */
   statePath: string;
+  /** What is valid but worth a second look, each naming the file, line and key path. */
+  warnings: string[];
 }
 
 /** Reads and validates a `housekeeping.yml`; a file over {@link MAX_CONFIG_BYTES} is refused unread. */
 export async function loadConfig(path: string): Promise<LoadedConfig> {
-  const config = parseConfig(await readConfigText(path), path);
+  const { config, warnings } = parseConfigWithWarnings(await readConfigText(path), path);
   const statePath = isAbsolute(config.state.path)
     ? config.state.path
     : resolve(dirname(resolve(path)), config.state.path);
-  return { config, source: path, statePath };
+  return { config, source: path, statePath, warnings };
 }
 
 /** The file's text: at most {@link MAX_CONFIG_BYTES} bytes are read, and they must be UTF-8. */
@@ -137,6 +139,17 @@ function firstNonUtf8Line(bytes: Buffer): number {
  * step is linear in the text: a hostile or runaway file costs time in proportion to its size.
  */
 export function parseConfig(text: string, source: string): HousekeepingConfig {
+  return parseConfigWithWarnings(text, source).config;
+}
+
+/**
+ * {@link parseConfig}, with what is valid but worth a second look (a TPM model the docs no longer
+ * list): one line each, naming the file, line and key path as problems do.
+ */
+export function parseConfigWithWarnings(
+  text: string,
+  source: string,
+): { config: HousekeepingConfig; warnings: string[] } {
   const bytes = Buffer.byteLength(text, "utf8");
   if (bytes > MAX_CONFIG_BYTES) throw tooLarge(source, bytes);
   const early = controlCharacterProblem(text, source) ?? nestingProblem(text, source);
@@ -176,7 +189,12 @@ export function parseConfig(text: string, source: string): HousekeepingConfig {
     );
   }
   const parsed = HousekeepingConfigSchema.safeParse(data, { reportInput: true });
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    const warnings = configAdvice(parsed.data).map(
+      (advice) => locate(source, outline.lines, advice.path.map(String), advice.message).text,
+    );
+    return { config: parsed.data, warnings };
+  }
   // In the file's order, whatever order the schema checked the keys in.
   const described = parsed.error.issues
     .flatMap((issue) => describeIssue(issue, source, outline.lines))
@@ -363,13 +381,7 @@ function describeIssue(
   lines: Map<string, number>,
 ): Array<{ line: number; text: string }> {
   const path = issue.path.map(String);
-  const at = (keys: string[], message: string) => {
-    const line = lineOf(lines, keys);
-    return {
-      line: line ?? 0,
-      text: `${source}${line ? `:${line}` : ""}: ${keys.join(".") || "(top level)"}: ${message}`,
-    };
-  };
+  const at = (keys: string[], message: string) => locate(source, lines, keys, message);
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map((key) =>
       at([...path, key], "unknown key; check the spelling against housekeeping.schema.json"),
@@ -380,6 +392,20 @@ function describeIssue(
     return [at(path, `required key is missing (expected ${expected})`)];
   }
   return [at(path, issue.message)];
+}
+
+/** `file:line: key.path: message`, with the line of the key (or of its deepest parent present). */
+function locate(
+  source: string,
+  lines: Map<string, number>,
+  keys: string[],
+  message: string,
+): { line: number; text: string } {
+  const line = lineOf(lines, keys);
+  return {
+    line: line ?? 0,
+    text: `${source}${line ? `:${line}` : ""}: ${keys.join(".") || "(top level)"}: ${message}`,
+  };
 }
 
 /** The line of the deepest node of `path` that exists in the document. */

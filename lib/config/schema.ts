@@ -1,5 +1,11 @@
 import { z } from "zod";
-import { QUERY_REGIONS, REGIONS, TPM_MODELS } from "../qianfan/actions";
+import {
+  isListedTpmModel,
+  QUERY_REGIONS,
+  REGIONS,
+  TPM_MODELS,
+  TPM_MODELS_LISTED_ON,
+} from "../qianfan/actions";
 import { calendarEntryProblem } from "../schedule/calendar";
 import { parseSchedule } from "../schedule/parse";
 import { Duration, PositiveDuration } from "./duration";
@@ -137,6 +143,10 @@ const ServiceBinding = z
     downtime: ScheduleText.optional(),
     downReplicas: z.number().int().min(0).default(0),
     upReplicas: z.number().int().min(1).optional().meta({ description: "Used when no size was remembered" }),
+    computeUnitsPerReplica: z.number().int().min(1).optional().meta({
+      description:
+        "Compute units one replica takes; checks a restore fits when no size was measured at scale-down",
+    }),
   })
   .refine((b) => (b.serviceId === undefined) !== (b.name === undefined), {
     message: "give exactly one of serviceId, name",
@@ -165,7 +175,20 @@ const TpmWindow = z.strictObject({
     // Names end up in the state table's keys, which DynamoDB limits to 1 KiB.
     .max(64)
     .regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, '.', '_' and '-' only"),
-  model: z.enum(TPM_MODELS),
+  // Any model id: the list the docs show changes, so a model missing from it is a warning
+  // (configAdvice) and the platform's answer decides.
+  model: z
+    .string()
+    .min(1, { abort: true, message: "expected a model id such as ernie-speed-8k" })
+    .max(64, { abort: true, message: "a model id is at most 64 characters" })
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9_.-]*$/,
+      "a model id such as ernie-speed-8k: letters, digits, '.', '_' and '-'",
+    )
+    .meta({
+      description: `A model PurchaseTPMResource accepts, e.g. ernie-speed-8k. The examples are the models the docs listed on ${TPM_MODELS_LISTED_ON}; another loads with a warning, and the platform's answer decides`,
+      examples: [...TPM_MODELS],
+    }),
   count: z.number().int().min(1),
   schedule: ScheduleText,
 });
@@ -308,3 +331,26 @@ export const HousekeepingConfigSchema = z
   .meta({ title: "qianfan-housekeeper configuration (housekeeping.yml)" });
 
 export type HousekeepingConfig = z.infer<typeof HousekeepingConfigSchema>;
+
+/** Something in a valid config worth a second look, at a key path. */
+export interface ConfigAdvice {
+  path: Array<string | number>;
+  message: string;
+}
+
+/**
+ * What a valid config may have wrong without being invalid: a TPM window's model missing from the
+ * models the docs listed (the list changes; the platform's answer decides, so it is not refused).
+ */
+export function configAdvice(config: HousekeepingConfig): ConfigAdvice[] {
+  return config.jobs["tpm-windows"].windows.flatMap((window, i) =>
+    isListedTpmModel(window.model)
+      ? []
+      : [
+          {
+            path: ["jobs", "tpm-windows", "windows", i, "model"],
+            message: `'${window.model}' is not among the models the PurchaseTPMResource docs listed on ${TPM_MODELS_LISTED_ON}; kept as written, and the platform's answer decides`,
+          },
+        ],
+  );
+}

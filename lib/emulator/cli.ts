@@ -1,12 +1,13 @@
 import { parseArgs } from "node:util";
 import { type CliIo, UsageError } from "../cli/io";
 import { type Credentials, checkCredentials, readQianfanEnv } from "../qianfan/credentials";
+import { parseDroppedField } from "./answer-shape";
 import type { FaultOptions } from "./faults";
 import { loadFleetFile } from "./fleet";
 import { DEMO_CREDENTIALS, type RequestLogEntry, startEmulator } from "./server";
 
 const USAGE =
-  "qfhk emulator --fleet FILE [--port 8790] [--latency-ms N] [--qps N] [--fail-rate X] [--seed N] [--access-key K --secret-key S]";
+  "qfhk emulator --fleet FILE [--port 8790] [--latency-ms N] [--qps N] [--fail-rate X] [--seed N] [--drop-field [ACTION:]FIELD]... [--access-key K --secret-key S]";
 
 /**
  * `qfhk emulator`: serves a fleet on 127.0.0.1 in the foreground, one line per request, until
@@ -28,6 +29,7 @@ export async function runEmulatorCommand(
       qps: { type: "string" },
       "fail-rate": { type: "string" },
       seed: { type: "string" },
+      "drop-field": { type: "string", multiple: true },
       "access-key": { type: "string" },
       "secret-key": { type: "string" },
     },
@@ -44,6 +46,11 @@ export async function runEmulatorCommand(
   };
   const seed = numberFlag("seed", values.seed, 0, 2 ** 32 - 1, true);
   const credentials = pickCredentials(values["access-key"], values["secret-key"], env);
+  const dropFields = (values["drop-field"] ?? []).map((text) => {
+    const dropped = parseDroppedField(text);
+    if (!dropped) throw new UsageError(`--drop-field takes FIELD or ACTION:FIELD, got '${text}'\n${USAGE}`);
+    return dropped;
+  });
   const fleet = await loadFleetFile(values.fleet);
 
   const emulator = await startEmulator({
@@ -51,6 +58,7 @@ export async function runEmulatorCommand(
     port,
     credentials: [credentials ?? DEMO_CREDENTIALS],
     faults,
+    dropFields,
     ...(seed === undefined ? {} : { seed }),
     onRequest: (entry) => io.stdout(describeRequest(entry)),
   }).catch((error: NodeJS.ErrnoException) => {

@@ -1,10 +1,15 @@
-/** Faults the emulator injects at random, changeable while it runs (`setFaults`). */
+import { ERROR_CODES, isEmulatorCode } from "./errors";
+
+/**
+ * Faults the emulator injects at random, changeable while it runs (`setFaults`). Throttling is
+ * answered with Qianfan's documented QPS-limit code 18 (see `ERROR_CODES` for why HTTP 429).
+ */
 export interface FaultOptions {
   /** Added before every answer, in ms. */
   latencyMs?: number;
-  /** Server-side limit: beyond this many requests in a rolling second, answer 429 with Retry-After. */
+  /** Server-side limit: beyond this many requests in a rolling second, answer 429 code 18 with Retry-After. */
   qps?: number;
-  /** Fraction of requests answered 429 RequestLimitExceeded, before the action is applied. */
+  /** Fraction of requests answered 429 code 18 (QPS limit), before the action is applied. */
   rateLimit429Rate?: number;
   /** Fraction answered 500 InternalError or 503 ServiceUnavailable, before the action is applied. */
   failRate?: number;
@@ -16,7 +21,9 @@ export interface FaultOptions {
 }
 
 /**
- * A targeted fault: the next `times` requests (of `action`, when given) get it.
+ * A targeted fault: the next `times` requests (of `action`, when given) get it. `code` may be any
+ * text, to play a code the emulator does not otherwise answer (its message is then generic); with
+ * `status` 200 and a numeric code it plays Qianfan's error-in-a-200 answers.
  * - `status`: answered `status` (default 500) with `code` (default InternalError), not applied;
  * - `reset-before`: the connection is destroyed, not applied;
  * - `reset-after-apply`: applied, then the connection is destroyed (a lost answer);
@@ -64,12 +71,6 @@ export type FaultPlan =
         | { fault: "status-after-apply"; answer: FaultAnswer }
         | { fault: "slow"; ms: number };
     };
-
-const MESSAGES: Record<string, string> = {
-  RequestLimitExceeded: "Request rate limit exceeded.",
-  InternalError: "We encountered an internal error. Please try again.",
-  ServiceUnavailable: "Service is temporarily unavailable.",
-};
 
 /** A seeded generator (mulberry32), so a run with faults can be repeated exactly. */
 export function seededRandom(seed: number): () => number {
@@ -127,7 +128,7 @@ export class FaultInjector {
     const admitted = this.#window.admit(nowMs, this.#options.qps);
     if (admitted.admitted) return undefined;
     return {
-      ...this.#answer("qps-limit", 429, "RequestLimitExceeded"),
+      ...this.#answer("qps-limit", ERROR_CODES["18"].status, "18"),
       retryAfterSeconds: Math.max(1, Math.ceil(admitted.retryAfterMs / 1000)),
     };
   }
@@ -152,12 +153,12 @@ export class FaultInjector {
     if (this.#chance(o.resetRate)) return { kind: "reset", fault: "reset" };
     // No Retry-After here: a platform that throttles without saying for how long.
     if (this.#chance(o.rateLimit429Rate)) {
-      return { kind: "answer", answer: this.#answer("rate-limit", 429, "RequestLimitExceeded") };
+      return { kind: "answer", answer: this.#answer("rate-limit", ERROR_CODES["18"].status, "18") };
     }
     if (this.#chance(o.failRate)) {
       const answer = this.#chance(0.5)
-        ? this.#answer("error", 500, "InternalError")
-        : this.#answer("error", 503, "ServiceUnavailable");
+        ? this.#answer("error", ERROR_CODES.InternalError.status, "InternalError")
+        : this.#answer("error", ERROR_CODES.ServiceUnavailable.status, "ServiceUnavailable");
       return { kind: "answer", answer };
     }
     if (this.#chance(o.slowRate)) return { kind: "apply", after: { fault: "slow", ms: o.slowMs ?? 30_000 } };
@@ -173,7 +174,7 @@ export class FaultInjector {
       fault,
       status,
       code,
-      message: `${MESSAGES[code] ?? "Injected fault."} (emulator fault: ${fault})`,
+      message: `${isEmulatorCode(code) ? ERROR_CODES[code].message : "Injected fault."} (emulator fault: ${fault})`,
     };
   }
 

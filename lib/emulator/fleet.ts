@@ -70,12 +70,15 @@ const FleetService = z.strictObject({
   /** Serving and Stopped follow the replicas; New, Deploying and Failed are pinned. */
   runStatus: z.enum(SERVICE_RUN_STATUSES).optional(),
   serviceType: z.string().default("chat"),
-  chargeType: z.string().default("ComputeUnit"),
-  payType: z.string().default("Postpaid"),
+  // Defaults as the DescribeService page shows them.
+  chargeType: z.string().default("ComputingUnit"),
+  payType: z.string().default("Postpay"),
   createTime: FleetTime,
   updateTime: FleetTime.optional(),
   creator: z.string().default("ml-platform"),
-  resourceType: z.string().default("gpu-1"),
+  resourceType: z.string().default("GPU-I-2"),
+  /** 2 for a service created on the newer protocol: DescribeServices lists it only when asked for 2. */
+  protocolVersion: z.union([z.literal(1), z.literal(2)]).default(1),
   qps: z.number().default(10),
   region: z.string().default("bj"),
   /** Compute units a replica takes on a unit the service is scaled onto afresh. */

@@ -1,3 +1,4 @@
+export { type DroppedField, parseDroppedField, withoutDroppedFields } from "./answer-shape";
 export { type VerifyInput, type VerifyResult, verifyAuthorization } from "./auth";
 export { runEmulatorCommand } from "./cli";
 export { EmulatorClock } from "./clock";

@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { ACTIONS, isActionName } from "../qianfan/actions";
+import { ACTIONS, findAction, routesOf } from "../qianfan/actions";
 import type { Credentials } from "../qianfan/credentials";
+import { type DroppedField, withoutDroppedFields } from "./answer-shape";
 import { secretLookup, verifyAuthorization } from "./auth";
 import { EmulatorClock } from "./clock";
 import { EmulatorError } from "./errors";
@@ -34,6 +35,8 @@ export interface EmulatorOptions {
   transitionSeconds?: number;
   /** How long a purchase stays out of the listings, in emulator-clock seconds (default 0). */
   listingLagSeconds?: number;
+  /** Fields left out of answers (see {@link DroppedField}); changeable with `setDroppedFields`. */
+  dropFields?: readonly DroppedField[];
   /** Entries kept in `requestLog` (default 100,000); the oldest go first. */
   maxRequestLog?: number;
   /** Called with each finished log entry (the CLI prints them). */
@@ -72,6 +75,8 @@ export interface RunningEmulator {
   /** Changes some fault options; the others stay. */
   setFaults(faults: FaultOptions): void;
   injectFault(rule: FaultRule): void;
+  /** Replaces the fields left out of answers. */
+  setDroppedFields(fields: readonly DroppedField[]): void;
   resetLog(): void;
   close(): Promise<void>;
 }
@@ -90,6 +95,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   const faults = new FaultInjector(options.faults, options.seed);
   const maxLog = options.maxRequestLog ?? 100_000;
   const requestLog: RequestLogEntry[] = [];
+  let dropFields = [...(options.dropFields ?? [])];
   let seq = 0;
 
   const record = (entry: RequestLogEntry, started: number) => {
@@ -129,7 +135,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     };
     const refuse = (status: number, code: string, message: string, headers?: Record<string, string>) => {
       entry.code = code;
-      answer(status, { requestId, code, message }, headers);
+      // Qianfan's numeric codes (18, 336100, …) come as {error_code, error_msg}; BCE's named ones as {code, message}.
+      const body = /^\d+$/.test(code)
+        ? { requestId, error_code: Number(code), error_msg: message }
+        : { requestId, code, message };
+      answer(status, body, headers);
     };
     const refuseWithFault = (fault: FaultAnswer) => {
       entry.fault = fault.fault;
@@ -176,21 +186,21 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     entry.accessKeyId = auth.accessKeyId;
     if (!auth.ok) return refuse(auth.status, auth.code, auth.message);
 
-    if (!isActionName(action) || ACTIONS[action].route !== target.decodedPath) {
-      const hint = isActionName(action)
-        ? ` at ${target.decodedPath}; it is served at ${ACTIONS[action].route}`
-        : "";
+    const key = findAction(target.decodedPath, action);
+    if (key === undefined) {
+      const routes = routesOf(action);
+      const hint = routes.length > 0 ? ` at ${target.decodedPath}; it is served at ${routes.join(", ")}` : "";
       return refuse(400, "InvalidAction", `The Action '${action}' does not exist${hint}.`);
     }
     if (!body.ok) return refuse(400, "MalformedJSON", "The request body is not valid JSON.");
 
-    const plan = faults.plan(action);
+    const plan = faults.plan(key);
     if (plan.kind === "answer") return refuseWithFault(plan.answer);
     if (plan.kind === "reset") return dropConnection(plan.fault);
 
     let result: unknown;
     try {
-      result = handleAction(state, action, body.value);
+      result = handleAction(state, key, body.value);
     } catch (error) {
       if (error instanceof EmulatorError) return refuse(error.status, error.code, error.message);
       entry.internalError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -217,7 +227,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
         return record(entry, started);
       }
     }
-    answer(200, { requestId, result });
+    answer(200, { requestId, result: withoutDroppedFields(result, key, dropFields) });
   };
 
   const server = createServer((req, res) => {
@@ -244,6 +254,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     requestLog,
     setFaults: (next) => faults.update(next),
     injectFault: (rule) => faults.addRule(rule),
+    setDroppedFields: (fields) => {
+      dropFields = [...fields];
+    },
     resetLog: () => {
       requestLog.length = 0;
     },

@@ -58,6 +58,7 @@ export interface ServiceRecord {
   resourceType: string;
   qps: number;
   region: string;
+  protocolVersion: 1 | 2;
   deployments: DeploymentRecord[];
   /** Compute units one replica takes on a unit it is not yet deployed on. */
   unitsPerReplica: number;
@@ -148,6 +149,7 @@ export class EmulatorState {
         resourceType: s.resourceType,
         qps: s.qps,
         region: s.region,
+        protocolVersion: s.protocolVersion,
         deployments: s.deployments.map((d) => ({ ...d })),
         unitsPerReplica: s.deployments[0]?.computeUnitsPerReplica ?? s.computeUnitsPerReplica,
       });
@@ -321,30 +323,26 @@ export class EmulatorState {
 
   findUnit(instanceId: string): UnitRecord {
     const u = this.units.find((x) => x.instanceId === instanceId);
-    if (!u) throw new EmulatorError(404, "InstanceNotFound", `compute unit ${instanceId} does not exist`);
+    if (!u) throw new EmulatorError("InstanceNotFound", `compute unit ${instanceId} does not exist`);
     return u;
   }
 
   findService(serviceId: string): ServiceRecord {
     const s = this.services.find((x) => x.serviceId === serviceId);
-    if (!s) throw new EmulatorError(404, "ServiceNotFound", `service ${serviceId} does not exist`);
+    if (!s) throw new EmulatorError("ServiceNotFound", `service ${serviceId} does not exist`);
     return s;
   }
 
   findTask(taskId: string): TaskRecord {
     const k = this.tasks.find((x) => x.taskId === taskId);
-    if (!k) throw new EmulatorError(404, "TaskNotFound", `batch inference task ${taskId} does not exist`);
+    if (!k) throw new EmulatorError("TaskNotFound", `batch inference task ${taskId} does not exist`);
     return k;
   }
 
   findTpm(model: string, instanceId: string): TpmRecord {
     const r = this.tpm.find((x) => x.instanceId === instanceId && x.model === model);
     if (!r)
-      throw new EmulatorError(
-        404,
-        "InstanceNotFound",
-        `TPM instance ${instanceId} of ${model} does not exist`,
-      );
+      throw new EmulatorError("InstanceNotFound", `TPM instance ${instanceId} of ${model} does not exist`);
     return r;
   }
 }

@@ -10,7 +10,7 @@ import { TPM_WINDOWS, type TpmWindowsJobOptions, tpmWindowsJob } from "./tpm-win
 export { RELEASE_UNITS, releaseUnitsJob } from "./release-units/job";
 export type { ReleaseUnitsPolicy, UnitMark } from "./release-units/plan";
 export { planUnitReleases } from "./release-units/plan";
-export { currentReplicas, SCALE_SERVICES, scaleServicesJob } from "./scale-services/job";
+export { roomFor, SCALE_SERVICES, scaleServicesJob } from "./scale-services/job";
 export { planScaling } from "./scale-services/plan";
 export { STOP_BATCH_TASKS, stopBatchTasksJob } from "./stop-batch-tasks/job";
 export type { StopBatchTasksPolicy } from "./stop-batch-tasks/plan";

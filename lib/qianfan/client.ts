@@ -20,6 +20,7 @@ import {
   outcomeOfAnswer,
   outcomeOfNetworkError,
   parseRetryAfter,
+  quotaExhaustedBy,
 } from "./retry-policy";
 import { signRequest } from "./signer";
 
@@ -45,7 +46,18 @@ export interface PacingOptions {
 
 /** One observable step of a call, for logs and metrics. Never carries headers or keys. */
 export type ClientEvent =
-  | { type: "response"; action: string; attempt: number; status: number; requestId?: string; ms: number }
+  | {
+      type: "response";
+      action: string;
+      attempt: number;
+      status: number;
+      requestId?: string;
+      ms: number;
+      /** The answer's `Date` header (the platform's clock, to the second), when it sent one. */
+      serverDate?: string;
+      /** The local clock when the request was signed (ms since the epoch). */
+      signedAtMs: number;
+    }
   | {
       type: "failure";
       action: string;
@@ -171,6 +183,11 @@ export class QianfanClient {
     return this.retryOptions.maxRetryTimeMs + attempt + keyRefresh;
   }
 
+  /** The access key id requests are signed with (for display; the secret is never exposed). */
+  async accessKeyId(): Promise<string> {
+    return (await this.#credentials.get()).accessKeyId;
+  }
+
   /**
    * Calls one console action and validates its `result` with `schema`. Error bodies are errors
    * whatever the HTTP status; retryable failures are retried as `options.retry` allows.
@@ -276,7 +293,7 @@ export class QianfanClient {
       const timeoutMs = budget.checkAttempt(this.#timeoutMs);
       const started = performance.now();
       const url = new URL(this.baseUrl.pathname.replace(/\/+$/, "") + ACTIONS[action].route, this.baseUrl);
-      url.searchParams.set("Action", action);
+      url.searchParams.set("Action", ACTIONS[action].action);
       const payload = JSON.stringify(body);
       const credentials = await withTimeout(
         this.#credentials.get(),
@@ -302,7 +319,7 @@ export class QianfanClient {
         secretAccessKey: credentials.secretAccessKey,
         method: "POST",
         path: url.pathname,
-        query: { Action: action },
+        query: { Action: ACTIONS[action].action },
         headers,
         timestamp: date,
         expirationSeconds: this.#expirationSeconds,
@@ -341,6 +358,8 @@ export class QianfanClient {
         status: response.status,
         requestId: outcome.requestId,
         ms,
+        serverDate: response.headers.get("date") ?? undefined,
+        signedAtMs: date.getTime(),
       });
       if (outcome.error) throw outcome.error;
       return { result: outcome.result, requestId: outcome.requestId };
@@ -650,9 +669,11 @@ interface Interpreted {
 }
 
 /**
- * Reads an answer: any `{code,message}` or `{error_code,error_msg}` body is an error whatever the
- * HTTP status (the official JS SDK resolves some as success), and so is a non-2xx status. A 2xx
- * body that is not a JSON object with a `result` is a {@link QianfanResponseError}.
+ * Reads an answer: a body with an error code — `{code,message}` (BCE), `{error_code,error_msg}`
+ * (older Qianfan APIs) or `{code,msg}` (Qianfan's rate-limit answers), the code a number or a
+ * string — is an error whatever the HTTP status: Qianfan sends some of them with HTTP 200, and the
+ * official JS SDK resolves those as success. A non-2xx status is an error too. A 2xx body that is
+ * not a JSON object with a `result` is a {@link QianfanResponseError}.
  */
 function interpretAnswer(action: string, response: Response, text: string): Interpreted {
   const headerRequestId = clip(response.headers.get("x-bce-request-id") ?? "") || undefined;
@@ -673,10 +694,10 @@ function interpretAnswer(action: string, response: Response, text: string): Inte
       ? clip(record.requestId)
       : headerRequestId;
   const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"), Date.now());
-  const errorCode = record?.code ?? record?.error_code;
-  if (record && errorCode !== undefined && errorCode !== null && errorCode !== 0 && errorCode !== "") {
+  const errorCode = record ? [record.code, record.error_code].find(isErrorCode) : undefined;
+  if (record && errorCode !== undefined) {
     const code = clip(scalarText(errorCode), 100);
-    const message = clip(scalarText(record.message ?? record.error_msg ?? ""));
+    const message = clip(scalarText(record.message ?? record.error_msg ?? record.msg ?? ""));
     return { requestId, error: apiError(action, response.status, code, message, requestId, retryAfterMs) };
   }
   if (!response.ok) {
@@ -699,6 +720,11 @@ function interpretAnswer(action: string, response: Response, text: string): Inte
     };
   }
   return { result: record.result, requestId };
+}
+
+/** A code field that names an error: present, and not 0 or "0" (the platform's "no error"). */
+function isErrorCode(value: unknown): boolean {
+  return value !== undefined && value !== null && value !== "" && value !== 0 && value !== "0";
 }
 
 function kindOfBody(text: string, parsed: boolean, body: unknown): string {
@@ -737,6 +763,7 @@ function apiError(
     retryable: isRetryableAnswer(status, code),
     outcome: outcomeOfAnswer(status, code),
     retryAfterMs,
+    quotaExhausted: quotaExhaustedBy(code),
   });
 }
 

@@ -61,7 +61,17 @@ export class QianfanError extends Error {
   }
 }
 
-/** The platform answered with an error body (`{code,message}` or `{error_code,error_msg}`) or a non-2xx status. */
+/**
+ * Which request quota of the account is used up: Qianfan's error_code 17 ("Open api daily request
+ * limit reached") or 19 ("Open api total request limit reached"). Not throttling: no wait within
+ * a run makes the next request pass.
+ */
+export type QuotaExhausted = "daily" | "total";
+
+/**
+ * The platform answered with an error body (`{code,message}`, `{error_code,error_msg}` or
+ * `{code,msg}`, whatever the HTTP status) or a non-2xx status.
+ */
 export class QianfanApiError extends QianfanError {
   override name = "QianfanApiError";
   readonly status: number;
@@ -69,6 +79,8 @@ export class QianfanApiError extends QianfanError {
   readonly platformMessage: string;
   /** From a `Retry-After` header, when the platform sent one. */
   readonly retryAfterMs: number | undefined;
+  /** Set when the answer says a request quota of the account is used up (code 17 or 19). */
+  readonly quotaExhausted: QuotaExhausted | undefined;
 
   constructor(init: {
     action: string;
@@ -79,18 +91,30 @@ export class QianfanApiError extends QianfanError {
     retryable: boolean;
     outcome: Outcome;
     retryAfterMs?: number;
+    quotaExhausted?: QuotaExhausted;
     cause?: unknown;
   }) {
     const id = init.requestId ? `, requestId ${init.requestId}` : "";
-    super(`${init.action} failed: ${init.code} (HTTP ${init.status}): ${init.message}${id}`, init);
+    // A report shows this message: a used-up quota must read as such, not as a passing hiccup.
+    const what = init.quotaExhausted
+      ? `the account's ${init.quotaExhausted} API request quota is used up (code ${init.code}); no retry in this run (HTTP ${init.status}: ${init.message})`
+      : `${init.code} (HTTP ${init.status}): ${init.message}`;
+    super(`${init.action} failed: ${what}${id}`, init);
     this.status = init.status;
     this.code = init.code;
     this.platformMessage = init.message;
     this.retryAfterMs = init.retryAfterMs;
+    this.quotaExhausted = init.quotaExhausted;
   }
 
   override toJSON(): Record<string, unknown> {
-    return { ...super.toJSON(), status: this.status, code: this.code, platformMessage: this.platformMessage };
+    return {
+      ...super.toJSON(),
+      status: this.status,
+      code: this.code,
+      platformMessage: this.platformMessage,
+      ...(this.quotaExhausted ? { quotaExhausted: this.quotaExhausted } : {}),
+    };
   }
 }
 

@@ -1,4 +1,5 @@
 export * from "./actions";
+export * from "./assumptions";
 export * from "./client";
 export * from "./credentials";
 export * from "./errors";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { type ActionName, PAGE_MAX_KEYS } from "./actions";
+import { type ActionName, PAGE_MAX_KEYS, SERVICE_UNIT_ACTION, SERVICE_UNITS_ACTION } from "./actions";
 import type { CallDefaults, CallOptions, CallResult, QianfanClient } from "./client";
 import { QianfanApiError, QianfanError, QianfanResponseError, QianfanUnknownOutcomeError } from "./errors";
 import { sleep } from "./pacer";
@@ -12,14 +12,21 @@ import {
   DescribeComputeUnitResult,
   DescribeComputeUnitsResult,
   DescribeServicesResult,
+  DescribeServiceUnitResult,
+  DescribeServiceUnitsResult,
+  DescribeTpmResourceItems,
   DescribeTpmResourceResult,
   type PageInfo,
   PageInfoSchema,
   PurchaseResult,
+  readServiceUsage,
   type Service,
   ServiceSchema,
+  type ServiceUnit,
+  ServiceUnitSchema,
   type ServiceUsage,
   type TpmInstance,
+  TpmInstanceSchema,
   TrueResult,
 } from "./schemas";
 
@@ -72,7 +79,10 @@ export function checkItems<T>(
       problems.push(
         parsed.error.issues
           .slice(0, 3)
-          .map((issue) => `${issue.path.map(String).join(".") || "(item)"}: ${issue.message}`)
+          .map(
+            (issue) =>
+              `${issue.path.map(String).join(".") || "(item)"}: ${valueAt(item, issue.path) === undefined && issue.path.length > 0 ? "missing" : issue.message}`,
+          )
           .join("; "),
       );
     }
@@ -147,6 +157,8 @@ export interface QianfanApiOptions {
 }
 
 export const DEFAULT_MAX_PAGES = 1000;
+/** DescribeServices' `protocolVersion` values, each listed in turn (the docs show 2 for newer services). */
+export const SERVICE_PROTOCOL_VERSIONS = [1, 2] as const;
 export const DEFAULT_MAX_ITEMS = 100_000;
 
 /** Statuses that mean a release or stop already took effect. */
@@ -229,12 +241,54 @@ export class QianfanApi {
     return { ...checkItems(result.computeUnitInstanceList, ComputeUnitSchema, "instanceId"), requestId };
   }
 
-  /** One compute unit with the services that use it. */
+  /**
+   * One compute unit, with its `serviceUsageList` read tolerantly ({@link readServiceUsage}); an
+   * answer without the list gives none.
+   */
   async describeComputeUnit(
     instanceId: string,
-  ): Promise<{ unit: ComputeUnit; serviceUsage: ServiceUsage[] }> {
+  ): Promise<{ unit: ComputeUnit; serviceUsage: ServiceUsage[]; serviceUsageListed: boolean }> {
     const { result } = await this.#call("DescribeComputeUnit", { instanceId }, DescribeComputeUnitResult);
-    return { unit: result.computeUnitInstance, serviceUsage: result.serviceUsageList };
+    return {
+      unit: result.computeUnitInstance,
+      serviceUsage: readServiceUsage(result.serviceUsageList),
+      serviceUsageListed: result.serviceUsageList !== undefined,
+    };
+  }
+
+  /**
+   * The compute units one service uses, with its replicas on each (DescribeComputeUnits on
+   * `/v2/serviceresources`), each item validated on its own.
+   */
+  async describeServiceUnits(
+    serviceId: string,
+    filter: { paymentTiming?: "Prepaid" | "Postpaid" } = {},
+  ): Promise<CheckedList<ServiceUnit>> {
+    const { result, requestId } = await this.#call(
+      SERVICE_UNITS_ACTION,
+      { serviceId, ...filter },
+      DescribeServiceUnitsResult,
+    );
+    return { ...checkItems(result.instances, ServiceUnitSchema, "instanceId"), requestId };
+  }
+
+  /** One compute unit as one service uses it (DescribeComputeUnit on `/v2/serviceresources`). */
+  async describeServiceUnit(serviceId: string, instanceId: string): Promise<ServiceUnit> {
+    const { result } = await this.#call(
+      SERVICE_UNIT_ACTION,
+      { serviceId, instanceId },
+      DescribeServiceUnitResult,
+    );
+    return result.instance;
+  }
+
+  /**
+   * The replicas a service runs on a compute unit: `replicasCount` of the unit in the service's
+   * `/v2/serviceresources` listing, 0 when the service does not use the unit. A listing whose entry
+   * for the unit cannot be read fails: a guess at a replica count is never a reason to scale.
+   */
+  async serviceReplicasOn(serviceId: string, instanceId: string): Promise<number> {
+    return replicasOnUnit(await this.describeServiceUnits(serviceId), serviceId, instanceId);
   }
 
   /** Releases a postpaid compute unit (seed 000); a unit already releasing or released is a success. */
@@ -267,14 +321,31 @@ export class QianfanApi {
     return this.#purchase("PurchaseComputeUnit", { ...request }, list);
   }
 
-  /** Every custom service, all pages (DescribeServices). */
-  iterateServices(filter: ServiceFilter = {}): AsyncGenerator<Service> {
-    return this.#paginate("DescribeServices", { ...filter }, DescribeServicesResult, (r) => ({
-      items: r.serviceList,
-      pageInfo: r.pageInfo,
-      idField: "serviceId",
-      idOf: (s: Service) => s.serviceId,
-    }));
+  /**
+   * Every custom service, all pages of DescribeServices for each of {@link SERVICE_PROTOCOL_VERSIONS}:
+   * a service on the newer protocol may be listed only when it is asked for. A service listed for
+   * both is yielded once.
+   */
+  async *iterateServices(filter: ServiceFilter = {}): AsyncGenerator<Service> {
+    const seen = new Set<string>();
+    for (const protocolVersion of SERVICE_PROTOCOL_VERSIONS) {
+      const pages = this.#paginate(
+        "DescribeServices",
+        { ...filter, protocolVersion },
+        DescribeServicesResult,
+        (r) => ({
+          items: r.serviceList,
+          pageInfo: r.pageInfo,
+          idField: "serviceId",
+          idOf: (s: Service) => s.serviceId,
+        }),
+      );
+      for await (const service of pages) {
+        if (seen.has(service.serviceId)) continue;
+        seen.add(service.serviceId);
+        yield service;
+      }
+    }
   }
 
   /** Collects {@link iterateServices}. */
@@ -297,14 +368,13 @@ export class QianfanApi {
       "ScaleService",
       { serviceId, instanceId, deploymentReplicasCount: replicas },
       async () => {
-        const { serviceUsage } = await this.describeComputeUnit(instanceId);
-        const current = serviceUsage.find((u) => u.serviceId === serviceId)?.deploymentReplicasCount ?? 0;
+        const current = await this.serviceReplicasOn(serviceId, instanceId);
         return current === replicas ? `${current} replicas on ${instanceId}` : undefined;
       },
     );
   }
 
-  /** TPM quota instances of one model (DescribeTPMResource). */
+  /** TPM quota instances of one model (DescribeTPMResource); one invalid item fails the listing. */
   async describeTpmResources(
     model: string,
     filter: { paymentTiming?: string; instanceId?: string; status?: string } = {},
@@ -324,8 +394,30 @@ export class QianfanApi {
   }
 
   /**
+   * TPM quota instances of one model, each validated on its own: an instance lacking a field, with
+   * a status other than the documented three, or listed twice comes back in `invalid` (with its id
+   * and field) instead of failing the listing. An invalid item proves nothing: not that the
+   * instance is live, not that it is gone, not that it is someone else's.
+   */
+  async describeTpmResourcesChecked(
+    model: string,
+    filter: { paymentTiming?: string; instanceId?: string; status?: string } = {},
+  ): Promise<CheckedList<TpmInstance>> {
+    const { result, requestId } = await this.#call(
+      "DescribeTPMResource",
+      { model, ...filter },
+      DescribeTpmResourceItems,
+    );
+    return { ...checkItems(result.instances, TpmInstanceSchema, "instanceId"), requestId };
+  }
+
+  /**
    * Buys postpaid TPM quota (seed 003), optionally released by the platform at `releaseTime`.
-   * A lost answer is resolved by listing, never by a blind resend.
+   * A lost answer is resolved by listing, never by a blind resend: the purchase is an instanceId
+   * that was not listed before it (`purchaseCount` is in no listing's documented fields, so it is
+   * not matched on). An item that cannot be read is never taken for the purchase nor for its
+   * absence: a listing with an item that has no instanceId, or with an unreadable instance that was
+   * not listed before, fails, so a lost purchase stays unknown rather than adopted or bought again.
    */
   async purchaseTpm(request: {
     model: string;
@@ -335,14 +427,40 @@ export class QianfanApi {
     const billing = request.releaseTime
       ? { paymentTiming: "Postpaid", releaseTime: request.releaseTime }
       : { paymentTiming: "Postpaid" };
-    const list = async () =>
-      (await this.describeTpmResources(request.model))
-        .filter((instance) => instance.paymentTiming === "Postpaid")
-        .filter(
-          (instance) =>
-            instance.purchaseCount === undefined || instance.purchaseCount === request.purchaseCount,
-        )
-        .map((instance) => instance.instanceId);
+    // Unreadable items of the listing before the purchase: one that shows up only after it may be
+    // the purchase or not, so it is neither adopted nor taken as the purchase's absence.
+    let unreadableBefore: Set<string> | undefined;
+    const list = async () => {
+      const listing = await this.describeTpmResourcesChecked(request.model);
+      const refuse = (detail: string) =>
+        new QianfanResponseError({
+          action: "DescribeTPMResource",
+          requestId: listing.requestId,
+          code: "InvalidListing",
+          fields: ["instances"],
+          detail,
+        });
+      const unnamed = listing.invalid.find((item) => item.id === undefined);
+      if (unnamed) {
+        throw refuse(
+          `item ${unnamed.index} has no instanceId (${unnamed.problem}); a new purchase cannot be told from it`,
+        );
+      }
+      const unreadable = listing.invalid.map((item) => item.id!);
+      if (unreadableBefore === undefined) unreadableBefore = new Set(unreadable);
+      const fresh = listing.invalid.find((item) => !unreadableBefore!.has(item.id!));
+      if (fresh) {
+        throw refuse(
+          `new instance ${fresh.id} cannot be read (${fresh.problem}); not taken for the purchase`,
+        );
+      }
+      return [
+        ...listing.items
+          .filter((instance) => instance.paymentTiming === "Postpaid")
+          .map((instance) => instance.instanceId),
+        ...unreadable,
+      ];
+    };
     return this.#purchase(
       "PurchaseTPMResource",
       { model: request.model, billing, purchaseCount: request.purchaseCount },
@@ -350,12 +468,16 @@ export class QianfanApi {
     );
   }
 
-  /** Releases TPM quota; an instance already stopped or gone is a success. */
+  /**
+   * Releases TPM quota; an instance already stopped or gone is a success. Only a readable item
+   * showing Stopped, or no item with the id at all, confirms that after a failed request.
+   */
   async releaseTpm(model: string, instanceId: string): Promise<ActionOutcome> {
     return this.#idempotent("ReleaseTPMResource", { model, instanceId }, async () => {
-      const [instance] = await this.describeTpmResources(model, { instanceId });
-      if (!instance) return "no longer listed";
-      return TPM_ENDED.has(instance.status) ? `status ${instance.status}` : undefined;
+      const listing = await this.describeTpmResourcesChecked(model, { instanceId });
+      const instance = listing.items.find((item) => item.instanceId === instanceId);
+      if (instance) return TPM_ENDED.has(instance.status) ? `status ${instance.status}` : undefined;
+      return listing.invalid.length === 0 ? "no longer listed" : undefined;
     });
   }
 
@@ -569,6 +691,8 @@ export class QianfanApi {
     const seenMarkers = new Set<string>();
     const seenIds = new Set<string>();
     let marker: string | undefined;
+    /** The id the page is expected to start with again: the marker, when it was the last id. */
+    let overlapId: string | undefined;
     let pages = 0;
     let count = 0;
     for (;;) {
@@ -578,7 +702,14 @@ export class QianfanApi {
           : { ...filter, marker, maxKeys: PAGE_MAX_KEYS };
       const { result, requestId } = await this.#call(action, body, schema);
       pages += 1;
-      const { items, pageInfo, idField, idOf } = pick(result);
+      const picked = pick(result);
+      const { pageInfo, idField, idOf } = picked;
+      // A marker is the start of a page: a page asked for by the previous page's last id starts
+      // with that item again. It was yielded already, so it is neither yielded nor counted twice.
+      const items =
+        overlapId !== undefined && picked.items.length > 0 && idOf(picked.items[0]!) === overlapId
+          ? picked.items.slice(1)
+          : picked.items;
       const invalid = (fields: string[], detail: string) =>
         new QianfanResponseError({ action, requestId, code: "InvalidListing", fields, detail });
       count += items.length;
@@ -605,6 +736,7 @@ export class QianfanApi {
           );
         }
         next = nextPageMarker(pageInfo, ids);
+        overlapId = pageInfo.nextMarker ? undefined : next;
         if (next === undefined || seenMarkers.has(next)) {
           throw invalid(
             ["result.pageInfo.nextMarker"],
@@ -618,6 +750,28 @@ export class QianfanApi {
       marker = next;
     }
   }
+}
+
+/**
+ * A service's replicas on one unit from its checked `/v2/serviceresources` listing: the unit's
+ * `replicasCount`, 0 when the unit is not listed, and an error when the unit's entry is invalid.
+ */
+export function replicasOnUnit(
+  listing: CheckedList<ServiceUnit>,
+  serviceId: string,
+  instanceId: string,
+): number {
+  const bad = listing.invalid.find((item) => item.id === instanceId || item.id === undefined);
+  if (bad) {
+    throw new QianfanResponseError({
+      action: SERVICE_UNITS_ACTION,
+      requestId: listing.requestId,
+      code: "InvalidListing",
+      fields: ["instances"],
+      detail: `service ${serviceId}: ${bad.id ? `unit ${bad.id}` : `item ${bad.index}`} cannot be read (${bad.problem})`,
+    });
+  }
+  return listing.items.find((unit) => unit.instanceId === instanceId)?.replicasCount ?? 0;
 }
 
 /**
@@ -645,13 +799,26 @@ function assertUniqueIds(
   }
 }
 
+/** The value at `path` inside `value`, or undefined when any step is absent. */
+export function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let at = value;
+  for (const key of path) {
+    if (at === null || typeof at !== "object") return undefined;
+    at = (at as Record<PropertyKey, unknown>)[key];
+  }
+  return at;
+}
+
 function clipId(id: string): string {
   return id.length > 100 ? `${id.slice(0, 100)}…` : id;
 }
 
 /**
- * The marker of the next page. Not confirmed by a published page: `pageInfo.nextMarker` when the
- * platform sends it, else the id of the page's last item (BCE's usual "list after marker").
+ * The marker of the next page: `pageInfo.nextMarker` when the platform sends it (preferred: it is
+ * the platform's own word for where the next page starts). ASSUMPTION (paging): a page that says
+ * more follow but gives no `nextMarker` is continued from the id of its last item; whether the
+ * platform then starts the page at that item or after it is not documented, so the walk drops the
+ * item when the next page starts with it again (see `#paginate`).
  */
 export function nextPageMarker(pageInfo: PageInfo, ids: string[]): string | undefined {
   return pageInfo.nextMarker || ids.at(-1);

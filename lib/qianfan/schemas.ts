@@ -141,22 +141,54 @@ export const DescribeComputeUnitsResult = z.looseObject({
 });
 
 /**
- * One service's use of a compute unit, in DescribeComputeUnit's `serviceUsageList`.
- * Not confirmed by a published page: field names follow ScaleService's request
- * (`serviceId`, `deploymentReplicasCount`).
+ * DescribeComputeUnit on `/v2/computeunit`. Its `serviceUsageList` is documented only as "service
+ * information", with no item fields, so it is optional and its items are read tolerantly by
+ * {@link readServiceUsage}; replicas per service come from `/v2/serviceresources` instead.
  */
-export const ServiceUsageSchema = z.looseObject({
-  serviceId: z.string().min(1),
-  name: z.string().optional(),
-  deploymentReplicasCount: NonNegativeInt,
-  usedComputeUnits: NonNegativeInt.optional(),
-});
-export type ServiceUsage = z.infer<typeof ServiceUsageSchema>;
-
 export const DescribeComputeUnitResult = z.looseObject({
   computeUnitInstance: ComputeUnitSchema,
-  serviceUsageList: z.array(ServiceUsageSchema),
+  serviceUsageList: z.array(z.unknown()).optional(),
 });
+
+/** One entry of `serviceUsageList`, as far as it could be read. */
+export interface ServiceUsage {
+  serviceId?: string;
+  /** The replicas the entry shows; undefined when no known field carries them. */
+  replicas?: number;
+}
+
+/**
+ * ASSUMPTION (serviceUsageList items): no page shows their fields. An entry is read for a service
+ * id (`serviceId`) and a replica count (`deploymentReplicasCount`, the name ScaleService's request
+ * uses, or `replicasCount`, the name `/v2/serviceresources` uses). An entry with neither is kept
+ * with `replicas` undefined, which readers must treat as "in use": it is not understood.
+ */
+export function readServiceUsage(list: readonly unknown[] | undefined): ServiceUsage[] {
+  return (list ?? []).map((entry) => {
+    const fields = entry !== null && typeof entry === "object" ? (entry as Record<string, unknown>) : {};
+    const serviceId = typeof fields.serviceId === "string" ? fields.serviceId : undefined;
+    const count = [fields.deploymentReplicasCount, fields.replicasCount].find(
+      (value) => typeof value === "number" && Number.isInteger(value) && value >= 0,
+    ) as number | undefined;
+    return { serviceId, replicas: count };
+  });
+}
+
+/**
+ * A compute unit as one service uses it: DescribeComputeUnits / DescribeComputeUnit on
+ * `/v2/serviceresources` (documented fields `instanceId`, `paymentTiming`, `replicasCount`,
+ * `status`). `replicasCount` is what scale-services decides on, so it is required.
+ */
+export const ServiceUnitSchema = z.looseObject({
+  instanceId: z.string().min(1),
+  replicasCount: NonNegativeInt,
+  paymentTiming: z.string().optional(),
+  status: z.string().optional(),
+});
+export type ServiceUnit = z.infer<typeof ServiceUnitSchema>;
+
+export const DescribeServiceUnitsResult = z.looseObject({ instances: z.array(z.unknown()) });
+export const DescribeServiceUnitResult = z.looseObject({ instance: ServiceUnitSchema });
 
 /** PurchaseComputeUnit's result (not confirmed: `{instanceId}` like PurchaseTPMResource). */
 export const PurchaseResult = z.looseObject({ instanceId: z.string().min(1) });
@@ -196,7 +228,13 @@ export const DescribeServicesResult = z.looseObject({
   pageInfo: PageInfoSchema,
 });
 
-/** A TPM quota instance (DescribeTPMResource). */
+/**
+ * A TPM quota instance (DescribeTPMResource: `instanceId`, `paymentTiming`, `rpm`, `tpm`, `status`,
+ * `startTime`, `expiredTime`). What a decision needs is required: the id, the payment timing and a
+ * status of the documented three, so an instance in any other state is invalid and never released.
+ * `expiredTime` may be a placeholder such as `-` (no release time set), read as no time by
+ * `parsePlatformTime`. `purchaseCount` and `model` are in no source: not required, never relied on.
+ */
 export const TpmInstanceSchema = z.looseObject({
   instanceId: z.string().min(1),
   paymentTiming: z.enum(PAYMENT_TIMINGS),
@@ -205,11 +243,12 @@ export const TpmInstanceSchema = z.looseObject({
   status: z.enum(TPM_STATUSES),
   startTime: TimeString.optional(),
   expiredTime: TimeString.optional(),
-  purchaseCount: z.number().int().optional(),
 });
 export type TpmInstance = z.infer<typeof TpmInstanceSchema>;
 
 export const DescribeTpmResourceResult = z.looseObject({ instances: z.array(TpmInstanceSchema) });
+/** DescribeTPMResource with its items unread, for checking them one by one. */
+export const DescribeTpmResourceItems = z.looseObject({ instances: z.array(z.unknown()) });
 
 /** A batch inference task (DescribeBatchInferenceTasks). `startTime` is not confirmed. */
 export const BatchTaskSchema = z.looseObject({

@@ -33,6 +33,8 @@ export interface RestoreTarget {
   instanceId: string;
   replicas: number;
   rememberedAt: string;
+  /** Compute units one replica freed when it was scaled down, to check a restore fits. */
+  computeUnitsPerReplica?: number;
 }
 
 const MARKS = (job: string) => `marks:${job}`;

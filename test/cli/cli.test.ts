@@ -33,15 +33,47 @@ describe("inventory commands", () => {
   it("lists tasks across pages and TPM instances of a model", async () => {
     emulator = await emulatorWith({
       batchTasks: Array.from({ length: 130 }, (_, i) => task(`t-${i}`)),
-      tpmResources: [{ instanceId: "tpm-1", model: "ernie-3.5-8k", startTime: "-1h", purchaseCount: 2 }],
+      tpmResources: [{ instanceId: "tpm-1", model: "ernie-speed-8k", startTime: "-1h", purchaseCount: 2 }],
     });
     const env = { QIANFAN_CONSOLE_API_BASE_URL: emulator.url };
     const tasks = capture();
     await main(["tasks", "--json"], tasks.io, env);
     expect(JSON.parse(tasks.out[0]!)).toHaveLength(130);
     const tpm = capture();
-    await main(["tpm", "--model", "ernie-3.5-8k"], tpm.io, env);
-    expect(tpm.out[0]).toMatch(/tpm-1 +Running +Postpaid +20000 +120 +2/);
+    await main(["tpm", "--model", "ernie-speed-8k"], tpm.io, env);
+    expect(tpm.out[0]).toMatch(/tpm-1 +Running +Postpaid +20000 +66 /);
+  });
+
+  it("lists services with the platform's name and runStatus filters, of both protocol versions", async () => {
+    emulator = await emulatorWith({
+      computeUnits: [postpaidUnit("unit-a", { usedComputeUnits: 1 })],
+      services: [
+        {
+          serviceId: "svc-1",
+          name: "chat-prod",
+          createTime: "-1d",
+          deployments: [{ instanceId: "unit-a", replicas: 1 }],
+        },
+        { serviceId: "svc-2", name: "chat-dev", createTime: "-1d", protocolVersion: 2 },
+        { serviceId: "svc-3", name: "rag", createTime: "-1d" },
+      ],
+    });
+    const env = { QIANFAN_CONSOLE_API_BASE_URL: emulator.url };
+    const named = capture();
+    await main(["services", "--json", "--name", "chat"], named.io, env);
+    expect(JSON.parse(named.out[0]!).map((s: { serviceId: string }) => s.serviceId)).toEqual([
+      "svc-1",
+      "svc-2",
+    ]);
+    const stopped = capture();
+    await main(["services", "--json", "--status", "Stopped"], stopped.io, env);
+    expect(JSON.parse(stopped.out[0]!).map((s: { serviceId: string }) => s.serviceId)).toEqual([
+      "svc-3",
+      "svc-2",
+    ]);
+    const sent = emulator.requestLog.filter((e) => e.action === "DescribeServices").map((e) => e.body);
+    expect(sent).toContainEqual({ name: "chat", protocolVersion: 2, maxKeys: 100 });
+    expect(sent).toContainEqual({ runStatus: ["Stopped"], protocolVersion: 1, maxKeys: 100 });
   });
 
   it("uses the built-in emulator and says so when nothing is configured", async () => {
@@ -70,7 +102,7 @@ describe("inventory commands", () => {
   it("answers bad usage with exit code 2", async () => {
     const c = capture();
     expect(await main(["tpm"], c.io, {})).toBe(2);
-    expect(c.err[0]).toBe("qfhk: qfhk tpm needs --model, e.g. --model ernie-3.5-8k");
+    expect(c.err[0]).toBe("qfhk: qfhk tpm needs --model, e.g. --model ernie-speed-8k");
     expect(await main(["units", "--bogus"], capture().io, {})).toBe(2);
     expect(await main(["frobnicate"], capture().io, {})).toBe(2);
     expect(await main(["run", "all", "--now", "yesterday"], capture().io, {})).toBe(2);

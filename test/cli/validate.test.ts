@@ -58,6 +58,25 @@ describe("qfhk validate", () => {
     expect(fallback.out[0]).toMatch(/\/housekeeping\.example\.yml: ok$/);
   });
 
+  it("accepts a TPM model the docs no longer list, with a warning naming file, line and field; plan prints it too", async () => {
+    const file = await write(
+      "old-model.yml",
+      'version: 1\njobs:\n  tpm-windows:\n    windows:\n      - { name: peak, model: ernie-3.5-8k, count: 2, schedule: "Mon-Fri 10:00-12:00" }\n',
+    );
+    const warning = `warning: ${file}:5: jobs.tpm-windows.windows.0.model: 'ernie-3.5-8k' is not among the models the PurchaseTPMResource docs listed on 2025-09-15; kept as written, and the platform's answer decides`;
+    const c = capture();
+    expect(await main(["validate", file], c.io, {})).toBe(0);
+    expect(c.out[0]).toBe(`${file}: ok`);
+    expect(c.err).toEqual([warning]);
+    // The built-in emulator plays the platform, which no longer knows the model: its answer decides.
+    const plan = capture();
+    await main(["plan", "tpm-windows", "--config", file, "--state", join(dir, "state.json")], plan.io, {});
+    expect(plan.err[0]).toBe(warning);
+    expect(plan.out[0]).toMatch(
+      /== tpm-windows: failed\nFAILED: DescribeTPMResource failed: \S+ \(HTTP 400\): model/,
+    );
+  });
+
   it("prints every problem on its own line, with file and line, and exits 2 without a stack", async () => {
     const file = await write(
       "bad.yml",

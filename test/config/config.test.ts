@@ -11,6 +11,7 @@ import {
   formatDuration,
   loadConfig,
   parseConfig,
+  parseConfigWithWarnings,
   parseDuration,
 } from "../../lib/config";
 import { configJsonSchema } from "../../lib/config/write-schema";
@@ -251,9 +252,28 @@ describe("schedules in the config", () => {
     expect(problems.join("\n")).toContain("give exactly one of uptime, downtime");
   });
 
+  it("accepts any sane TPM model id, warning with file, line and field when the docs did not list it", () => {
+    const text = (model: string) =>
+      `version: 1\njobs:\n  tpm-windows:\n    windows:\n      - { name: a, model: ${model}, count: 1, schedule: always }\n`;
+    expect(parseConfigWithWarnings(text("ernie-speed-8k"), "h.yml").warnings).toEqual([]);
+    const old = parseConfigWithWarnings(text("ernie-3.5-8k"), "h.yml");
+    expect(old.config.jobs["tpm-windows"].windows[0]!.model).toBe("ernie-3.5-8k");
+    expect(old.warnings).toEqual([
+      "h.yml:5: jobs.tpm-windows.windows.0.model: 'ernie-3.5-8k' is not among the models the PurchaseTPMResource docs listed on 2025-09-15; kept as written, and the platform's answer decides",
+    ]);
+    expect(parseConfig(text("DeepSeek-V3.1"), "h.yml").jobs["tpm-windows"].windows[0]!.model).toBe(
+      "DeepSeek-V3.1",
+    );
+    for (const bad of ['""', '"ernie speed"', "a/b", "x".repeat(65), "-x"]) {
+      expect(problemsOf(text(bad))).toEqual([
+        expect.stringContaining(":5: jobs.tpm-windows.windows.0.model: "),
+      ]);
+    }
+  });
+
   it("refuses duplicate TPM window names", () => {
     const problems = problemsOf(
-      "version: 1\njobs:\n  tpm-windows:\n    windows:\n      - { name: a, model: ernie-3.5-8k, count: 1, schedule: always }\n      - { name: a, model: ernie-3.5-8k, count: 1, schedule: never }\n",
+      "version: 1\njobs:\n  tpm-windows:\n    windows:\n      - { name: a, model: ernie-speed-8k, count: 1, schedule: always }\n      - { name: a, model: ernie-speed-8k, count: 1, schedule: never }\n",
     );
     expect(problems[0]).toContain("jobs.tpm-windows.windows.1.name: duplicate window name a");
   });

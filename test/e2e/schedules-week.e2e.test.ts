@@ -75,7 +75,7 @@ beforeAll(async () => {
       '      - { name: "rag-*", instanceId: unit-b, uptime: "Mon-Fri 08:00-20:00" }',
       "  tpm-windows:",
       "    windows:",
-      '      - { name: peak, model: ernie-3.5-8k, count: 2, schedule: "Mon-Fri 10:00-12:00" }',
+      '      - { name: peak, model: ernie-speed-8k, count: 2, schedule: "Mon-Fri 10:00-12:00" }',
     ].join("\n"),
   );
   for (let t = MONDAY; t < MONDAY + 7 * 24 * H; t += H) {

@@ -14,7 +14,7 @@ const config = parseConfig(
     "jobs:",
     "  tpm-windows:",
     "    windows:",
-    '      - { name: peak, model: ernie-3.5-8k, count: 2, schedule: "Mon-Fri 10:00-12:00" }',
+    '      - { name: peak, model: ernie-speed-8k, count: 2, schedule: "Mon-Fri 10:00-12:00" }',
   ].join("\n"),
   "test.yml",
 );
@@ -109,7 +109,7 @@ describe("a purchase whose answer is lost is bought at most once, even while the
     emulator = await emulatorWith(
       {
         tpmResources: [
-          { instanceId: "tpm-theirs", model: "ernie-3.5-8k", startTime: "-1h", purchaseCount: 2 },
+          { instanceId: "tpm-theirs", model: "ernie-speed-8k", startTime: "-1h", purchaseCount: 2 },
         ],
       },
       { listingLagSeconds: 90 },

@@ -62,11 +62,12 @@ describe("batch inference tasks as the clock moves", () => {
   );
 
   it.each(["Stopping", "Stopped", "Done", "Failed"])(
-    "refuses to stop a task that is %s with InvalidTaskStatus naming the status",
+    "refuses to stop a task that is %s with InappropriateJSON naming the field and the status",
     async (runStatus) => {
       emulator = await startAt({ batchTasks: [task("t-1", { runStatus })] });
       const answer = await call(emulator, "StopBatchInferenceTask", { taskId: "t-1" });
-      expect(answer).toMatchObject({ status: 400, body: { code: "InvalidTaskStatus" } });
+      expect(answer).toMatchObject({ status: 400, body: { code: "InappropriateJSON" } });
+      expect(answer.body.message).toMatch(/^taskId: /);
       expect(answer.body.message).toContain(runStatus);
     },
   );

@@ -88,16 +88,18 @@ describe("ReleaseComputeUnit", () => {
       computeUnits: [unit("unit-pre", { paymentTiming: "Prepaid", expiredTime: "2026-12-20T00:00:00Z" })],
     });
     const answer = await call(emulator, "ReleaseComputeUnit", { instanceId: "unit-pre" });
-    expect(answer).toMatchObject({ status: 400, body: { code: "OperationNotAllowed" } });
+    expect(answer).toMatchObject({ status: 400, body: { code: "InappropriateJSON" } });
+    expect(answer.body.message).toMatch(/^instanceId: compute unit unit-pre is prepaid/);
     expect((await describeUnit("unit-pre")).status).toBe("Running");
   });
 
   it.each(["Releasing", "Released", "Creating"])(
-    "refuses a unit that is %s with InvalidInstanceStatus naming the status",
+    "refuses a unit that is %s with InappropriateJSON naming the field and the status",
     async (status) => {
       emulator = await startAt({ computeUnits: [unit("unit-1", { status })] });
       const answer = await call(emulator, "ReleaseComputeUnit", { instanceId: "unit-1" });
-      expect(answer).toMatchObject({ status: 400, body: { code: "InvalidInstanceStatus" } });
+      expect(answer).toMatchObject({ status: 400, body: { code: "InappropriateJSON" } });
+      expect(answer.body.message).toMatch(/^instanceId: /);
       expect(answer.body.message).toContain(status);
     },
   );
@@ -156,7 +158,8 @@ describe("AutoReleaseComputeUnit", () => {
       instanceId: "unit-pre",
       releaseTime: "2026-11-24T00:00:00Z",
     });
-    expect(answer).toMatchObject({ status: 400, body: { code: "OperationNotAllowed" } });
+    expect(answer).toMatchObject({ status: 400, body: { code: "InappropriateJSON" } });
+    expect(answer.body.message).toContain("is prepaid");
   });
 
   it("lets a postpaid unit release itself once its release time passes", async () => {

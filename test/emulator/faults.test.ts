@@ -11,16 +11,14 @@ const statusOf = (instanceId: string) =>
   emulator.state.units.find((u) => u.instanceId === instanceId)!.status;
 
 describe("random faults", () => {
-  it("answers 429 RequestLimitExceeded with Retry-After beyond the qps limit in a rolling second", async () => {
+  it("answers 429 with Qianfan's QPS-limit code 18 and Retry-After beyond the qps limit in a rolling second", async () => {
     emulator = await startAt({}, { faults: { qps: 3 } });
     const answers = await Promise.all(
       Array.from({ length: 6 }, () => call(emulator, "DescribeComputeUnits")),
     );
     const limited = answers.filter((a) => a.status === 429);
     expect(limited).toHaveLength(3);
-    expect(
-      limited.every((a) => a.body.code === "RequestLimitExceeded" && a.headers.get("retry-after") === "1"),
-    ).toBe(true);
+    expect(limited.every((a) => a.body.error_code === 18 && a.headers.get("retry-after") === "1")).toBe(true);
     expect(emulator.requestLog.filter((e) => e.fault === "qps-limit")).toHaveLength(3);
   });
 
@@ -37,10 +35,12 @@ describe("random faults", () => {
     expect(emulator.requestLog.every((e) => e.fault === "error")).toBe(true);
   });
 
-  it("answers 429 at rateLimit429Rate 1, without applying the action", async () => {
+  it("answers 429 code 18 at rateLimit429Rate 1, without applying the action", async () => {
     emulator = await startAt({ computeUnits: units(1) }, { faults: { rateLimit429Rate: 1 } });
     const answer = await call(emulator, "ReleaseComputeUnit", { instanceId: "unit-0" });
-    expect(answer).toMatchObject({ status: 429, body: { code: "RequestLimitExceeded" } });
+    // Qianfan's numeric codes come in its own shape, {error_code, error_msg}.
+    expect(answer).toMatchObject({ status: 429, body: { error_code: 18 } });
+    expect(answer.body.error_msg).toMatch(/^Open api qps request limit reached /);
     expect(statusOf("unit-0")).toBe("Running");
     expect(emulator.requestLog[0]).toMatchObject({ status: 429, fault: "rate-limit" });
   });
@@ -132,12 +132,12 @@ describe("targeted faults", () => {
   it("buys, then loses the answer, with reset-after-apply: the purchase exists though the client saw no answer", async () => {
     emulator = await startAt({});
     emulator.injectFault({ action: "PurchaseTPMResource", kind: "reset-after-apply", times: 1 });
-    const body = { model: "ernie-3.5-8k", billing: { paymentTiming: "Postpaid" }, purchaseCount: 1 };
+    const body = { model: "ernie-speed-8k", billing: { paymentTiming: "Postpaid" }, purchaseCount: 1 };
     await expect(call(emulator, "PurchaseTPMResource", body)).rejects.toThrow();
     const { instances } = await ok(
       emulator,
       "DescribeTPMResource",
-      { model: "ernie-3.5-8k" },
+      { model: "ernie-speed-8k" },
       DescribeTpmResourceResult,
     );
     expect(instances).toHaveLength(1);

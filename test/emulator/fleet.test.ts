@@ -45,7 +45,7 @@ describe("the demo fleet", () => {
     const tpm = await ok(
       emulator,
       "DescribeTPMResource",
-      { model: "ernie-3.5-8k" },
+      { model: "ernie-speed-8k" },
       DescribeTpmResourceResult,
     );
 

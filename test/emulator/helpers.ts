@@ -49,7 +49,14 @@ export interface CallOptions {
 export interface Answer {
   status: number;
   headers: Headers;
-  body: { requestId?: string; code?: string; message?: string; result?: unknown };
+  body: {
+    requestId?: string;
+    code?: string;
+    message?: string;
+    error_code?: number;
+    error_msg?: string;
+    result?: unknown;
+  };
 }
 
 /** Sends one console request signed with bce-auth-v1 by the project's signer, over real HTTP. */
@@ -59,8 +66,9 @@ export async function call(
   body: unknown = {},
   options: CallOptions = {},
 ): Promise<Answer> {
-  const route = options.route ?? ACTIONS[action as ActionName]?.route ?? "/v2/computeunit";
-  const url = new URL(`${route}?Action=${encodeURIComponent(action)}`, emulator.url);
+  const spec = Object.hasOwn(ACTIONS, action) ? ACTIONS[action as ActionName] : undefined;
+  const route = options.route ?? spec?.route ?? "/v2/computeunit";
+  const url = new URL(`${route}?Action=${encodeURIComponent(spec?.action ?? action)}`, emulator.url);
   const payload = options.rawBody ?? JSON.stringify(body);
   const signedAt = options.signedAt ?? new Date();
   const headers: Record<string, string> = {

@@ -19,12 +19,14 @@ const VALID: Record<ActionName, unknown> = {
     billing: { paymentTiming: "Postpaid" },
     computeUnitConfig: { region: "bj", type: "gpu-1" },
   },
+  "/v2/serviceresources?Action=DescribeComputeUnits": { serviceId: "svc-1" },
+  "/v2/serviceresources?Action=DescribeComputeUnit": { serviceId: "svc-1", instanceId: "unit-2" },
   DescribeServices: {},
   DescribeService: { serviceId: "svc-1" },
   ScaleService: { serviceId: "svc-1", instanceId: "unit-2", deploymentReplicasCount: 1 },
-  PurchaseTPMResource: { model: "ernie-3.5-8k", billing: { paymentTiming: "Postpaid" }, purchaseCount: 1 },
-  DescribeTPMResource: { model: "ernie-3.5-8k" },
-  ReleaseTPMResource: { model: "ernie-3.5-8k", instanceId: "tpm-1" },
+  PurchaseTPMResource: { model: "ernie-speed-8k", billing: { paymentTiming: "Postpaid" }, purchaseCount: 1 },
+  DescribeTPMResource: { model: "ernie-speed-8k" },
+  ReleaseTPMResource: { model: "ernie-speed-8k", instanceId: "tpm-1" },
   DescribeBatchInferenceTasks: {},
   DescribeBatchInferenceTask: { taskId: "t-1" },
   StopBatchInferenceTask: { taskId: "t-1" },
@@ -33,7 +35,7 @@ const VALID: Record<ActionName, unknown> = {
 const fleet = {
   computeUnits: [unit("unit-1"), unit("unit-2", { usedComputeUnits: 2 })],
   services: [service("svc-1", [{ instanceId: "unit-2", replicas: 2 }])],
-  tpmResources: [{ instanceId: "tpm-1", model: "ernie-3.5-8k" as const, startTime: "-1h" }],
+  tpmResources: [{ instanceId: "tpm-1", model: "ernie-speed-8k" as const, startTime: "-1h" }],
   batchTasks: [task("t-1")],
 };
 
@@ -91,21 +93,16 @@ describe("routes and answers", () => {
 
 describe("request validation", () => {
   it.each([
-    ["ReleaseComputeUnit", {}, "MissingParameter", "instanceId"],
-    ["ReleaseComputeUnit", { instanceId: 7 }, "InvalidParameter", "instanceId"],
-    ["DescribeComputeUnits", { region: "sz" }, "InvalidParameter", "region"],
-    ["DescribeComputeUnits", { paymentTiming: "Monthly" }, "InvalidParameter", "paymentTiming"],
-    ["DescribeComputeUnits", { type: "gpu-7" }, "InvalidParameter", "type"],
-    [
-      "AutoReleaseComputeUnit",
-      { instanceId: "unit-1", releaseTime: "tomorrow" },
-      "InvalidParameter",
-      "releaseTime",
-    ],
+    ["ReleaseComputeUnit", {}, "missing", "instanceId"],
+    ["ReleaseComputeUnit", { instanceId: 7 }, "invalid", "instanceId"],
+    ["DescribeComputeUnits", { region: "sz" }, "invalid", "region"],
+    ["DescribeComputeUnits", { paymentTiming: "Monthly" }, "invalid", "paymentTiming"],
+    ["DescribeComputeUnits", { type: "gpu-7" }, "invalid", "type"],
+    ["AutoReleaseComputeUnit", { instanceId: "unit-1", releaseTime: "tomorrow" }, "invalid", "releaseTime"],
     [
       "PurchaseComputeUnit",
       { computeUnitCount: 2, billing: { paymentTiming: "Postpaid" } },
-      "MissingParameter",
+      "missing",
       "computeUnitConfig",
     ],
     [
@@ -115,60 +112,61 @@ describe("request validation", () => {
         billing: { paymentTiming: "Postpaid" },
         computeUnitConfig: { region: "bj", type: "CPU" },
       },
-      "InvalidParameter",
+      "invalid",
       "computeUnitCount",
     ],
-    ["DescribeServices", { runStatus: "Serving" }, "InvalidParameter", "runStatus"],
-    ["DescribeServices", { runStatus: ["Sleeping"] }, "InvalidParameter", "runStatus.0"],
-    ["DescribeServices", { maxKeys: 0 }, "InvalidParameter", "maxKeys"],
-    ["ScaleService", { serviceId: "s", instanceId: "u" }, "MissingParameter", "deploymentReplicasCount"],
+    ["DescribeServices", { runStatus: "Serving" }, "invalid", "runStatus"],
+    ["DescribeServices", { runStatus: ["Sleeping"] }, "invalid", "runStatus.0"],
+    ["DescribeServices", { maxKeys: 0 }, "invalid", "maxKeys"],
+    ["ScaleService", { serviceId: "s", instanceId: "u" }, "missing", "deploymentReplicasCount"],
     [
       "ScaleService",
       { serviceId: "s", instanceId: "u", deploymentReplicasCount: -1 },
-      "InvalidParameter",
+      "invalid",
       "deploymentReplicasCount",
     ],
     [
       "ScaleService",
       { serviceId: "s", instanceId: "u", deploymentReplicasCount: 1.5 },
-      "InvalidParameter",
+      "invalid",
       "deploymentReplicasCount",
     ],
     [
       "PurchaseTPMResource",
       { model: "gpt-5", billing: { paymentTiming: "Postpaid" }, purchaseCount: 1 },
-      "InvalidParameter",
+      "invalid",
       "model",
     ],
     [
       "PurchaseTPMResource",
-      { model: "ernie-3.5-8k", billing: { paymentTiming: "Prepaid" }, purchaseCount: 1 },
-      "InvalidParameter",
+      { model: "ernie-speed-8k", billing: { paymentTiming: "Prepaid" }, purchaseCount: 1 },
+      "invalid",
       "billing.paymentTiming",
     ],
     [
       "PurchaseTPMResource",
       {
-        model: "ernie-3.5-8k",
+        model: "ernie-speed-8k",
         billing: { paymentTiming: "Postpaid", releaseTime: "2026-11-23T25:00:00Z" },
         purchaseCount: 1,
       },
-      "InvalidParameter",
+      "invalid",
       "billing.releaseTime",
     ],
-    ["DescribeTPMResource", {}, "MissingParameter", "model"],
-    ["DescribeTPMResource", { model: "ernie-3.5-8k", status: "Gone" }, "InvalidParameter", "status"],
-    ["DescribeBatchInferenceTasks", { maxKeys: 101 }, "InvalidParameter", "maxKeys"],
-    ["DescribeBatchInferenceTasks", { maxKeys: "10" }, "InvalidParameter", "maxKeys"],
-    ["DescribeBatchInferenceTasks", { runStatus: ["Paused"] }, "InvalidParameter", "runStatus.0"],
-    ["StopBatchInferenceTask", { taskId: "" }, "InvalidParameter", "taskId"],
-    ["DescribeComputeUnits", [], "InvalidParameter", "body"],
-  ])("answers %s with %j: 400 %s naming %s", async (action, body, code, field) => {
+    ["DescribeTPMResource", {}, "missing", "model"],
+    ["DescribeTPMResource", { model: "ernie-speed-8k", status: "Gone" }, "invalid", "status"],
+    ["DescribeBatchInferenceTasks", { maxKeys: 101 }, "invalid", "maxKeys"],
+    ["DescribeBatchInferenceTasks", { maxKeys: "10" }, "invalid", "maxKeys"],
+    ["DescribeBatchInferenceTasks", { runStatus: ["Paused"] }, "invalid", "runStatus.0"],
+    ["StopBatchInferenceTask", { taskId: "" }, "invalid", "taskId"],
+    ["DescribeComputeUnits", [], "invalid", "body"],
+  ])("answers %s with %j (%s) with 400 InappropriateJSON naming %s", async (action, body, problem, field) => {
     emulator = await startAt({});
     const answer = await call(emulator, action, body);
     expect(answer.status).toBe(400);
-    expect(answer.body.code).toBe(code);
+    expect(answer.body.code).toBe("InappropriateJSON");
     expect(answer.body.message).toMatch(new RegExp(`^${field.replace(".", "\\.")}: `));
+    if (problem === "missing") expect(answer.body.message).toContain("is required but missing");
   });
 
   it("changes nothing when a request is refused", async () => {

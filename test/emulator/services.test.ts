@@ -1,8 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../../lib/emulator";
+import { SERVICE_UNIT_ACTION, SERVICE_UNITS_ACTION } from "../../lib/qianfan/actions";
 import {
   DescribeComputeUnitResult,
   DescribeServicesResult,
+  DescribeServiceUnitResult,
+  DescribeServiceUnitsResult,
   ServiceSchema,
   TrueResult,
 } from "../../lib/qianfan/schemas";
@@ -45,11 +48,12 @@ describe("ScaleService", () => {
     });
   });
 
-  it("refuses to scale beyond the unit's free compute units, saying how many are free and needed", async () => {
+  it("refuses to scale beyond the unit's free compute units with InappropriateJSON, saying how many are free and needed", async () => {
     emulator = await startAt(fleet);
     const answer = await scale("svc-1", "unit-1", 4);
-    expect(answer).toMatchObject({ status: 400, body: { code: "InsufficientComputeUnits" } });
-    expect(answer.body.message).toContain("has 3 free compute units");
+    expect(answer).toMatchObject({ status: 400, body: { code: "InappropriateJSON" } });
+    expect(answer.body.message).toMatch(/^deploymentReplicasCount: not enough free compute units: /);
+    expect(answer.body.message).toContain("unit-1 has 3 free");
     expect(answer.body.message).toContain("need 4 more");
     expect((await describeUnit("unit-1")).computeUnitInstance.usedComputeUnits).toBe(5);
   });
@@ -81,10 +85,9 @@ describe("ScaleService", () => {
       ...fleet,
       computeUnits: [...fleet.computeUnits, unit("unit-gone", { status: "Released" })],
     });
-    expect(await scale("svc-1", "unit-gone", 1)).toMatchObject({
-      status: 400,
-      body: { code: "InvalidInstanceStatus" },
-    });
+    const notRunning = await scale("svc-1", "unit-gone", 1);
+    expect(notRunning).toMatchObject({ status: 400, body: { code: "InappropriateJSON" } });
+    expect(notRunning.body.message).toMatch(/^instanceId: compute unit unit-gone is Released/);
     expect(await scale("svc-x", "unit-1", 1)).toMatchObject({
       status: 404,
       body: { code: "ServiceNotFound" },
@@ -148,10 +151,9 @@ describe("DescribeServices", () => {
 
   it("answers 400 for a marker that names no service", async () => {
     emulator = await startAt(many);
-    expect(await call(emulator, "DescribeServices", { marker: "svc-x" })).toMatchObject({
-      status: 400,
-      body: { code: "InvalidParameter" },
-    });
+    const answer = await call(emulator, "DescribeServices", { marker: "svc-x" });
+    expect(answer).toMatchObject({ status: 400, body: { code: "InappropriateJSON" } });
+    expect(answer.body.message).toMatch(/^marker: svc-x /);
   });
 });
 
@@ -167,5 +169,60 @@ describe("fleet deployments", () => {
     const [record] = emulator.state.units;
     expect(record!.baselineUsed).toBe(1);
     expect((await describeUnit("unit-1")).computeUnitInstance.usedComputeUnits).toBe(3);
+  });
+});
+
+describe("/v2/serviceresources", () => {
+  const units = (serviceId: string, extra: Record<string, unknown> = {}) =>
+    ok(emulator, SERVICE_UNITS_ACTION, { serviceId, ...extra }, DescribeServiceUnitsResult);
+
+  it("lists a service's units with the replicas every other answer shows, and follows a scale", async () => {
+    emulator = await startAt(fleet);
+    expect((await units("svc-1")).instances).toEqual([
+      { instanceId: "unit-1", paymentTiming: "Postpaid", replicasCount: 2, status: "Running" },
+    ]);
+    await scale("svc-1", "unit-2", 1);
+    await scale("svc-1", "unit-1", 0);
+    const after = (await units("svc-1")).instances as Array<{ instanceId: string; replicasCount: number }>;
+    expect(after.map((u) => [u.instanceId, u.replicasCount])).toEqual([["unit-2", 1]]);
+    expect((await describeService("svc-1")).resourceConfig?.replicasCount).toBe(1);
+    expect((await describeUnit("unit-2")).serviceUsageList).toMatchObject([{ deploymentReplicasCount: 1 }]);
+  });
+
+  it("filters by paymentTiming and answers one unit of the service, refusing a unit it does not use", async () => {
+    emulator = await startAt(fleet);
+    expect((await units("svc-1", { paymentTiming: "Prepaid" })).instances).toEqual([]);
+    const one = await ok(
+      emulator,
+      SERVICE_UNIT_ACTION,
+      { serviceId: "svc-1", instanceId: "unit-1" },
+      DescribeServiceUnitResult,
+    );
+    expect(one.instance).toMatchObject({ instanceId: "unit-1", replicasCount: 2 });
+    const refused = await call(emulator, SERVICE_UNIT_ACTION, { serviceId: "svc-1", instanceId: "unit-2" });
+    expect(refused.status).toBe(400);
+    expect(refused.body.message).toContain("instanceId");
+  });
+
+  it("answers DescribeComputeUnits differently on its two routes", async () => {
+    emulator = await startAt(fleet);
+    const account = await call(emulator, "DescribeComputeUnits", {});
+    const ofService = await call(emulator, SERVICE_UNITS_ACTION, { serviceId: "svc-1" });
+    expect(Object.keys(account.body.result as object)).toEqual(["computeUnitInstanceList"]);
+    expect(Object.keys(ofService.body.result as object)).toEqual(["instances"]);
+    const missing = await call(emulator, SERVICE_UNITS_ACTION, {});
+    expect(missing.status).toBe(400);
+    expect(missing.body.message).toContain("serviceId");
+  });
+
+  it("leaves a dropped field out of the answers of the action it is dropped for", async () => {
+    emulator = await startAt(fleet);
+    emulator.setDroppedFields([{ action: SERVICE_UNITS_ACTION, field: "replicasCount" }]);
+    expect((await units("svc-1")).instances).toEqual([
+      { instanceId: "unit-1", paymentTiming: "Postpaid", status: "Running" },
+    ]);
+    expect((await call(emulator, "DescribeService", { serviceId: "svc-1" })).body.result).toMatchObject({
+      resourceConfig: { replicasCount: 2 },
+    });
   });
 });

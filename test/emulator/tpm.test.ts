@@ -6,7 +6,7 @@ import { call, idsOf, ok, startAt } from "./helpers";
 let emulator: RunningEmulator;
 afterEach(() => emulator?.close());
 
-const MODEL = "ernie-3.5-8k";
+const MODEL = "ernie-speed-8k";
 const list = async (body: object = {}) =>
   (await ok(emulator, "DescribeTPMResource", { model: MODEL, ...body }, DescribeTpmResourceResult)).instances;
 const purchase = (releaseTime?: string, purchaseCount = 2) =>
@@ -29,15 +29,24 @@ describe("TPM quota", () => {
       {
         instanceId,
         paymentTiming: "Postpaid",
-        rpm: 120,
+        rpm: 66,
         tpm: 20_000,
         status: "Creating",
         startTime: "2026-11-23T02:00:00Z",
-        purchaseCount: 2,
       },
     ]);
     emulator.clock.advance(3000);
     expect((await list())[0]!.status).toBe("Running");
+  });
+
+  it("lists 10,000 TPM and 33 RPM per purchased unit, the size the docs give one", async () => {
+    emulator = await startAt({});
+    for (const count of [1, 3, 7]) await purchase(undefined, count);
+    expect((await list()).map(({ tpm, rpm }) => ({ tpm, rpm }))).toEqual([
+      { tpm: 10_000, rpm: 33 },
+      { tpm: 30_000, rpm: 99 },
+      { tpm: 70_000, rpm: 231 },
+    ]);
   });
 
   it("lets quota bought with a Beijing-time release time disappear once it passes", async () => {
@@ -65,7 +74,8 @@ describe("TPM quota", () => {
     );
     expect((await list())[0]!.status).toBe("Stopped");
     const again = await call(emulator, "ReleaseTPMResource", { model: MODEL, instanceId: "tpm-1" });
-    expect(again).toMatchObject({ status: 400, body: { code: "InvalidInstanceStatus" } });
+    expect(again).toMatchObject({ status: 400, body: { code: "InappropriateJSON" } });
+    expect(again.body.message).toMatch(/^instanceId: /);
     expect(again.body.message).toContain("Stopped");
     emulator.clock.advance(3000);
     expect(await list()).toEqual([]);
@@ -78,7 +88,7 @@ describe("TPM quota", () => {
       tpmResources: [
         { instanceId: "tpm-a", model: MODEL, startTime: "-1d" },
         { instanceId: "tpm-b", model: MODEL, startTime: "-1h", status: "Creating" },
-        { instanceId: "tpm-c", model: "ernie-4.0-8k", startTime: "-1d" },
+        { instanceId: "tpm-c", model: "ernie-lite-8k", startTime: "-1d" },
       ],
     });
     expect(idsOf(await list(), "instanceId")).toEqual(["tpm-a", "tpm-b"]);

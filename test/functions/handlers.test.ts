@@ -3,7 +3,14 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { buildJobHandlerDeps, EventError, handleJobEvent, parseJobEvent } from "../../lib/app/lambda";
+import {
+  buildJobHandlerDeps,
+  EventError,
+  handleDoctorEvent,
+  handleJobEvent,
+  parseDoctorEvent,
+  parseJobEvent,
+} from "../../lib/app/lambda";
 import type { RunLogger, RunMetrics } from "../../lib/app/observability";
 import { secretsManagerCredentials } from "../../lib/aws/secrets";
 import { DEMO_CREDENTIALS, type RunningEmulator } from "../../lib/emulator";
@@ -54,6 +61,13 @@ describe("parseJobEvent", () => {
     expect(() => parseJobEvent(bad)).toThrow(EventError);
     expect(() => parseJobEvent(bad)).toThrow(message);
   });
+
+  it("tells a doctor request apart, and refuses a malformed one naming the key", () => {
+    expect(parseDoctorEvent(event("doctor"))).toEqual({ doctor: true });
+    expect(parseDoctorEvent(event("dry-run"))).toBeUndefined();
+    expect(() => parseDoctorEvent({ doctor: true, dryRun: false })).toThrow("unknown key(s) 'dryRun'");
+    expect(() => parseDoctorEvent({ doctor: "yes" })).toThrow("invalid doctor request: doctor: ");
+  });
 });
 
 describe("job handlers against the emulator", () => {
@@ -85,6 +99,18 @@ describe("job handlers against the emulator", () => {
     emulator.requestLog
       .filter((e) => e.action === "ReleaseComputeUnit" && e.status === 200)
       .map((e) => e.body);
+
+  it("answers the doctor test event with the account's checks, changing nothing, even in a stage that applies", async () => {
+    const deps = await buildJobHandlerDeps({ ...env, QFHK_DRY_RUN: "false" });
+    const doctor = parseDoctorEvent(event("doctor"))!;
+    const report = await handleDoctorEvent(doctor, deps, () => new Date());
+    expect(report.checks.filter((c) => c.status === "fail")).toEqual([]);
+    expect(report.checks.find((c) => c.id === "signature")).toMatchObject({ status: "pass" });
+    expect(report.checks.find((c) => c.id === "unit-fields")).toMatchObject({ status: "pass" });
+    expect(report.ok).toBe(true);
+    expect(emulator.requestLog.every((e) => e.action.startsWith("Describe"))).toBe(true);
+    expect(releases()).toEqual([]);
+  });
 
   it("runs dry on a schedule when neither the stage nor the config says otherwise", async () => {
     const report = await handleJobEvent("release-units", event("scheduled"), await buildJobHandlerDeps(env));

@@ -85,7 +85,8 @@ describe("planTaskStops", () => {
       task: { startTime: undefined, createTime: ago(25 * H) },
       verdict: "act",
       rule: "overrun",
-      reason: "running for 1d1h (since creation: no start time given), > maxRuntime 1d (job limit)",
+      reason:
+        "running for 1d1h (counted from createTime, queue time included: the task gives no startTime), > maxRuntime 1d (job limit)",
     },
     {
       name: "applies the first matching per-task limit by name",
@@ -199,7 +200,7 @@ describe("planTaskStops with placeholder dates", () => {
     const { decisions } = plan([t]);
     expect(decisions[0]).toMatchObject({ verdict: "keep", rule: "within-limit" });
     expect(decisions[0]!.reason).toBe(
-      "running for 3h (since creation: no start time given), within maxRuntime 1d (job limit)",
+      "running for 3h (counted from createTime, queue time included: the task gives no startTime), within maxRuntime 1d (job limit)",
     );
   });
 

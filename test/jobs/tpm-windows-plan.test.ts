@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import type { InvalidItem } from "../../lib/engine/job";
 import { formatReleaseTime, planTpmWindows } from "../../lib/jobs";
 import type {
   PendingPurchase,
@@ -15,7 +16,7 @@ const PEAK = parseSchedule("Mon-Fri 10:00-12:00");
 const IN = new Date("2026-11-23T02:30:00Z"); // Mon 10:30 Shanghai
 const OUT = new Date("2026-11-23T05:00:00Z"); // Mon 13:00
 
-const window = { name: "peak", model: "ernie-3.5-8k", count: 2, schedule: PEAK };
+const window = { name: "peak", model: "ernie-speed-8k", count: 2, schedule: PEAK };
 const instance = (
   instanceId: string,
   status: TpmInstance["status"] = "Running",
@@ -29,7 +30,7 @@ const instance = (
 const purchase = (instanceId: string, count = 2): TpmPurchase => ({
   instanceId,
   window: "peak",
-  model: "ernie-3.5-8k",
+  model: "ernie-speed-8k",
   count,
   purchasedAt: "2026-11-23T02:00:00Z",
   releaseTime: "2026-11-23T12:00:00+08:00",
@@ -43,6 +44,7 @@ function plan(
     budget?: number;
     now?: Date;
     items?: TpmWindowItem[];
+    invalid?: InvalidItem[];
   } = {},
 ) {
   const ctx: TpmWindowsContext = {
@@ -53,7 +55,7 @@ function plan(
     purchases: new Map((opts.purchases ?? []).map((p) => [p.instanceId, p])),
     pending: new Map(opts.pending ? [["peak", opts.pending]] : []),
   };
-  return planTpmWindows(opts.items ?? [{ window, instances }], ctx, opts.now ?? IN);
+  return planTpmWindows(opts.items ?? [{ window, instances, invalid: opts.invalid }], ctx, opts.now ?? IN);
 }
 
 describe("planTpmWindows", () => {
@@ -66,7 +68,7 @@ describe("planTpmWindows", () => {
         action: {
           type: "PurchaseTPMResource",
           window: "peak",
-          model: "ernie-3.5-8k",
+          model: "ernie-speed-8k",
           count: 2,
           releaseTime: "2026-11-23T12:00:00+08:00",
         },
@@ -100,7 +102,12 @@ describe("planTpmWindows", () => {
   });
 
   it("does not buy while a purchase's outcome is unknown, and adopts it once listed", () => {
-    const pending = { window: "peak", model: "ernie-3.5-8k", count: 2, attemptedAt: "2026-11-23T02:20:00Z" };
+    const pending = {
+      window: "peak",
+      model: "ernie-speed-8k",
+      count: 2,
+      attemptedAt: "2026-11-23T02:20:00Z",
+    };
     expect(plan([], { pending }).decisions[0]).toMatchObject({ verdict: "keep", rule: "pending" });
     expect(plan([], { pending }).decisions[0]!.reason).toContain("not buying again before 10:35");
     const adopted = plan([instance("tpm-lost", "Running", "2026-11-23T02:20:05Z")], { pending });
@@ -109,7 +116,12 @@ describe("planTpmWindows", () => {
   });
 
   it("buys again once the lost purchase has stayed unlisted for the settling time", () => {
-    const pending = { window: "peak", model: "ernie-3.5-8k", count: 2, attemptedAt: "2026-11-23T02:10:00Z" };
+    const pending = {
+      window: "peak",
+      model: "ernie-speed-8k",
+      count: 2,
+      attemptedAt: "2026-11-23T02:10:00Z",
+    };
     const [decision] = plan([], { pending }).decisions;
     expect(decision).toMatchObject({ verdict: "act", rule: "window-on" });
     expect(decision!.reason).toContain("whose answer was lost is still not listed after 20m");
@@ -129,7 +141,7 @@ describe("planTpmWindows", () => {
   it("never adopts what was listed before the attempt, and two windows never adopt the same instance", () => {
     const pending = {
       window: "peak",
-      model: "ernie-3.5-8k",
+      model: "ernie-speed-8k",
       count: 2,
       attemptedAt: "2026-11-23T02:20:00Z",
       listedBefore: ["tpm-theirs"],
@@ -164,7 +176,12 @@ describe("planTpmWindows", () => {
   });
 
   it("neither adopts nor buys again when several new instances could be the lost one", () => {
-    const pending = { window: "peak", model: "ernie-3.5-8k", count: 2, attemptedAt: "2026-11-23T02:10:00Z" };
+    const pending = {
+      window: "peak",
+      model: "ernie-speed-8k",
+      count: 2,
+      attemptedAt: "2026-11-23T02:10:00Z",
+    };
     const { decisions, adopted } = plan(
       [
         instance("tpm-a", "Running", "2026-11-23T02:10:05Z"),
@@ -178,7 +195,12 @@ describe("planTpmWindows", () => {
   });
 
   describe("adopting a purchase whose answer was lost", () => {
-    const pending = { window: "peak", model: "ernie-3.5-8k", count: 2, attemptedAt: "2026-11-23T02:00:00Z" };
+    const pending = {
+      window: "peak",
+      model: "ernie-speed-8k",
+      count: 2,
+      attemptedAt: "2026-11-23T02:00:00Z",
+    };
 
     it.each(PLACEHOLDER_TIMES)(
       "does not adopt an instance whose startTime is %j, nor buy again",
@@ -216,6 +238,82 @@ describe("planTpmWindows", () => {
     });
   });
 
+  describe("items of the listing that cannot be read", () => {
+    const noStatus: InvalidItem = { index: 0, id: "tpm-1", problem: "status: Invalid option" };
+
+    it("never releases a purchase of ours whose item cannot be read, nor buys again for it", () => {
+      const after = plan([], { purchases: [purchase("tpm-1")], invalid: [noStatus], now: OUT });
+      expect(after.decisions).toEqual([
+        expect.objectContaining({ resourceId: "tpm-1", verdict: "keep", rule: "unreadable" }),
+      ]);
+      expect(after.decisions[0]!.reason).toContain("status: Invalid option");
+      const during = plan([], { purchases: [purchase("tpm-1")], invalid: [noStatus] });
+      expect(during.decisions).toEqual([expect.objectContaining({ verdict: "keep", rule: "bought" })]);
+      expect(during.decisions[0]!.reason).toContain("tpm-1 cannot be read: status: Invalid option");
+    });
+
+    it("takes an item without an instanceId for possibly any of ours: neither bought again nor released", () => {
+      const unnamed: InvalidItem = { index: 3, problem: "instanceId: expected string" };
+      const during = plan([], { purchases: [purchase("tpm-1")], invalid: [unnamed] });
+      expect(during.decisions).toEqual([expect.objectContaining({ verdict: "keep", rule: "bought" })]);
+      expect(during.decisions[0]!.reason).toContain("without an instanceId");
+      const after = plan([], { purchases: [purchase("tpm-1")], invalid: [unnamed], now: OUT });
+      expect(after.decisions.some((d) => d.verdict === "act")).toBe(false);
+    });
+
+    it("neither adopts nor buys again while an unreadable new item may be the lost purchase", () => {
+      const pending = {
+        window: "peak",
+        model: "ernie-speed-8k",
+        count: 2,
+        attemptedAt: "2026-11-23T02:00:00Z",
+        listedBefore: ["tpm-old"],
+      };
+      const lost = instance("tpm-lost", "Running", "2026-11-23T02:00:05Z");
+      const { decisions, adopted } = plan([lost], {
+        pending,
+        invalid: [{ index: 1, id: "tpm-x", problem: "paymentTiming: Invalid option" }],
+      });
+      expect(adopted.size).toBe(0);
+      expect(decisions).toEqual([expect.objectContaining({ verdict: "keep", rule: "pending" })]);
+      expect(decisions[0]!.reason).toContain("tpm-x (paymentTiming: Invalid option)");
+      // An unreadable item listed before the attempt cannot be it: the readable new one is adopted.
+      const known = plan([lost], {
+        pending: { ...pending, listedBefore: ["tpm-old", "tpm-x"] },
+        invalid: [{ index: 1, id: "tpm-x", problem: "paymentTiming: Invalid option" }],
+      });
+      expect(known.adopted.get("peak")).toMatchObject({ instanceId: "tpm-lost" });
+    });
+  });
+
+  it("recognises a lost purchase by its new instanceId alone, whatever purchaseCount its item shows", () => {
+    const pending = {
+      window: "peak",
+      model: "ernie-speed-8k",
+      count: 2,
+      attemptedAt: "2026-11-23T02:20:00Z",
+    };
+    const listed = { ...instance("tpm-lost", "Running", "2026-11-23T02:20:05Z"), purchaseCount: 20_000 };
+    const { decisions, adopted } = plan([listed], { pending });
+    expect(decisions[0]).toMatchObject({ verdict: "keep", rule: "adopted" });
+    expect(adopted.get("peak")).toMatchObject({ instanceId: "tpm-lost", count: 2 });
+  });
+
+  it("adopts a lost purchase whose expiredTime is the placeholder '-' as one with no release time", () => {
+    const pending = {
+      window: "peak",
+      model: "ernie-speed-8k",
+      count: 2,
+      attemptedAt: "2026-11-23T02:20:00Z",
+    };
+    const listed = { ...instance("tpm-lost", "Running", "2026-11-23T02:20:05Z"), expiredTime: "-" };
+    const { adopted } = plan([listed], { pending });
+    expect(adopted.get("peak")).toMatchObject({ instanceId: "tpm-lost", releaseTime: "" });
+    const next = plan([listed], { purchases: [adopted.get("peak")!] });
+    expect(next.decisions[0]).toMatchObject({ verdict: "keep", rule: "bought" });
+    expect(next.decisions[0]!.reason).toContain("bought tpm-lost, no release time shown");
+  });
+
   it("keeps the budget of live purchase counts", () => {
     const other = { window: { ...window, name: "other", count: 3 }, instances: [instance("tpm-1")] };
     const items = [other, { window, instances: [instance("tpm-1")] }];
@@ -246,6 +344,36 @@ describe("planTpmWindows", () => {
 });
 
 describe("planTpmWindows over random listings", () => {
+  it("never releases an instance whose item cannot be read, and never buys while one of ours is", () => {
+    const ids = ["tpm-1", "tpm-2", "tpm-3"];
+    fc.assert(
+      fc.property(
+        fc.subarray(ids),
+        fc.subarray(ids),
+        fc.subarray(ids),
+        fc.integer({ min: Date.parse("2026-11-23T00:00:00Z"), max: Date.parse("2026-11-30T00:00:00Z") }),
+        (readable, unreadable, oursIds, t) => {
+          const bad = unreadable.filter((id) => !readable.includes(id));
+          const { decisions } = plan(
+            readable.map((id) => instance(id)),
+            {
+              purchases: oursIds.map((id) => purchase(id)),
+              invalid: bad.map((id, index) => ({ index, id, problem: "status: Invalid option" })),
+              now: new Date(t),
+            },
+          );
+          for (const d of decisions.filter((x) => x.action?.type === "ReleaseTPMResource")) {
+            expect(bad).not.toContain(d.resourceId);
+          }
+          if (oursIds.some((id) => bad.includes(id))) {
+            expect(decisions.some((d) => d.action?.type === "PurchaseTPMResource")).toBe(false);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it("buys at most once per window per run, only inside it, and releases only its own purchases", () => {
     const ids = fc.constantFrom("tpm-1", "tpm-2", "tpm-3");
     fc.assert(

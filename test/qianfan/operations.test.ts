@@ -3,14 +3,14 @@ import {
   QianfanApi,
   QianfanApiError,
   type QianfanApiOptions,
-  QianfanClient,
   type QianfanClientOptions,
   QianfanNetworkError,
   QianfanResponseError,
   QianfanUnknownOutcomeError,
-  staticCredentials,
+  SERVICE_UNITS_ACTION,
 } from "../../lib/qianfan";
-import { type Answer, fail, fakeFetch, ok, type RecordedRequest } from "../support/fake-fetch";
+import { findAction } from "../../lib/qianfan/actions";
+import { type Answer, clientOver, fail, fakeFetch, ok, type RecordedRequest } from "../support/fake-fetch";
 
 const unit = (instanceId: string, status = "Running") => ({
   instanceId,
@@ -32,18 +32,16 @@ function platform(
 ) {
   const counts: Record<string, number> = {};
   const fake = fakeFetch((request: RecordedRequest) => {
-    const action = request.url.searchParams.get("Action")!;
+    const name = request.url.searchParams.get("Action")!;
+    // Actions served on more than one route are told apart by their key in ACTIONS.
+    const action = findAction(request.url.pathname, name) ?? name;
     counts[action] = (counts[action] ?? 0) + 1;
     const handler = handlers[action];
     if (!handler) return fail(400, "InvalidAction", `unexpected ${action}`);
     return handler(JSON.parse(request.body), counts[action]!);
   });
-  const client = new QianfanClient({
-    credentials: staticCredentials({ accessKeyId: "ak", secretAccessKey: "sk" }),
-    baseUrl: "http://127.0.0.1:1",
-    fetch: fake.fetch,
+  const client = clientOver(fake.fetch, {
     retry: { retries: 3, minDelayMs: 1, maxDelayMs: 2, maxRetryTimeMs: 5000 },
-    pacing: { requestsPerSecond: 1000, concurrency: 4 },
     ...options.client,
   });
   const sleeps: number[] = [];
@@ -105,16 +103,101 @@ describe("idempotent changes", () => {
     });
   });
 
-  it("treats a scale to the replicas already running as success", async () => {
-    const { api } = platform({
+  it("treats a scale to the replicas already running as success, read from /v2/serviceresources", async () => {
+    const { api, counts } = platform({
       ScaleService: () => fail(500, "InternalError"),
-      DescribeComputeUnit: () =>
-        ok({
-          computeUnitInstance: unit("unit-1"),
-          serviceUsageList: [{ serviceId: "svc-1", deploymentReplicasCount: 0 }],
-        }),
+      [SERVICE_UNITS_ACTION]: () => ok({ instances: [] }),
     });
     await expect(api.scaleService("svc-1", "unit-1", 0)).resolves.toMatchObject({ alreadyDone: true });
+    expect(counts[SERVICE_UNITS_ACTION]).toBe(1);
+  });
+});
+
+describe("replicas per service and unit (/v2/serviceresources)", () => {
+  /** The answer as Baidu's "查询算力单元实例列表" page documents it. */
+  const documented = {
+    instances: [
+      { instanceId: "unit-1", paymentTiming: "Postpaid", replicasCount: 2, status: "Running" },
+      { instanceId: "unit-2", paymentTiming: "Prepaid", replicasCount: 1, status: "Running" },
+    ],
+  };
+
+  it("sends DescribeComputeUnits with the serviceId to /v2/serviceresources and reads replicasCount", async () => {
+    const { api, fake } = platform({ [SERVICE_UNITS_ACTION]: () => ok(documented) });
+    expect(await api.serviceReplicasOn("svc-1", "unit-1")).toBe(2);
+    expect(await api.serviceReplicasOn("svc-1", "unit-9")).toBe(0);
+    const sent = fake.requests[0]!;
+    expect(sent.url.pathname).toBe("/v2/serviceresources");
+    expect(sent.url.searchParams.get("Action")).toBe("DescribeComputeUnits");
+    expect(JSON.parse(sent.body)).toEqual({ serviceId: "svc-1" });
+  });
+
+  it("refuses to guess the replicas of a unit whose entry lacks replicasCount, and reads the others", async () => {
+    const { api } = platform({
+      [SERVICE_UNITS_ACTION]: () =>
+        ok({ instances: [{ instanceId: "unit-1", status: "Running" }, documented.instances[1]] }),
+    });
+    await expect(api.serviceReplicasOn("svc-1", "unit-1")).rejects.toThrow(/unit-1.*replicasCount/);
+    expect(await api.serviceReplicasOn("svc-1", "unit-2")).toBe(1);
+  });
+
+  it("refuses to read replicas from a listing that names the unit twice", async () => {
+    const twice = { ...documented.instances[0], replicasCount: 5 };
+    const { api } = platform({
+      [SERVICE_UNITS_ACTION]: () => ok({ instances: [documented.instances[0], twice] }),
+    });
+    await expect(api.serviceReplicasOn("svc-1", "unit-1")).rejects.toThrow(/duplicate instanceId 'unit-1'/);
+  });
+
+  it("reads one unit of a service with DescribeComputeUnit on /v2/serviceresources", async () => {
+    const { api, fake } = platform({
+      "/v2/serviceresources?Action=DescribeComputeUnit": () => ok({ instance: documented.instances[0] }),
+    });
+    await expect(api.describeServiceUnit("svc-1", "unit-1")).resolves.toMatchObject({ replicasCount: 2 });
+    expect(fake.requests[0]!.url.pathname).toBe("/v2/serviceresources");
+    expect(JSON.parse(fake.requests[0]!.body)).toEqual({ serviceId: "svc-1", instanceId: "unit-1" });
+  });
+
+  it("reads a unit whose DescribeComputeUnit answer has no serviceUsageList, or items of unknown shape", async () => {
+    const answers = [
+      { computeUnitInstance: unit("unit-1") },
+      {
+        computeUnitInstance: unit("unit-1"),
+        serviceUsageList: [{ serviceId: "svc-1", replicasCount: 3 }, { id: "svc-2", size: 1 }, "odd"],
+      },
+    ];
+    const { api } = platform({ DescribeComputeUnit: (_body, n) => ok(answers[n - 1]) });
+    await expect(api.describeComputeUnit("unit-1")).resolves.toMatchObject({
+      serviceUsage: [],
+      serviceUsageListed: false,
+    });
+    const second = await api.describeComputeUnit("unit-1");
+    expect(second.serviceUsage).toEqual([
+      { serviceId: "svc-1", replicas: 3 },
+      { serviceId: undefined, replicas: undefined },
+      { serviceId: undefined, replicas: undefined },
+    ]);
+  });
+});
+
+describe("DescribeTPMResource item by item", () => {
+  it("reports an item lacking status by id and field, and reads expiredTime '-' as valid", async () => {
+    const { api } = platform({
+      DescribeTPMResource: () =>
+        ok({
+          instances: [
+            { ...tpm("tpm-a"), expiredTime: "-" },
+            { instanceId: "tpm-b", paymentTiming: "Postpaid" },
+            { ...tpm("tpm-c"), status: "Expired" },
+          ],
+        }),
+    });
+    const listing = await api.describeTpmResourcesChecked("ernie-speed-8k");
+    expect(listing.items).toEqual([{ ...tpm("tpm-a"), expiredTime: "-" }]);
+    expect(listing.invalid).toEqual([
+      { index: 1, id: "tpm-b", problem: expect.stringMatching(/^status: /) },
+      { index: 2, id: "tpm-c", problem: expect.stringMatching(/^status: /) },
+    ]);
   });
 });
 
@@ -125,9 +208,43 @@ describe("purchases are never bought twice", () => {
         ok({ instances: n === 1 ? [tpm("tpm-old")] : [tpm("tpm-old"), tpm("tpm-new", "Creating")] }),
       PurchaseTPMResource: () => ({ networkError: "ECONNRESET" }),
     });
-    const outcome = await api.purchaseTpm({ model: "ernie-3.5-8k", purchaseCount: 1 });
+    const outcome = await api.purchaseTpm({ model: "ernie-speed-8k", purchaseCount: 1 });
     expect(outcome).toMatchObject({ instanceId: "tpm-new", recoveredByListing: true, purchaseRequests: 1 });
     expect(counts.PurchaseTPMResource).toBe(1);
+  });
+
+  it("recovers a lost purchase by its new instanceId alone, whatever purchaseCount the listing shows", async () => {
+    const { api, counts } = platform({
+      DescribeTPMResource: (_b, n) =>
+        ok({ instances: n === 1 ? [] : [{ ...tpm("tpm-new", "Creating"), purchaseCount: 10_000 }] }),
+      PurchaseTPMResource: () => ({ networkError: "ECONNRESET" }),
+    });
+    const outcome = await api.purchaseTpm({ model: "ernie-speed-8k", purchaseCount: 1 });
+    expect(outcome).toMatchObject({ instanceId: "tpm-new", recoveredByListing: true });
+    expect(counts.PurchaseTPMResource).toBe(1);
+  });
+
+  it("buys beside an unreadable item, and never takes a new unreadable one for the purchase", async () => {
+    const broken = { instanceId: "tpm-broken", paymentTiming: "Postpaid" };
+    const fine = platform({
+      DescribeTPMResource: () => ok({ instances: [broken] }),
+      PurchaseTPMResource: () => ok({ instanceId: "tpm-1" }),
+    });
+    await expect(fine.api.purchaseTpm({ model: "ernie-speed-8k", purchaseCount: 1 })).resolves.toMatchObject({
+      instanceId: "tpm-1",
+    });
+    const lost = platform(
+      {
+        DescribeTPMResource: (_b, n) =>
+          ok({ instances: n === 1 ? [broken] : [broken, { instanceId: "tpm-new" }] }),
+        PurchaseTPMResource: () => ({ networkError: "ECONNRESET" }),
+      },
+      { api: { maxPurchaseRequests: 2 } },
+    );
+    const error = await lost.api.purchaseTpm({ model: "ernie-speed-8k", purchaseCount: 1 }).catch((e) => e);
+    expect(error).toBeInstanceOf(QianfanUnknownOutcomeError);
+    expect(error.message).toContain("new instance tpm-new cannot be read");
+    expect(lost.counts.PurchaseTPMResource).toBe(1);
   });
 
   it("never sends a purchase twice by default: a listing that does not show it yet proves nothing", async () => {
@@ -136,7 +253,7 @@ describe("purchases are never bought twice", () => {
       PurchaseTPMResource: (_b, n) =>
         n === 1 ? fail(503, "ServiceUnavailable") : ok({ instanceId: "tpm-2" }, "r-2"),
     });
-    const error = await api.purchaseTpm({ model: "ernie-3.5-8k", purchaseCount: 1 }).catch((e) => e);
+    const error = await api.purchaseTpm({ model: "ernie-speed-8k", purchaseCount: 1 }).catch((e) => e);
     expect(error).toBeInstanceOf(QianfanUnknownOutcomeError);
     expect(error.message).toContain("the listing may lag");
     expect(counts.PurchaseTPMResource).toBe(1);
@@ -153,7 +270,7 @@ describe("purchases are never bought twice", () => {
       { api: { maxPurchaseRequests: 2 } },
     );
     const outcome = await api.purchaseTpm({
-      model: "ernie-3.5-8k",
+      model: "ernie-speed-8k",
       purchaseCount: 1,
       releaseTime: "2030-01-01T00:00:00+08:00",
     });
@@ -176,7 +293,7 @@ describe("purchases are never bought twice", () => {
       },
       { api: { maxPurchaseRequests: 2 } },
     );
-    await expect(api.purchaseTpm({ model: "ernie-3.5-8k", purchaseCount: 1 })).rejects.toBeInstanceOf(
+    await expect(api.purchaseTpm({ model: "ernie-speed-8k", purchaseCount: 1 })).rejects.toBeInstanceOf(
       QianfanUnknownOutcomeError,
     );
     expect(counts.PurchaseTPMResource).toBe(2);
@@ -187,7 +304,7 @@ describe("purchases are never bought twice", () => {
       DescribeTPMResource: (_b, n) => ok({ instances: n === 1 ? [] : [tpm("tpm-a"), tpm("tpm-b")] }),
       PurchaseTPMResource: () => ({ networkError: "ECONNRESET" }),
     });
-    const error = await api.purchaseTpm({ model: "ernie-3.5-8k", purchaseCount: 1 }).catch((e) => e);
+    const error = await api.purchaseTpm({ model: "ernie-speed-8k", purchaseCount: 1 }).catch((e) => e);
     expect(error).toBeInstanceOf(QianfanUnknownOutcomeError);
     expect(error.message).toContain("tpm-a");
     expect(counts.PurchaseTPMResource).toBe(1);
@@ -198,7 +315,7 @@ describe("purchases are never bought twice", () => {
       DescribeTPMResource: (_b, n) => (n === 1 ? ok({ instances: [] }) : fail(403, "AccessDenied")),
       PurchaseTPMResource: () => ({ networkError: "ECONNRESET" }),
     });
-    await expect(api.purchaseTpm({ model: "ernie-3.5-8k", purchaseCount: 1 })).rejects.toBeInstanceOf(
+    await expect(api.purchaseTpm({ model: "ernie-speed-8k", purchaseCount: 1 })).rejects.toBeInstanceOf(
       QianfanUnknownOutcomeError,
     );
     expect(counts.PurchaseTPMResource).toBe(1);
@@ -221,13 +338,13 @@ describe("purchases are never bought twice", () => {
       PurchaseTPMResource: () => ok({ instanceId: "tpm-1" }),
     });
     await api.purchaseTpm({
-      model: "ernie-3.5-8k",
+      model: "ernie-speed-8k",
       purchaseCount: 3,
       releaseTime: "2030-01-25T12:30:30+08:00",
     });
     const purchase = fake.requests.find((r) => r.url.searchParams.get("Action") === "PurchaseTPMResource")!;
     expect(JSON.parse(purchase.body)).toEqual({
-      model: "ernie-3.5-8k",
+      model: "ernie-speed-8k",
       billing: { paymentTiming: "Postpaid", releaseTime: "2030-01-25T12:30:30+08:00" },
       purchaseCount: 3,
     });
@@ -357,18 +474,61 @@ describe("listings that cannot be trusted", () => {
     NO_HANG,
   );
 
+  it("continues from the last id when no nextMarker is given, without fetching or counting an item twice", async () => {
+    const { api, fake } = platform({
+      DescribeServices: (body) =>
+        body.protocolVersion === 2
+          ? ok({ serviceList: [], pageInfo: { isTruncated: false } })
+          : body.marker
+            ? ok({ serviceList: [service("svc-2"), service("svc-3")], pageInfo: { isTruncated: false } })
+            : ok({ serviceList: [service("svc-1"), service("svc-2")], pageInfo: { isTruncated: true } }),
+    });
+    const services = await api.describeServices();
+    expect(services.map((s) => s.serviceId)).toEqual(["svc-1", "svc-2", "svc-3"]);
+    expect(JSON.parse(fake.requests[1]!.body)).toMatchObject({ marker: "svc-2" });
+  });
+
+  it("prefers nextMarker to the last id, and reads a page that starts after the marker", async () => {
+    const { api, fake } = platform({
+      DescribeServices: (body) =>
+        body.protocolVersion === 2
+          ? ok({ serviceList: [], pageInfo: { isTruncated: false } })
+          : body.marker
+            ? ok({ serviceList: [service("svc-3")], pageInfo: { isTruncated: false } })
+            : ok({
+                serviceList: [service("svc-1"), service("svc-2")],
+                pageInfo: { isTruncated: true, nextMarker: "svc-3" },
+              }),
+    });
+    expect((await api.describeServices()).map((s) => s.serviceId)).toEqual(["svc-1", "svc-2", "svc-3"]);
+    expect(JSON.parse(fake.requests[1]!.body)).toMatchObject({ marker: "svc-3" });
+  });
+
+  it("lists services of protocol versions 1 and 2, each service once", async () => {
+    const { api, fake } = platform({
+      DescribeServices: (body) =>
+        ok({
+          serviceList:
+            body.protocolVersion === 2 ? [service("svc-v2"), service("svc-both")] : [service("svc-both")],
+          pageInfo: { isTruncated: false },
+        }),
+    });
+    expect((await api.describeServices()).map((s) => s.serviceId)).toEqual(["svc-both", "svc-v2"]);
+    expect(fake.requests.map((r) => JSON.parse(r.body).protocolVersion)).toEqual([1, 2]);
+  });
+
   it("fails an unchecked paged listing that repeats an id, naming the id and the action", async () => {
     const { api } = platform({
       DescribeServices: (body) =>
         body.marker
-          ? ok({ serviceList: [service("svc-2"), service("svc-3")], pageInfo: { isTruncated: false } })
+          ? ok({ serviceList: [service("svc-3"), service("svc-1")], pageInfo: { isTruncated: false } })
           : ok({ serviceList: [service("svc-1"), service("svc-2")], pageInfo: { isTruncated: true } }),
     });
     const error = await api.describeServices().catch((e) => e);
     expect(error).toBeInstanceOf(QianfanResponseError);
     expect(error.code).toBe("InvalidListing");
     expect(error.message).toContain("DescribeServices");
-    expect(error.message).toContain("serviceId 'svc-2'");
+    expect(error.message).toContain("serviceId 'svc-1'");
   });
 
   it("fails DescribeComputeUnits and DescribeTPMResource listings that repeat an id", async () => {
@@ -381,7 +541,7 @@ describe("listings that cannot be trusted", () => {
     expect(units).toBeInstanceOf(QianfanResponseError);
     expect(units.message).toContain("DescribeComputeUnits");
     expect(units.message).toContain("instanceId 'unit-1'");
-    const quota = await api.describeTpmResources("ernie-3.5-8k").catch((e) => e);
+    const quota = await api.describeTpmResources("ernie-speed-8k").catch((e) => e);
     expect(quota).toBeInstanceOf(QianfanResponseError);
     expect(quota.message).toContain("DescribeTPMResource");
     expect(quota.message).toContain("instanceId 'tpm-1'");
@@ -404,16 +564,16 @@ describe("listings that cannot be trusted", () => {
     const { api } = platform({
       DescribeBatchInferenceTasks: (body) =>
         body.marker
-          ? ok({ taskList: [task("t-2"), task("t-3")], pageInfo: { isTruncated: false } })
-          : ok({ taskList: [task("t-1"), task("t-2")], pageInfo: { isTruncated: true } }),
+          ? ok({ taskList: [task("t-3"), task("t-1")], pageInfo: { isTruncated: false } })
+          : ok({ taskList: [task("t-1"), task("t-2")], pageInfo: { isTruncated: true, nextMarker: "t-3" } }),
     });
     const listing = await api.describeBatchTasksChecked();
-    expect(listing.items.map((t) => t.taskId)).toEqual(["t-1", "t-3"]);
+    expect(listing.items.map((t) => t.taskId)).toEqual(["t-2", "t-3"]);
     expect(listing.invalid.map((i) => [i.index, i.id])).toEqual([
-      [1, "t-2"],
-      [2, "t-2"],
+      [0, "t-1"],
+      [3, "t-1"],
     ]);
-    expect(listing.invalid[0]!.problem).toContain("duplicate taskId 't-2' (listed 2 times)");
+    expect(listing.invalid[0]!.problem).toContain("duplicate taskId 't-1' (listed 2 times)");
   });
 });
 
@@ -438,7 +598,7 @@ describe("call defaults: a run's deadline and cancellation", () => {
     controller.abort();
     const error = await api
       .withCallDefaults({ signal: controller.signal })
-      .purchaseTpm({ model: "ernie-3.5-8k", purchaseCount: 1 })
+      .purchaseTpm({ model: "ernie-speed-8k", purchaseCount: 1 })
       .catch((e) => e);
     expect(error).toBeInstanceOf(QianfanNetworkError);
     expect(error).toMatchObject({ code: "ABORTED", outcome: "not-applied" });
@@ -455,7 +615,7 @@ describe("call defaults: a run's deadline and cancellation", () => {
     );
     const error = await api
       .withCallDefaults({ remainingMs: () => 1500 })
-      .purchaseTpm({ model: "ernie-3.5-8k", purchaseCount: 1 })
+      .purchaseTpm({ model: "ernie-speed-8k", purchaseCount: 1 })
       .catch((e) => e);
     expect(error).toBeInstanceOf(QianfanUnknownOutcomeError);
     expect(error.message).toContain("deadline");

@@ -1,3 +1,5 @@
+import { QianfanClient, type QianfanClientOptions, staticCredentials } from "../../lib/qianfan";
+
 /** A scripted stand-in for fetch: each call gets the next answer; the requests are kept for assertions. */
 export interface RecordedRequest {
   url: URL;
@@ -134,3 +136,21 @@ export const fail = (
   body: { requestId, code, message },
   headers,
 });
+
+/**
+ * A QianfanClient over a fake fetch, with fast retries and loose pacing for tests; `options`
+ * overrides any of it.
+ */
+export function clientOver(
+  fetch: QianfanClientOptions["fetch"],
+  options: Partial<QianfanClientOptions> = {},
+): QianfanClient {
+  return new QianfanClient({
+    credentials: staticCredentials({ accessKeyId: "ak", secretAccessKey: "sk" }),
+    baseUrl: "http://127.0.0.1:1",
+    fetch,
+    retry: { retries: 4, minDelayMs: 1, maxDelayMs: 5, maxRetryTimeMs: 10_000 },
+    pacing: { requestsPerSecond: 1000, concurrency: 8 },
+    ...options,
+  });
+}

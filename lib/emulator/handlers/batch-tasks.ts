@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { TASK_RUN_STATUSES } from "../../qianfan/actions";
-import { EmulatorError } from "../errors";
+import { invalidParameter } from "../errors";
 import type { TaskRecord } from "../state";
 import { defineHandler, formatTime, Id, PagingFields, pageOf } from "./request";
 
@@ -41,9 +41,8 @@ export const batchTaskHandlers = {
   StopBatchInferenceTask: defineHandler(TaskRequest, (state, { taskId }) => {
     const task = state.findTask(taskId);
     if (task.runStatus !== "Running" && task.runStatus !== "Queuing") {
-      throw new EmulatorError(
-        400,
-        "InvalidTaskStatus",
+      throw invalidParameter(
+        "taskId",
         `batch inference task ${taskId} is ${task.runStatus}; only a Running or Queuing task can be stopped`,
       );
     }

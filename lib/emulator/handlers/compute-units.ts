@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { PAYMENT_TIMINGS, QUERY_REGIONS, REGIONS, UNIT_TYPES } from "../../qianfan/actions";
-import { EmulatorError, invalidParameter } from "../errors";
+import { invalidParameter } from "../errors";
 import { addMonths, type EmulatorState, newInstanceId, renewMonths, type UnitRecord } from "../state";
 import { defineHandler, formatTime, Id, PlatformTime } from "./request";
 
@@ -28,19 +28,14 @@ export function viewUnit(state: EmulatorState, u: UnitRecord): Record<string, un
 /** Only a postpaid unit can be released or given a release time; a prepaid one runs out its term. */
 function requirePostpaid(u: UnitRecord, what: string): void {
   if (u.paymentTiming !== "Postpaid") {
-    throw new EmulatorError(
-      400,
-      "OperationNotAllowed",
-      `compute unit ${u.instanceId} is prepaid and cannot be ${what}`,
-    );
+    throw invalidParameter("instanceId", `compute unit ${u.instanceId} is prepaid and cannot be ${what}`);
   }
 }
 
 function requireRunning(u: UnitRecord): void {
   if (u.status !== "Running") {
-    throw new EmulatorError(
-      400,
-      "InvalidInstanceStatus",
+    throw invalidParameter(
+      "instanceId",
       `compute unit ${u.instanceId} is ${u.status}; the operation needs it Running`,
     );
   }

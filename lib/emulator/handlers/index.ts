@@ -3,6 +3,7 @@ import type { EmulatorState } from "../state";
 import { batchTaskHandlers } from "./batch-tasks";
 import { computeUnitHandlers } from "./compute-units";
 import type { ActionHandler } from "./request";
+import { serviceResourceHandlers } from "./service-resources";
 import { serviceHandlers } from "./services";
 import { tpmHandlers } from "./tpm";
 
@@ -12,6 +13,7 @@ export type { ActionHandler } from "./request";
 const HANDLERS: Record<ActionName, ActionHandler> = {
   ...computeUnitHandlers,
   ...serviceHandlers,
+  ...serviceResourceHandlers,
   ...tpmHandlers,
   ...batchTaskHandlers,
 };

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { PAGE_DEFAULT_MAX_KEYS, PAGE_MAX_KEYS } from "../../qianfan/actions";
+import { valueAt } from "../../qianfan/operations";
 import { parsePlatformTime } from "../../qianfan/schemas";
-import { EmulatorError, invalidParameter } from "../errors";
+import { invalidParameter } from "../errors";
 import type { EmulatorState } from "../state";
 
 /** Runs one action on the state with the request body as sent; returns the answer's `result`. */
@@ -16,8 +17,9 @@ export function defineHandler<S extends z.ZodType>(
 }
 
 /**
- * Validates a request body; the first problem becomes the platform's 400 answer naming the field:
- * MissingParameter for an absent required field, InvalidParameter for anything else.
+ * Validates a request body; the first problem becomes the platform's 400 InappropriateJSON naming
+ * the field — BCE's code for well-formed JSON with a required item missing or a value of the wrong
+ * type (https://cloud.baidu.com/doc/BCC/s/Ojwvyo6nc).
  */
 export function validateBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
   const parsed = schema.safeParse(body);
@@ -25,18 +27,9 @@ export function validateBody<S extends z.ZodType>(schema: S, body: unknown): z.o
   const issue = parsed.error.issues[0]!;
   const field = issue.path.map(String).join(".") || "body";
   if (issue.path.length > 0 && valueAt(body, issue.path) === undefined) {
-    throw new EmulatorError(400, "MissingParameter", `${field}: is required`);
+    throw invalidParameter(field, "is required but missing from the request");
   }
   throw invalidParameter(field, issue.message);
-}
-
-function valueAt(body: unknown, path: readonly PropertyKey[]): unknown {
-  let value = body;
-  for (const key of path) {
-    if (value === null || typeof value !== "object") return undefined;
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  return value;
 }
 
 export const Id = z.string().min(1);

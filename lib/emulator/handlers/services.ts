@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { SERVICE_RUN_STATUSES } from "../../qianfan/actions";
-import { EmulatorError } from "../errors";
+import { invalidParameter } from "../errors";
 import type { EmulatorState, ServiceRecord } from "../state";
 import { defineHandler, formatTime, Id, PagingFields, pageOf } from "./request";
 
@@ -45,9 +45,12 @@ export const serviceHandlers = {
       creator: z.array(z.string()).optional(),
       chargeType: z.string().optional(),
       payType: z.string().optional(),
+      protocolVersion: z.union([z.literal(1), z.literal(2)]).optional(),
     }),
     (state, body) => {
+      const version = body.protocolVersion ?? 1;
       const matches = (s: ServiceRecord) =>
+        s.protocolVersion === version &&
         (!body.name || s.name.includes(body.name)) &&
         (!body.serviceType || body.serviceType.includes(s.serviceType)) &&
         (!body.runStatus || (body.runStatus as string[]).includes(runStatusOf(state, s))) &&
@@ -72,9 +75,8 @@ export const serviceHandlers = {
       const current = state.replicasOn(service, unit.instanceId);
       if (wanted === current) return true;
       if (unit.status !== "Running") {
-        throw new EmulatorError(
-          400,
-          "InvalidInstanceStatus",
+        throw invalidParameter(
+          "instanceId",
           `compute unit ${unit.instanceId} is ${unit.status}; a service can only be scaled on a Running unit`,
         );
       }
@@ -83,10 +85,9 @@ export const serviceHandlers = {
       const required = (wanted - current) * perReplica;
       const free = unit.totalComputeUnits - state.usedComputeUnits(unit);
       if (required > free) {
-        throw new EmulatorError(
-          400,
-          "InsufficientComputeUnits",
-          `compute unit ${unit.instanceId} has ${free} free compute units; ${wanted} replicas of ${service.serviceId} need ${required} more`,
+        throw invalidParameter(
+          "deploymentReplicasCount",
+          `not enough free compute units: compute unit ${unit.instanceId} has ${free} free; ${wanted} replicas of ${service.serviceId} need ${required} more`,
         );
       }
       if (wanted === 0) {

@@ -1,14 +1,20 @@
 import { z } from "zod";
 import { PAYMENT_TIMINGS, TPM_MODELS, TPM_STATUSES } from "../../qianfan/actions";
-import { EmulatorError } from "../errors";
+import { invalidParameter } from "../errors";
 import { type EmulatorState, newInstanceId, type TpmRecord } from "../state";
 import { defineHandler, formatTime, Id, PlatformTime } from "./request";
 
-/** Tokens and requests per minute one purchased unit of quota adds (not confirmed; any positive number serves). */
+/**
+ * Tokens and requests per minute one purchased unit of quota adds: "TPM配额单位规格为10000TPM、33RPM"
+ * (ResizeTPMResource, https://cloud.baidu.com/doc/qianfan-api/s/9mo1gaa01).
+ */
 const TPM_PER_COUNT = 10_000;
-const RPM_PER_COUNT = 60;
+const RPM_PER_COUNT = 33;
 
-/** A TPM quota instance as DescribeTPMResource lists it. */
+/**
+ * A TPM quota instance as DescribeTPMResource lists it: the documented fields only (no
+ * `purchaseCount` or `model`, which no page shows; the count shows as `tpm` and `rpm`).
+ */
 export function viewTpm(r: TpmRecord): Record<string, unknown> {
   return {
     instanceId: r.instanceId,
@@ -18,7 +24,6 @@ export function viewTpm(r: TpmRecord): Record<string, unknown> {
     status: r.status,
     startTime: formatTime(r.startTime),
     ...(r.expiredTime || r.releaseTime ? { expiredTime: formatTime(r.expiredTime ?? r.releaseTime) } : {}),
-    purchaseCount: r.purchaseCount,
     ...(r.releaseTime ? { releaseTime: formatTime(r.releaseTime) } : {}),
   };
 }
@@ -76,9 +81,8 @@ export const tpmHandlers = {
   ReleaseTPMResource: defineHandler(z.looseObject({ model: Model, instanceId: Id }), (state, body) => {
     const instance = state.findTpm(body.model, body.instanceId);
     if (instance.status !== "Running") {
-      throw new EmulatorError(
-        400,
-        "InvalidInstanceStatus",
+      throw invalidParameter(
+        "instanceId",
         `TPM instance ${instance.instanceId} is ${instance.status}; only a Running one can be released`,
       );
     }

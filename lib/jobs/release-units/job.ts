@@ -111,7 +111,13 @@ async function lastLook(api: QianfanApi, instanceId: string): Promise<string | u
   if (unit.paymentTiming !== "Postpaid") return `the unit now shows ${unit.paymentTiming}`;
   if (unit.status !== "Running") return `the unit now shows status ${unit.status}`;
   if (unit.usedComputeUnits > 0) return `the unit is now busy: ${unit.usedComputeUnits} compute units in use`;
-  const users = serviceUsage.filter((u) => u.deploymentReplicasCount > 0);
-  if (users.length > 0) return `services now use the unit: ${users.map((u) => u.serviceId).join(", ")}`;
+  // An entry whose replicas cannot be read counts as a user: it is not understood.
+  const users = serviceUsage.filter((u) => u.replicas === undefined || u.replicas > 0);
+  if (users.length > 0) {
+    const named = users.map((u) =>
+      u.replicas === undefined ? `${u.serviceId ?? "an unnamed service"} (replicas not shown)` : u.serviceId,
+    );
+    return `services now use the unit: ${named.join(", ")}`;
+  }
   return undefined;
 }

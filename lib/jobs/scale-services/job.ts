@@ -1,9 +1,15 @@
 import pLimit from "p-limit";
 import picomatch from "picomatch";
-import type { Inventory, Job, JobContext, Planned } from "../../engine/job";
+import type { InvalidItem, Inventory, Job, JobContext, Planned } from "../../engine/job";
 import { describeFailure } from "../../engine/runner";
 import type { ActionResult, Decision } from "../../engine/types";
-import { isPlaceholderTime, isQianfanApiError, type QianfanApi, type ServiceUsage } from "../../qianfan";
+import {
+  type CheckedList,
+  isPlaceholderTime,
+  type QianfanApi,
+  replicasOnUnit,
+  type ServiceUnit,
+} from "../../qianfan";
 import type { Schedule } from "../../schedule";
 import type { RestoreTarget } from "../../state";
 import {
@@ -26,6 +32,7 @@ export interface ScaleBindingConfig {
   scheduleIsUptime: boolean;
   downReplicas: number;
   upReplicas?: number;
+  computeUnitsPerReplica?: number;
 }
 
 export interface ScaleServicesJobOptions {
@@ -36,15 +43,6 @@ export interface ScaleServicesJobOptions {
 }
 
 /**
- * The replicas a service runs on a compute unit: its entry in DescribeComputeUnit's
- * `serviceUsageList` (`deploymentReplicasCount`), 0 when it has none. The one place this number
- * comes from; the emulator models it the same way (`EmulatorState.replicasOn`).
- */
-export function currentReplicas(serviceUsage: readonly ServiceUsage[], serviceId: string): number {
-  return serviceUsage.find((u) => u.serviceId === serviceId)?.deploymentReplicasCount ?? 0;
-}
-
-/**
  * The scale-services job: puts services to their scheduled size — down (usually to zero) outside
  * uptime, remembered size back in uptime — with restores staggered and each change re-checked.
  */
@@ -52,6 +50,8 @@ export function scaleServicesJob(
   options: ScaleServicesJobOptions,
 ): Job<ScaleItem, ScaleServicesContext, ScaleAction> {
   const restores = pLimit(options.maxConcurrentRestores);
+  /** Compute units per replica measured by this run's scale-downs, by `serviceId/instanceId`. */
+  const measured = new Map<string, number>();
   return {
     name: SCALE_SERVICES,
     // Every bound service going down at one schedule edge is the point, not a blast.
@@ -59,8 +59,15 @@ export function scaleServicesJob(
 
     async readInventory(ctx: JobContext): Promise<Inventory<ScaleItem>> {
       const services = await ctx.api.describeServices();
-      const usage = new Map<string, ServiceUsage[]>();
+      // One /v2/serviceresources listing per bound service: the documented source of its replicas.
+      const unitsByService = new Map<string, Promise<CheckedList<ServiceUnit>>>();
+      const unitsOf = (serviceId: string) => {
+        if (!unitsByService.has(serviceId))
+          unitsByService.set(serviceId, ctx.api.describeServiceUnits(serviceId));
+        return unitsByService.get(serviceId)!;
+      };
       const items = new Map<string, ScaleItem>();
+      const invalid: InvalidItem[] = [];
       const warnings: string[] = [];
       for (const [index, b] of options.bindings.entries()) {
         const matched = services.filter((s) =>
@@ -74,11 +81,17 @@ export function scaleServicesJob(
           );
           continue;
         }
-        if (!usage.has(b.instanceId))
-          usage.set(b.instanceId, (await ctx.api.describeComputeUnit(b.instanceId)).serviceUsage);
         for (const service of matched) {
           const key = `${service.serviceId}/${b.instanceId}`;
-          if (items.has(key)) continue;
+          if (items.has(key) || invalid.some((i) => i.id === key)) continue;
+          let replicas: number;
+          try {
+            replicas = replicasOnUnit(await unitsOf(service.serviceId), service.serviceId, b.instanceId);
+          } catch (error) {
+            // A service whose replicas cannot be read is reported and left alone; the others go on.
+            invalid.push({ index, id: key, problem: describeFailure(error).message });
+            continue;
+          }
           items.set(key, {
             key,
             serviceId: service.serviceId,
@@ -90,8 +103,9 @@ export function scaleServicesJob(
               scheduleIsUptime: b.scheduleIsUptime,
               downReplicas: b.downReplicas,
               upReplicas: b.upReplicas,
+              computeUnitsPerReplica: b.computeUnitsPerReplica,
             },
-            currentReplicas: currentReplicas(usage.get(b.instanceId)!, service.serviceId),
+            currentReplicas: replicas,
             // A placeholder time ("-", "0000-00-00 …") is no time: the next real one counts.
             changedAt: [service.updateTime, service.createTime].find(
               (t) => t !== undefined && !isPlaceholderTime(t),
@@ -99,7 +113,7 @@ export function scaleServicesJob(
           });
         }
       }
-      return { items: [...items.values()], invalid: [], fleetSize: items.size, warnings };
+      return { items: [...items.values()], invalid, fleetSize: items.size + invalid.length, warnings };
     },
 
     async loadContext(ctx: JobContext): Promise<ScaleServicesContext> {
@@ -124,7 +138,11 @@ export function scaleServicesJob(
 
     async execute(ctx: JobContext, decision: Decision<ScaleAction>): Promise<ActionResult> {
       const action = decision.action!;
-      const run = () => scaleOnce(ctx.api, action);
+      const run = async () => {
+        const { result, computeUnitsPerReplica } = await scaleOnce(ctx.api, action);
+        if (computeUnitsPerReplica !== undefined) measured.set(decision.resourceId, computeUnitsPerReplica);
+        return result;
+      };
       return action.direction === "up" ? restores(run) : run();
     },
 
@@ -147,6 +165,9 @@ export function scaleServicesJob(
               instanceId: action.instanceId,
               replicas: action.from,
               rememberedAt: ctx.now.toISOString(),
+              ...(measured.has(decision.resourceId)
+                ? { computeUnitsPerReplica: measured.get(decision.resourceId)! }
+                : {}),
             };
             await ctx.memory.putRestoreTarget(SCALE_SERVICES, target);
           }
@@ -163,62 +184,112 @@ export function scaleServicesJob(
   };
 }
 
-/** Re-checks the replicas, scales, and reports what the unit then shows. */
-async function scaleOnce(api: QianfanApi, action: ScaleAction): Promise<ActionResult> {
+/**
+ * Re-checks the replicas (and, for a restore, that the unit has room), scales, and reports what the
+ * service's units then show. A scale-down also measures the compute units one replica freed.
+ */
+async function scaleOnce(
+  api: QianfanApi,
+  action: ScaleAction,
+): Promise<{ result: ActionResult; computeUnitsPerReplica?: number }> {
+  const skipped = (message: string) => ({ result: { status: "skipped", message } as ActionResult });
   let now: number;
+  let usedBefore: number | undefined;
   try {
-    now = currentReplicas((await api.describeComputeUnit(action.instanceId)).serviceUsage, action.serviceId);
+    now = await api.serviceReplicasOn(action.serviceId, action.instanceId);
   } catch (error) {
-    return {
-      status: "skipped",
-      message: `could not look at ${action.instanceId} before scaling: ${describeFailure(error).message}`,
-    };
+    return skipped(
+      `could not look at ${action.serviceId} on ${action.instanceId} before scaling: ${describeFailure(error).message}`,
+    );
   }
   if (now !== action.from) {
-    return {
-      status: "skipped",
-      message: `replicas changed since planning (planned from ${action.from}, now ${now})`,
-    };
+    return skipped(`replicas changed since planning (planned from ${action.from}, now ${now})`);
+  }
+  try {
+    const { unit } = await api.describeComputeUnit(action.instanceId);
+    usedBefore = unit.usedComputeUnits;
+    if (action.direction === "up") {
+      const room = roomFor(action, unit.totalComputeUnits, unit.usedComputeUnits);
+      if (room) return { result: { status: "failed", code: "NotEnoughFreeComputeUnits", message: room } };
+    }
+  } catch (error) {
+    if (action.direction === "up") {
+      return skipped(
+        `could not check the free compute units of ${action.instanceId}: ${describeFailure(error).message}`,
+      );
+    }
   }
   let requestId: string | undefined;
   let alreadyDone = false;
   try {
     ({ requestId, alreadyDone } = await api.scaleService(action.serviceId, action.instanceId, action.to));
   } catch (error) {
-    const failure = describeFailure(error);
-    if (isQianfanApiError(error) && error.code === "InsufficientComputeUnits") {
-      return {
-        status: "failed",
-        ...failure,
-        message: `not enough free compute units on ${action.instanceId} to restore ${action.to} replicas: ${error.platformMessage}`,
-      };
-    }
-    return { status: "failed", ...failure };
+    return { result: { status: "failed", ...describeFailure(error) } };
   }
+  let after: number;
   try {
-    const after = currentReplicas(
-      (await api.describeComputeUnit(action.instanceId)).serviceUsage,
-      action.serviceId,
-    );
-    if (after === action.to)
-      return {
-        status: "done",
-        observed: `${after} replicas on ${action.instanceId}`,
-        requestId,
-        alreadyDone,
-      };
-    return {
-      status: "failed",
-      code: "NotConfirmed",
-      message: `the platform accepted the scale but shows ${after} replicas`,
-      requestId,
-    };
+    after = await api.serviceReplicasOn(action.serviceId, action.instanceId);
   } catch (error) {
     return {
-      status: "failed",
-      code: "NotConfirmed",
-      message: `scaled, but the unit could not be looked at: ${describeFailure(error).message}`,
-      requestId,
+      result: {
+        status: "failed",
+        code: "NotConfirmed",
+        message: `scaled, but the service's units could not be looked at: ${describeFailure(error).message}`,
+        requestId,
+      },
     };
+  }
+  if (after !== action.to) {
+    return {
+      result: {
+        status: "failed",
+        code: "NotConfirmed",
+        message: `the platform accepted the scale but shows ${after} replicas`,
+        requestId,
+      },
+    };
+  }
+  const result: ActionResult = {
+    status: "done",
+    observed: `${after} replicas on ${action.instanceId}`,
+    requestId,
+    alreadyDone,
+  };
+  if (action.direction !== "down" || usedBefore === undefined || alreadyDone) return { result };
+  return { result, computeUnitsPerReplica: await measurePerReplica(api, action, usedBefore) };
+}
+
+/**
+ * Why a restore does not fit on its unit, in words, or undefined when it fits: the unit's free
+ * compute units (`totalComputeUnits − usedComputeUnits`) against the replicas to add × compute
+ * units per replica (at least one each when the size per replica is not known).
+ */
+export function roomFor(action: ScaleAction, total: number, used: number): string | undefined {
+  const free = Math.max(0, total - used);
+  const adding = action.to - action.from;
+  const perReplica = action.computeUnitsPerReplica;
+  const needed = adding * (perReplica ?? 1);
+  if (free >= needed) return undefined;
+  const size =
+    perReplica === undefined
+      ? "at least 1 compute unit each (the size per replica is not known)"
+      : `${perReplica} compute unit(s) each`;
+  return `not enough free compute units on ${action.instanceId} to restore ${action.serviceId} to ${action.to} replicas: ${free} of ${total} free, and ${adding} more replica(s) need ${size}, ${needed} in all`;
+}
+
+/** Compute units one replica freed: the unit's usedComputeUnits before and after a scale-down. */
+async function measurePerReplica(
+  api: QianfanApi,
+  action: ScaleAction,
+  usedBefore: number,
+): Promise<number | undefined> {
+  try {
+    const { unit } = await api.describeComputeUnit(action.instanceId);
+    const freed = usedBefore - unit.usedComputeUnits;
+    const removed = action.from - action.to;
+    const perReplica = freed / removed;
+    return Number.isInteger(perReplica) && perReplica > 0 ? perReplica : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -13,6 +13,8 @@ export interface ScaleBinding {
   scheduleIsUptime: boolean;
   downReplicas: number;
   upReplicas?: number;
+  /** Compute units one replica takes, as configured (used when none was measured). */
+  computeUnitsPerReplica?: number;
 }
 
 /** A service on a unit as the inventory found it. */
@@ -23,7 +25,7 @@ export interface ScaleItem {
   serviceName: string;
   instanceId: string;
   binding: ScaleBinding;
-  /** Replicas of the service on the unit now ({@link currentReplicas}). */
+  /** Replicas of the service on the unit now (its `/v2/serviceresources` listing). */
   currentReplicas: number;
   /** When the service was last deployed or changed, by anyone. */
   changedAt?: string;
@@ -58,6 +60,11 @@ export interface ScaleAction {
   from: number;
   to: number;
   direction: "down" | "up";
+  /**
+   * For a scale-up: compute units one replica takes, as measured when it was scaled down or as
+   * configured; undefined when neither is known.
+   */
+  computeUnitsPerReplica?: number;
 }
 
 /**
@@ -97,6 +104,8 @@ function decide(
     rule,
     reason,
   });
+  const perReplica =
+    ctx.restoreTargets.get(item.key)?.computeUnitsPerReplica ?? item.binding.computeUnitsPerReplica;
   const scale = (direction: "down" | "up", to: number, reason: string): Decision<ScaleAction> => ({
     resourceId: item.key,
     label,
@@ -110,6 +119,7 @@ function decide(
       from: item.currentReplicas,
       to,
       direction,
+      ...(direction === "up" && perReplica !== undefined ? { computeUnitsPerReplica: perReplica } : {}),
     },
   });
 

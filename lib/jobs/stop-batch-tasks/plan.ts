@@ -169,7 +169,10 @@ function judgeRunning(task: BatchTask, limits: TaskLimits, now: Date): Judgement
     return { stop: false, rule: "runtime-unknown", reason: `runtime unknown: ${given.join(", ")}` };
   }
   const runtime = now.getTime() - start.at.getTime();
-  const since = start.field === "startTime" ? "" : " (since creation: no start time given)";
+  const since =
+    start.field === "startTime"
+      ? ""
+      : " (counted from createTime, queue time included: the task gives no startTime)";
   if (runtime > limits.maxRuntimeMs) {
     return {
       stop: true,

@@ -1,9 +1,17 @@
-import type { Inventory, Job, JobContext, Planned } from "../../engine/job";
+import type { InvalidItem, Inventory, Job, JobContext, Planned } from "../../engine/job";
 import { describeFailure } from "../../engine/runner";
 import type { ActionResult, Decision } from "../../engine/types";
-import { QianfanUnknownOutcomeError } from "../../qianfan";
 import {
+  type CheckedList,
+  isListedTpmModel,
+  QianfanUnknownOutcomeError,
+  TPM_MODELS_LISTED_ON,
+  type TpmInstance,
+} from "../../qianfan";
+import {
+  hasUnnamedItem,
   isSettling,
+  listedIds,
   type PendingPurchase,
   planTpmWindows,
   type TpmAction,
@@ -47,12 +55,29 @@ export function tpmWindowsJob(
     guards: { maxFleetFraction: 1, ...options.guards },
 
     async readInventory(ctx: JobContext): Promise<Inventory<TpmWindowItem>> {
-      const byModel = new Map<string, Awaited<ReturnType<JobContext["api"]["describeTpmResources"]>>>();
+      const byModel = new Map<string, CheckedList<TpmInstance>>();
       for (const model of new Set(options.windows.map((w) => w.model))) {
-        byModel.set(model, await ctx.api.describeTpmResources(model));
+        byModel.set(model, await ctx.api.describeTpmResourcesChecked(model));
       }
-      const items = options.windows.map((window) => ({ window, instances: byModel.get(window.model)! }));
-      return { items, invalid: [], fleetSize: items.length };
+      const items = options.windows.map((window) => {
+        const listing = byModel.get(window.model)!;
+        return { window, instances: listing.items, invalid: listing.invalid };
+      });
+      // Reported once per model's listing, however many windows share it.
+      const invalid: InvalidItem[] = [...byModel].flatMap(([model, listing]) =>
+        listing.invalid.map((item) => ({
+          ...item,
+          problem: `DescribeTPMResource ${model}: ${item.problem}`,
+        })),
+      );
+      const warnings = options.windows.flatMap((window, i) =>
+        isListedTpmModel(window.model)
+          ? []
+          : [
+              `window ${window.name} (jobs.tpm-windows.windows.${i}.model): '${window.model}' is not among the models the PurchaseTPMResource docs listed on ${TPM_MODELS_LISTED_ON}; the platform's answer decides`,
+            ],
+      );
+      return { items, invalid, fleetSize: items.length, warnings };
     },
 
     async loadContext(ctx: JobContext): Promise<TpmWindowsContext> {
@@ -84,14 +109,14 @@ export function tpmWindowsJob(
             purchaseCount: action.count,
             releaseTime: action.releaseTime,
           });
-          const [listed] = await ctx.api
-            .describeTpmResources(action.model, { instanceId: outcome.instanceId })
-            .catch(() => []);
+          const seen = await lookAt(ctx, action.model, outcome.instanceId);
+          const shown =
+            seen?.instance?.status ?? (seen?.unreadable ? "bought (its item cannot be read)" : "bought");
           return {
             status: "done",
             createdId: outcome.instanceId,
             requestId: outcome.requestId,
-            observed: `${outcome.instanceId} ${listed ? listed.status : "bought"}${outcome.recoveredByListing ? " (answer lost, found by listing)" : ""}, released by the platform at ${action.releaseTime}`,
+            observed: `${outcome.instanceId} ${shown}${outcome.recoveredByListing ? " (answer lost, found by listing)" : ""}, released by the platform at ${action.releaseTime}`,
           };
         } catch (error) {
           if (error instanceof QianfanUnknownOutcomeError) {
@@ -105,16 +130,20 @@ export function tpmWindowsJob(
           return { status: "failed", ...describeFailure(error) };
         }
       }
+      const blocker = await lastLook(ctx, action.model, action.instanceId);
+      if (blocker) return { status: "skipped", message: blocker };
       try {
         const outcome = await ctx.api.releaseTpm(action.model, action.instanceId);
-        const [listed] = await ctx.api
-          .describeTpmResources(action.model, { instanceId: action.instanceId })
-          .catch(() => []);
+        const seen = await lookAt(ctx, action.model, action.instanceId);
         return {
           status: "done",
           requestId: outcome.requestId,
           alreadyDone: outcome.alreadyDone,
-          observed: listed ? `status ${listed.status}` : (outcome.observed ?? "no longer listed"),
+          observed: seen?.instance
+            ? `status ${seen.instance.status}`
+            : seen?.unreadable
+              ? `its item cannot be read (${seen.unreadable.problem})`
+              : (outcome.observed ?? (seen ? "no longer listed" : undefined)),
         };
       } catch (error) {
         return { status: "failed", ...describeFailure(error) };
@@ -132,12 +161,16 @@ export function tpmWindowsJob(
         adopted: Map<string, TpmPurchase>;
         inventory: Inventory<TpmWindowItem>;
       };
-      const listed = new Set(inventory.items.flatMap((i) => i.instances.map((x) => x.instanceId)));
+      const listed = new Set(inventory.items.flatMap(listedIds));
+      const unnamedIn = new Set(inventory.items.filter(hasUnnamedItem).map((i) => i.window.model));
       // A purchase is forgotten once the platform no longer lists it — but not while a lagging
-      // listing may simply not show it yet.
+      // listing may simply not show it yet, nor while an unreadable item without an id may be it.
       const purchases = new Map(
         [...context.purchases].filter(
-          ([id, p]) => listed.has(id) || isSettling(p.purchasedAt, ctx.now, context.purchaseSettleMs),
+          ([id, p]) =>
+            listed.has(id) ||
+            unnamedIn.has(p.model) ||
+            isSettling(p.purchasedAt, ctx.now, context.purchaseSettleMs),
         ),
       );
       for (const [window, purchase] of adopted) {
@@ -163,7 +196,7 @@ export function tpmWindowsJob(
           // What was listed before this attempt: whatever appears later and is not among these is it.
           const listedBefore = inventory.items
             .filter((item) => item.window.model === action.model)
-            .flatMap((item) => item.instances.map((x) => x.instanceId));
+            .flatMap(listedIds);
           const pending: PendingPurchase = {
             window: action.window,
             model: action.model,
@@ -185,4 +218,44 @@ export function tpmWindowsJob(
       await ctx.memory.replaceMarks(TPM_WINDOWS, purchases);
     },
   };
+}
+
+/** What the listing shows of one instance: its item, or the item that cannot be read and may be it. */
+async function seeOne(
+  ctx: JobContext,
+  model: string,
+  instanceId: string,
+): Promise<{ instance?: TpmInstance; unreadable?: InvalidItem }> {
+  const listing: CheckedList<TpmInstance> = await ctx.api.describeTpmResourcesChecked(model, { instanceId });
+  const instance = listing.items.find((item) => item.instanceId === instanceId);
+  if (instance) return { instance };
+  return { unreadable: listing.invalid.find((item) => item.id === instanceId || item.id === undefined) };
+}
+
+/** {@link seeOne} for a report after an action: undefined when the listing failed. */
+async function lookAt(
+  ctx: JobContext,
+  model: string,
+  instanceId: string,
+): Promise<{ instance?: TpmInstance; unreadable?: InvalidItem } | undefined> {
+  return seeOne(ctx, model, instanceId).catch(() => undefined);
+}
+
+/**
+ * The last look before a release: only a readable item showing the instance Running and postpaid
+ * lets it go; an unreadable item, a status not understood or no item at all is a reason to stop.
+ */
+async function lastLook(ctx: JobContext, model: string, instanceId: string): Promise<string | undefined> {
+  let seen: Awaited<ReturnType<typeof seeOne>>;
+  try {
+    seen = await seeOne(ctx, model, instanceId);
+  } catch (error) {
+    return `could not look at the instance before releasing it: ${describeFailure(error).message}`;
+  }
+  if (seen.unreadable) return `the instance's item cannot be read (${seen.unreadable.problem}); not released`;
+  const { instance } = seen;
+  if (!instance) return "the instance is no longer listed; nothing to release";
+  if (instance.paymentTiming !== "Postpaid") return `the instance now shows ${instance.paymentTiming}`;
+  if (instance.status !== "Running") return `the instance now shows status ${instance.status}`;
+  return undefined;
 }

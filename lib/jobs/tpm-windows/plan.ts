@@ -1,5 +1,6 @@
 import { TZDate } from "@date-fns/tz";
 import { format } from "date-fns";
+import type { InvalidItem } from "../../engine/job";
 import type { Decision } from "../../engine/types";
 import { isPlaceholderTime, parsePlatformTime, type TpmInstance } from "../../qianfan";
 import { type Calendar, currentStretchEnd, isActive, type Schedule } from "../../schedule";
@@ -17,6 +18,11 @@ export interface TpmWindow {
 export interface TpmWindowItem {
   window: TpmWindow;
   instances: TpmInstance[];
+  /**
+   * Items of the model's listing that failed validation. They prove nothing: an instance of ours
+   * among them is neither released nor taken for gone, and none is adopted as a lost purchase.
+   */
+  invalid?: InvalidItem[];
 }
 
 /** A purchase this tool made, remembered until the platform no longer lists it. */
@@ -67,6 +73,21 @@ export interface TpmWindowsPlan {
 const LIVE = new Set(["Creating", "Running"]);
 /** How far ahead a window's end is looked for. */
 const END_HORIZON_MS = 62 * 86_400_000;
+/** Why an unreadable item with no instanceId may be any instance of its model not otherwise listed. */
+const UNNAMED = "the listing has an item without an instanceId that cannot be read, and it may be this one";
+
+/** Every instanceId the item's listing shows, readable or not: none of them is unlisted. */
+export function listedIds(item: TpmWindowItem): string[] {
+  return [
+    ...item.instances.map((x) => x.instanceId),
+    ...(item.invalid ?? []).flatMap((x) => (x.id === undefined ? [] : [x.id])),
+  ];
+}
+
+/** True when the item's listing has an unreadable item without an id: it may be any instance. */
+export function hasUnnamedItem(item: TpmWindowItem): boolean {
+  return (item.invalid ?? []).some((x) => x.id === undefined);
+}
 
 /**
  * True while a purchase made (or attempted) at `since` may still be missing from a lagging listing:
@@ -98,17 +119,27 @@ export function planTpmWindows(
   const adopted = new Map<string, TpmPurchase>();
   const at = (d: Date) => formatMoment(d, now, ctx.timeZone);
   const listedById = new Map(items.flatMap((i) => i.instances.map((x) => [x.instanceId, x] as const)));
+  const unreadableById = new Map(
+    items.flatMap((i) => (i.invalid ?? []).flatMap((x) => (x.id === undefined ? [] : [[x.id, x] as const]))),
+  );
+  const modelsWithUnnamed = new Set(items.filter(hasUnnamedItem).map((i) => i.window.model));
   const ours = [...ctx.purchases.values()];
   const settling = (since: string) => isSettling(since, now, ctx.purchaseSettleMs);
-  // Ours and live: listed as such, or bought so recently that the listing may not show it yet.
+  // Ours but unreadable: what its item says, or that it may hide among items without an id.
+  const unreadable = (p: TpmPurchase): string | undefined =>
+    unreadableById.get(p.instanceId)?.problem ??
+    (!listedById.has(p.instanceId) && modelsWithUnnamed.has(p.model) ? UNNAMED : undefined);
+  // Ours and live: listed as such, bought so recently that the listing may not show it yet, or
+  // unreadable (which proves neither that it is live nor that it is gone: it counts as live).
   const isLive = (p: TpmPurchase) =>
     LIVE.has(listedById.get(p.instanceId)?.status ?? "") ||
+    unreadable(p) !== undefined ||
     (!listedById.has(p.instanceId) && settling(p.purchasedAt));
   let liveCount = ours.filter(isLive).reduce((n, p) => n + p.count, 0);
   // Instances adopted in this run: two pending windows never claim the same one.
   const claimed = new Set<string>();
 
-  for (const { window, instances } of items) {
+  for (const { window, instances, invalid = [] } of items) {
     const options = { defaultZone: ctx.timeZone, calendar: ctx.calendar };
     const active = isActive(window.schedule, now, options);
     const mine = ours.filter((p) => p.window === window.name);
@@ -135,15 +166,36 @@ export function planTpmWindows(
           },
         });
       }
-      if (running.length === 0)
+      // Never released while its item cannot be read: its status and payment are not known.
+      const unknown = live.filter((p) => unreadable(p) !== undefined);
+      for (const p of unknown) {
+        decisions.push({
+          resourceId: p.instanceId,
+          label: `${p.count} × ${p.model} (${window.name})`,
+          verdict: "keep",
+          rule: "unreadable",
+          reason: `window "${window.schedule.text}" is off, but our purchase's item cannot be read (${unreadable(p)}); not released: look at it by hand`,
+        });
+      }
+      if (running.length === 0 && unknown.length === 0)
         keep("outside", `window "${window.schedule.text}" is off; nothing of ours is live`);
       continue;
     }
     if (live.length > 0) {
-      const unlisted = live.filter((p) => !listedById.has(p.instanceId)).map((p) => p.instanceId);
+      const unknown = live.flatMap((p) => {
+        const problem = unreadable(p);
+        return problem === undefined ? [] : [`${p.instanceId} cannot be read: ${problem}`];
+      });
+      const unlisted = live
+        .filter((p) => !listedById.has(p.instanceId) && unreadable(p) === undefined)
+        .map((p) => p.instanceId);
+      const notes = [...unknown, ...(unlisted.length > 0 ? [`${unlisted.join(", ")} not listed yet`] : [])];
+      const release = live[0]!.releaseTime
+        ? `released by the platform at ${live[0]!.releaseTime}`
+        : "no release time shown";
       keep(
         "bought",
-        `window is on; bought ${live.map((p) => p.instanceId).join(", ")}, released by the platform at ${live[0]!.releaseTime}${unlisted.length > 0 ? ` (${unlisted.join(", ")} not listed yet)` : ""}`,
+        `window is on; bought ${live.map((p) => p.instanceId).join(", ")}, ${release}${notes.length > 0 ? ` (${notes.join("; ")})` : ""}`,
       );
       continue;
     }
@@ -153,6 +205,7 @@ export function planTpmWindows(
       const found = findLostPurchase(
         pending,
         instances,
+        invalid,
         new Set([...ours.map((p) => p.instanceId), ...claimed]),
       );
       const when = at(new Date(pending.attemptedAt));
@@ -165,7 +218,9 @@ export function planTpmWindows(
           model: window.model,
           count: pending.count,
           purchasedAt: pending.attemptedAt,
-          releaseTime: candidate.expiredTime ?? "",
+          // A placeholder such as "-" is no release time.
+          releaseTime:
+            candidate.expiredTime && parsePlatformTime(candidate.expiredTime) ? candidate.expiredTime : "",
         });
         liveCount += pending.count;
         keep("adopted", `the purchase of ${when} whose answer was lost is ${candidate.instanceId}`);
@@ -224,25 +279,33 @@ export function planTpmWindows(
 }
 
 /**
- * Looks for a pending purchase in the listing: a live postpaid instance of the same count that is
- * not ours, was not listed before the attempt, and did not start before it. Exactly one is adopted;
- * more than one, or one whose start time is a placeholder, is ambiguous: neither adopted nor
- * bought again, since adopting quota someone else bought would later release it.
+ * Looks for a pending purchase in the listing: a live postpaid instance that is not ours, was not
+ * listed before the attempt, and did not start before it — recognised by its instanceId alone,
+ * since no source shows a purchase count in the listing. Exactly one is adopted; more than one, one
+ * whose start time is a placeholder, or an unreadable item that may be it, is ambiguous: neither
+ * adopted nor bought again, since adopting quota someone else bought would later release it.
  */
 function findLostPurchase(
   pending: PendingPurchase,
   instances: readonly TpmInstance[],
+  invalid: readonly InvalidItem[],
   taken: ReadonlySet<string>,
 ): { adopt?: TpmInstance; ambiguous: string[]; why?: string } {
   const before = pending.listedBefore ? new Set(pending.listedBefore) : undefined;
   const attempted = Date.parse(pending.attemptedAt);
+  const unreadable = invalid.filter((x) => x.id === undefined || (!taken.has(x.id) && !before?.has(x.id)));
+  if (unreadable.length > 0) {
+    return {
+      ambiguous: unreadable.map((x) => `${x.id ?? `item #${x.index}`} (${x.problem})`),
+      why: "an item that cannot be read may be it",
+    };
+  }
   const fresh = instances.filter(
     (x) =>
       !taken.has(x.instanceId) &&
       !before?.has(x.instanceId) &&
       LIVE.has(x.status) &&
-      x.paymentTiming === "Postpaid" &&
-      (x.purchaseCount === undefined || x.purchaseCount === pending.count),
+      x.paymentTiming === "Postpaid",
   );
   const undated = fresh.filter((x) => x.startTime !== undefined && isPlaceholderTime(x.startTime));
   if (undated.length > 0) {
