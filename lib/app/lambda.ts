@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { type LoadedConfig, loadConfig, processEnv, readEnv } from "../config";
+import { type LoadedConfig, loadConfig, processEnv, readEnv, TpmModelId } from "../config";
 import { DOCTOR_DEFAULT_MODEL, type DoctorReport, ResponseDates, runDoctor } from "../doctor";
 import { parseInstant } from "../engine/clock";
 import type { RunReport } from "../engine/types";
@@ -69,7 +69,7 @@ export const ChatOpsEvent = z
  */
 export const DoctorEvent = z.strictObject({
   doctor: z.literal(true),
-  models: z.array(z.string().min(1).max(100)).min(1).max(20).optional(),
+  models: z.array(TpmModelId).min(1).max(20).optional(),
 });
 
 /** The doctor request in an event, or undefined when the event is not one; throws when it is malformed. */

@@ -1,10 +1,10 @@
 import { parseArgs } from "node:util";
-import { loadConfig } from "../config";
+import { loadConfig, TpmModelId } from "../config";
 import { DOCTOR_DEFAULT_MODEL, formatDoctorReport, ResponseDates, runDoctor } from "../doctor";
 import type { Clock } from "../engine/clock";
 import { resolveConfigPath } from "./config-path";
 import { connectQianfan } from "./connect";
-import type { CliIo } from "./io";
+import { type CliIo, UsageError } from "./io";
 
 /**
  * `qfhk doctor`: checks the account the keys open before a first run (keys, clock, permissions,
@@ -29,6 +29,10 @@ export async function runDoctorCommand(
     strict: true,
     allowPositionals: false,
   });
+  for (const model of values.model ?? []) {
+    const checked = TpmModelId.safeParse(model);
+    if (!checked.success) throw new UsageError(`--model '${model}': ${checked.error.issues[0]!.message}`);
+  }
   const loaded = await loadConfig(resolveConfigPath(values.config, env));
   const configured = loaded.config.jobs["tpm-windows"].windows.map((w) => w.model);
   const models = [...new Set(values.model ?? (configured.length > 0 ? configured : [DOCTOR_DEFAULT_MODEL]))];

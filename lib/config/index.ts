@@ -14,4 +14,5 @@ export {
   isTimeZone,
   ProtectionRule,
   type TaskProtection,
+  TpmModelId,
 } from "./schema";

@@ -145,7 +145,7 @@ const ServiceBinding = z
     upReplicas: z.number().int().min(1).optional().meta({ description: "Used when no size was remembered" }),
     computeUnitsPerReplica: z.number().int().min(1).optional().meta({
       description:
-        "Compute units one replica takes; checks a restore fits when no size was measured at scale-down",
+        "Compute units one replica takes, to check a restore fits on the unit (else the size measured at scale-down)",
     }),
   })
   .refine((b) => (b.serviceId === undefined) !== (b.name === undefined), {
@@ -168,6 +168,20 @@ const ScaleServicesJob = z
   })
   .prefault({});
 
+/** A model id as PurchaseTPMResource takes it: any sane id, since the documented list changes. */
+export const TpmModelId = z
+  .string()
+  .min(1, { abort: true, message: "expected a model id such as ernie-speed-8k" })
+  .max(64, { abort: true, message: "a model id is at most 64 characters" })
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]*$/,
+    "a model id such as ernie-speed-8k: letters, digits, '.', '_' and '-'",
+  )
+  .meta({
+    description: `A model PurchaseTPMResource accepts, e.g. ernie-speed-8k. The examples are the models the docs listed on ${TPM_MODELS_LISTED_ON}; another loads with a warning, and the platform's answer decides`,
+    examples: [...TPM_MODELS],
+  });
+
 const TpmWindow = z.strictObject({
   name: z
     .string()
@@ -177,18 +191,7 @@ const TpmWindow = z.strictObject({
     .regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, '.', '_' and '-' only"),
   // Any model id: the list the docs show changes, so a model missing from it is a warning
   // (configAdvice) and the platform's answer decides.
-  model: z
-    .string()
-    .min(1, { abort: true, message: "expected a model id such as ernie-speed-8k" })
-    .max(64, { abort: true, message: "a model id is at most 64 characters" })
-    .regex(
-      /^[A-Za-z0-9][A-Za-z0-9_.-]*$/,
-      "a model id such as ernie-speed-8k: letters, digits, '.', '_' and '-'",
-    )
-    .meta({
-      description: `A model PurchaseTPMResource accepts, e.g. ernie-speed-8k. The examples are the models the docs listed on ${TPM_MODELS_LISTED_ON}; another loads with a warning, and the platform's answer decides`,
-      examples: [...TPM_MODELS],
-    }),
+  model: TpmModelId,
   count: z.number().int().min(1),
   schedule: ScheduleText,
 });

@@ -129,6 +129,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
         "content-type": "application/json; charset=utf-8",
         "content-length": Buffer.byteLength(text),
         "x-bce-request-id": requestId,
+        // The wall clock signatures are checked on (Date.now), not Node's own: a client measuring
+        // its skew against this header compares it with the clock the emulator actually uses.
+        date: new Date().toUTCString(),
         ...headers,
       });
       res.end(text);

@@ -142,6 +142,16 @@ describe("qfhk doctor on the emulator", () => {
   });
 });
 
+it("refuses a --model that is no model id, before any call", async () => {
+  const { io, err } = capture();
+  expect(
+    await main(["doctor", "--model", "ernie speed; rm -rf"], io, {
+      QIANFAN_CONSOLE_API_BASE_URL: "http://127.0.0.1:1",
+    }),
+  ).toBe(2);
+  expect(err.join("")).toContain("--model 'ernie speed; rm -rf': a model id such as ernie-speed-8k");
+});
+
 describe("doctor against recorded answers shaped as Baidu's pages show them", () => {
   /** A unit as the "查询算力单元详情" page lists its fields. */
   const documentedUnit = {

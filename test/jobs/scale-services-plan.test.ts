@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { planScaling } from "../../lib/jobs";
-import type { ScaleItem, ScaleServicesContext } from "../../lib/jobs/scale-services/plan";
+import { planScaling, roomFor } from "../../lib/jobs";
+import type { ScaleAction, ScaleItem, ScaleServicesContext } from "../../lib/jobs/scale-services/plan";
 import { EMPTY_CALENDAR, parseSchedule } from "../../lib/schedule";
 import type { RestoreTarget } from "../../lib/state";
 
@@ -61,6 +61,24 @@ describe("planScaling", () => {
     const [d] = planScaling([item({ currentReplicas: 0 })], ctx({ targets: [remembered(3)] }), IN_UPTIME);
     expect(d).toMatchObject({ verdict: "act", rule: "scale-up", action: { from: 0, to: 3 } });
     expect(d!.reason).toContain("(the remembered size)");
+  });
+
+  it("gives a restore the configured size per replica over the measured one, and the measured one otherwise", () => {
+    const measured = { ...remembered(3), computeUnitsPerReplica: 4 };
+    const [byMeasure] = planScaling([item({ currentReplicas: 0 })], ctx({ targets: [measured] }), IN_UPTIME);
+    expect(byMeasure!.action).toMatchObject({ to: 3, computeUnitsPerReplica: 4 });
+    const configured = item({
+      currentReplicas: 0,
+      binding: { ...item().binding, computeUnitsPerReplica: 2 },
+    });
+    const [byConfig] = planScaling([configured], ctx({ targets: [measured] }), IN_UPTIME);
+    expect(byConfig!.action).toMatchObject({ to: 3, computeUnitsPerReplica: 2 });
+    const [unknown] = planScaling(
+      [item({ currentReplicas: 0 })],
+      ctx({ targets: [remembered(3)] }),
+      IN_UPTIME,
+    );
+    expect(unknown!.action).not.toHaveProperty("computeUnitsPerReplica");
   });
 
   it("falls back to upReplicas when nothing was remembered", () => {
@@ -185,4 +203,34 @@ describe("planScaling over random states", () => {
       { numRuns: 500 },
     );
   });
+});
+
+describe("roomFor: does a restore fit on its unit", () => {
+  const up = (from: number, to: number, computeUnitsPerReplica?: number): ScaleAction => ({
+    type: "ScaleService",
+    serviceId: "svc-1",
+    instanceId: "unit-1",
+    from,
+    to,
+    direction: "up",
+    ...(computeUnitsPerReplica === undefined ? {} : { computeUnitsPerReplica }),
+  });
+
+  it.each([
+    // [from, to, per replica, total, used, fits]
+    [0, 2, 2, 8, 4, true],
+    [0, 2, 2, 8, 5, false],
+    [1, 3, 2, 8, 4, true],
+    [0, 3, undefined, 4, 1, true],
+    [0, 3, undefined, 4, 2, false],
+    [0, 1, 1, 4, 9, false],
+  ] as const)(
+    "from %i to %i at %s units each on %i total, %i used: fits %s",
+    (from, to, per, total, used, fits) => {
+      const why = roomFor(up(from, to, per), total, used);
+      expect(why === undefined).toBe(fits);
+      if (!fits)
+        expect(why).toMatch(/^not enough free compute units on unit-1 to restore svc-1 to \d+ replicas: /);
+    },
+  );
 });

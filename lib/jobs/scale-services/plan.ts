@@ -61,8 +61,8 @@ export interface ScaleAction {
   to: number;
   direction: "down" | "up";
   /**
-   * For a scale-up: compute units one replica takes, as measured when it was scaled down or as
-   * configured; undefined when neither is known.
+   * For a scale-up: compute units one replica takes, as configured or else as measured when it
+   * was scaled down; undefined when neither is known.
    */
   computeUnitsPerReplica?: number;
 }
@@ -104,8 +104,10 @@ function decide(
     rule,
     reason,
   });
+  // A configured size is the user's word; a measured one (at scale-down) may have been skewed by
+  // another change on the unit at the same moment.
   const perReplica =
-    ctx.restoreTargets.get(item.key)?.computeUnitsPerReplica ?? item.binding.computeUnitsPerReplica;
+    item.binding.computeUnitsPerReplica ?? ctx.restoreTargets.get(item.key)?.computeUnitsPerReplica;
   const scale = (direction: "down" | "up", to: number, reason: string): Decision<ScaleAction> => ({
     resourceId: item.key,
     label,
