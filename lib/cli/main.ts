@@ -27,7 +27,7 @@ Usage:
   qfhk tasks    [--json] [--status S …]            batch inference tasks
   qfhk tpm --model M [--json]                       TPM quota instances of a model
   qfhk emulator --port 8790 --fleet FILE [--latency-ms N] [--qps N] [--fail-rate X]
-                                                    run the local Qianfan emulator
+                [--drop-field [ACTION:]FIELD …]     run the local Qianfan emulator
 
 Credentials come from QIANFAN_ACCESS_KEY / QIANFAN_SECRET_KEY and the endpoint from
 QIANFAN_CONSOLE_API_BASE_URL. With none of them set, commands run against the built-in

@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { type CliIo, UsageError } from "../cli/io";
+import { routesOf } from "../qianfan/actions";
 import { type Credentials, checkCredentials, readQianfanEnv } from "../qianfan/credentials";
 import { parseDroppedField } from "./answer-shape";
 import type { FaultOptions } from "./faults";
@@ -116,7 +117,9 @@ function describeRequest(e: RequestLogEntry): string {
   const status = e.status === 0 ? "no-answer" : String(e.status);
   const code = e.code ? ` ${e.code}` : "";
   const fault = e.fault ? ` (fault: ${e.fault})` : "";
-  return `${e.at} ${e.action || "-"} ${status}${code}${fault} ${e.ms}ms`;
+  // The route is shown where the Action name alone is ambiguous (DescribeComputeUnits on two routes).
+  const where = routesOf(e.action).length > 1 ? ` ${e.route}` : "";
+  return `${e.at} ${e.action || "-"}${where} ${status}${code}${fault} ${e.ms}ms`;
 }
 
 function signalled(): Promise<void> {

@@ -133,9 +133,55 @@ describe("qfhk emulator", () => {
     const units = capture();
     expect(await main(["units", "--json"], units.io, { QIANFAN_CONSOLE_API_BASE_URL: url })).toBe(0);
     expect(JSON.parse(units.out[0]!).length).toBeGreaterThan(5);
-    expect(c.out.some((l) => / DescribeComputeUnits 200 /.test(l))).toBe(true);
+    expect(c.out.some((l) => / DescribeComputeUnits \/v2\/computeunit 200 /.test(l))).toBe(true);
     stop();
     expect(await running).toBe(0);
+  });
+
+  it("starts with a field dropped from answers, and qfhk doctor then reports that assumption failed", async () => {
+    const c = capture();
+    let stop!: () => void;
+    const stopped = new Promise<void>((resolve) => {
+      stop = resolve;
+    });
+    const running = runEmulatorCommand(
+      [
+        "--port",
+        "0",
+        "--fleet",
+        "fleets/demo-fleet.json",
+        "--drop-field",
+        "DescribeComputeUnits:paymentTiming",
+      ],
+      c.io,
+      {},
+      stopped,
+    );
+    await expect
+      .poll(() => c.out.some((l) => l.includes("QIANFAN_CONSOLE_API_BASE_URL=")), { timeout: 30_000 })
+      .toBe(true);
+    const url = /QIANFAN_CONSOLE_API_BASE_URL=(\S+)/.exec(c.out.join("\n"))![1]!;
+    const doctor = capture();
+    expect(await main(["doctor", "--json"], doctor.io, { QIANFAN_CONSOLE_API_BASE_URL: url })).toBe(1);
+    const report = JSON.parse(doctor.out[0]!) as {
+      checks: Array<{ id: string; status: string; detail: string }>;
+    };
+    const failed = report.checks.filter((check) => check.status === "fail");
+    expect(failed.map((check) => check.id)).toEqual(["unit-fields"]);
+    expect(failed[0]!.detail).toContain("paymentTiming: missing");
+    stop();
+    expect(await running).toBe(0);
+  });
+
+  it("refuses a --drop-field that names no field", async () => {
+    await expect(
+      runEmulatorCommand(
+        ["--fleet", "fleets/demo-fleet.json", "--drop-field", "DescribeComputeUnits:"],
+        capture().io,
+        {},
+        Promise.resolve(),
+      ),
+    ).rejects.toThrow("--drop-field takes FIELD or ACTION:FIELD, got 'DescribeComputeUnits:'");
   });
 
   it("accepts the user's key pair without printing its secret", async () => {
