@@ -113,64 +113,63 @@ describe("inventory commands", () => {
 });
 
 describe("qfhk emulator", () => {
-  it("serves the fleet with the demo pair and prints it, until stopped", async () => {
+  /** Runs `qfhk emulator` in-process until `stop()`; resolves once it prints its URL. */
+  async function emulatorCommand(args: string[], env: Record<string, string> = {}) {
     const c = capture();
     let stop!: () => void;
     const stopped = new Promise<void>((resolve) => {
       stop = resolve;
     });
     const running = runEmulatorCommand(
-      ["--port", "0", "--fleet", "fleets/demo-fleet.json", "--latency-ms", "1"],
+      ["--port", "0", "--fleet", "fleets/demo-fleet.json", ...args],
       c.io,
-      {},
+      env,
       stopped,
     );
     await expect
       .poll(() => c.out.some((l) => l.includes("QIANFAN_CONSOLE_API_BASE_URL=")), { timeout: 30_000 })
       .toBe(true);
-    expect(c.out.join("\n")).toContain(DEMO_CREDENTIALS.secretAccessKey);
     const url = /QIANFAN_CONSOLE_API_BASE_URL=(\S+)/.exec(c.out.join("\n"))![1]!;
+    const finish = () => {
+      stop();
+      return running;
+    };
+    return { out: c.out, url, stop: finish };
+  }
+
+  it("serves the fleet with the demo pair and prints it, until stopped", async () => {
+    const emulator = await emulatorCommand(["--latency-ms", "1"]);
+    expect(emulator.out.join("\n")).toContain(DEMO_CREDENTIALS.secretAccessKey);
     const units = capture();
-    expect(await main(["units", "--json"], units.io, { QIANFAN_CONSOLE_API_BASE_URL: url })).toBe(0);
+    expect(await main(["units", "--json"], units.io, { QIANFAN_CONSOLE_API_BASE_URL: emulator.url })).toBe(0);
     expect(JSON.parse(units.out[0]!).length).toBeGreaterThan(5);
-    expect(c.out.some((l) => / DescribeComputeUnits \/v2\/computeunit 200 /.test(l))).toBe(true);
-    stop();
-    expect(await running).toBe(0);
+    expect(emulator.out.some((l) => / DescribeComputeUnits \/v2\/computeunit 200 /.test(l))).toBe(true);
+    expect(await emulator.stop()).toBe(0);
+  });
+
+  it("accepts the user's key pair without printing its secret", async () => {
+    const emulator = await emulatorCommand([], {
+      QIANFAN_ACCESS_KEY: "my-ak",
+      QIANFAN_SECRET_KEY: "my-very-secret",
+    });
+    expect(emulator.out.join("\n")).toContain("Accepting access key my-ak");
+    expect(emulator.out.join("\n")).not.toContain("my-very-secret");
+    await emulator.stop();
   });
 
   it("starts with a field dropped from answers, and qfhk doctor then reports that assumption failed", async () => {
-    const c = capture();
-    let stop!: () => void;
-    const stopped = new Promise<void>((resolve) => {
-      stop = resolve;
-    });
-    const running = runEmulatorCommand(
-      [
-        "--port",
-        "0",
-        "--fleet",
-        "fleets/demo-fleet.json",
-        "--drop-field",
-        "DescribeComputeUnits:paymentTiming",
-      ],
-      c.io,
-      {},
-      stopped,
-    );
-    await expect
-      .poll(() => c.out.some((l) => l.includes("QIANFAN_CONSOLE_API_BASE_URL=")), { timeout: 30_000 })
-      .toBe(true);
-    const url = /QIANFAN_CONSOLE_API_BASE_URL=(\S+)/.exec(c.out.join("\n"))![1]!;
+    const emulator = await emulatorCommand(["--drop-field", "DescribeComputeUnits:paymentTiming"]);
     const doctor = capture();
-    expect(await main(["doctor", "--json"], doctor.io, { QIANFAN_CONSOLE_API_BASE_URL: url })).toBe(1);
+    expect(await main(["doctor", "--json"], doctor.io, { QIANFAN_CONSOLE_API_BASE_URL: emulator.url })).toBe(
+      1,
+    );
     const report = JSON.parse(doctor.out[0]!) as {
       checks: Array<{ id: string; status: string; detail: string }>;
     };
     const failed = report.checks.filter((check) => check.status === "fail");
     expect(failed.map((check) => check.id)).toEqual(["unit-fields"]);
     expect(failed[0]!.detail).toContain("paymentTiming: missing");
-    stop();
-    expect(await running).toBe(0);
+    expect(await emulator.stop()).toBe(0);
   });
 
   it("refuses a --drop-field that names no field", async () => {
