@@ -23,33 +23,16 @@ export interface SecretCredentialsOptions {
  * secret, never its value.
  */
 export function secretsManagerCredentials(options: SecretCredentialsOptions): CredentialsProvider {
-  // The SDK is loaded on first use, not at import: a function's cold-start import stays small.
   let client: SecretsClient | undefined = options.client;
-  let sdk: typeof import("@aws-sdk/client-secrets-manager") | undefined;
   const ttl = options.ttlMs ?? 5 * 60_000;
   const clock = options.clock ?? Date.now;
   let cached: { credentials: Credentials; at: number } | undefined;
   let inflight: Promise<Credentials> | undefined;
 
   const fetch = async (): Promise<Credentials> => {
-    let text: string | undefined;
-    try {
-      sdk ??= await import("@aws-sdk/client-secrets-manager");
-      client ??= new sdk.SecretsManagerClient({}) as SecretsClient;
-      text = (await client.send(new sdk.GetSecretValueCommand({ SecretId: options.secretId }))).SecretString;
-    } catch (error) {
-      const name = (error as { name?: string }).name ?? "Error";
-      throw new QianfanConfigError(`secret ${options.secretId}: cannot be read (${name})`);
-    }
-    if (!text) throw new QianfanConfigError(`secret ${options.secretId}: has no SecretString`);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      throw new QianfanConfigError(
-        `secret ${options.secretId}: is not JSON; expected {"accessKey": …, "secretKey": …}`,
-      );
-    }
+    const parsed = await fetchSecretJson(options.secretId, client, (c) => {
+      client = c;
+    });
     const record = (parsed ?? {}) as Record<string, unknown>;
     const str = (v: unknown) => (typeof v === "string" ? v : undefined);
     const credentials = checkCredentials(
@@ -69,4 +52,38 @@ export function secretsManagerCredentials(options: SecretCredentialsOptions): Cr
     get: async () => (cached && clock() - cached.at < ttl ? cached.credentials : once()),
     refresh: () => once(),
   };
+}
+
+/**
+ * Reads a secret's JSON. The SDK is loaded on first use, not at import: a function's cold-start
+ * import stays small. Messages name the secret, never its value.
+ */
+export async function fetchSecretJson(
+  secretId: string,
+  client: SecretsClient | undefined,
+  keep: (client: SecretsClient) => void = () => {},
+): Promise<Record<string, unknown>> {
+  let text: string | undefined;
+  try {
+    const sdk = await import("@aws-sdk/client-secrets-manager");
+    const used = client ?? (new sdk.SecretsManagerClient({}) as SecretsClient);
+    keep(used);
+    text = (await used.send(new sdk.GetSecretValueCommand({ SecretId: secretId }))).SecretString;
+  } catch (error) {
+    const name = (error as { name?: string }).name ?? "Error";
+    throw new QianfanConfigError(`secret ${secretId}: cannot be read (${name})`);
+  }
+  if (!text) throw new QianfanConfigError(`secret ${secretId}: has no SecretString`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new QianfanConfigError(
+      `secret ${secretId}: is not JSON; expected {"accessKey": …, "secretKey": …}`,
+    );
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new QianfanConfigError(`secret ${secretId}: is not a JSON object`);
+  }
+  return parsed as Record<string, unknown>;
 }

@@ -13,6 +13,10 @@ export interface HousekeeperEnv {
   QFHK_STATE_TABLE?: string;
   /** "true" / "false": a stage's dry-run setting, over the config's `dryRun`. */
   QFHK_DRY_RUN?: string;
+  /** The chat worker function the chat webhook hands commands to (deployments). */
+  QFHK_CHAT_WORKER?: string;
+  /** Chat platform secrets as JSON (local runs; deployments read them from the stage's secret). */
+  QFHK_CHAT_SECRETS?: string;
 }
 
 /** Reads the project's variables from the environment. */
@@ -30,6 +34,8 @@ export function readEnv(env: Record<string, string | undefined> = process.env): 
     QFHK_SECRET_ARN: pick("QFHK_SECRET_ARN"),
     QFHK_STATE_TABLE: pick("QFHK_STATE_TABLE"),
     QFHK_DRY_RUN: pick("QFHK_DRY_RUN"),
+    QFHK_CHAT_WORKER: pick("QFHK_CHAT_WORKER"),
+    QFHK_CHAT_SECRETS: pick("QFHK_CHAT_SECRETS"),
   };
 }
 

@@ -270,6 +270,86 @@ const BaseUrl = z
   })
   .meta({ format: "uri", description: "The console endpoint, e.g. https://qianfan.baidubce.com" });
 
+/** A key of the stage's secret (`webhooks.<key>`): webhook URLs and signing secrets are secrets, never in the config. */
+const SecretKey = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,100}$/, "a key of the stage secret's webhooks: letters, digits, '.', '_' and '-'")
+  .meta({ description: "The name of a value under `webhooks` in the stage's secret, e.g. slackWebhook" });
+
+/** Which notifications a room gets; absent: both. */
+const NotifyKinds = {
+  runSummaries: z
+    .boolean()
+    .default(true)
+    .meta({ description: "A summary of each run that did or planned something" }),
+  notices: z.boolean().default(true).meta({ description: "Advance notices before a release or a stop" }),
+};
+
+/** A platform's people and rooms: who may look, who may act, and from where. */
+function chatPlatform<N extends z.ZodType>(notify: N) {
+  const UserId = z.string().min(1).max(256);
+  return z.strictObject({
+    viewers: z
+      .array(UserId)
+      .default([])
+      .meta({ description: "User ids that may ask for help, status, plan, history, snoozes" }),
+    operators: z.array(UserId).default([]).meta({ description: "User ids that may use every command" }),
+    rooms: z.array(z.string().min(1).max(256)).min(1).optional().meta({
+      description: "When given, commands are taken only from these rooms (channel / chat / conversation ids)",
+    }),
+    notify: notify.optional().meta({
+      description: "Post run summaries and notices to a room through its incoming webhook (custom bot)",
+    }),
+  });
+}
+
+/** Chat-ops and notifications; absent: chat is off. */
+const ChatConfig = z
+  .strictObject({
+    confirmationTtl: PositiveDuration.refine((ms) => ms <= 3_600_000, {
+      message: "a confirmation lasts at most 1h",
+    })
+      .prefault("5m")
+      .meta({ description: "How long a destructive command waits for its confirmation (at most 1h)" }),
+    dedupTtl: PositiveDuration.prefault("24h").meta({
+      description: "How long a platform's event id is remembered, so a redelivered event runs once",
+    }),
+    maxBodyBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(1024 * 1024)
+      .default(64 * 1024)
+      .meta({
+        description: "Larger webhook requests are refused unread",
+      }),
+    publicUrl: z
+      .string()
+      .superRefine((text, ctx) => {
+        const url = URL.canParse(text) ? new URL(text) : undefined;
+        if (url?.protocol !== "https:" || url.username !== "" || url.password !== "") {
+          ctx.addIssue({ code: "custom", message: "expected an https URL without a user name or password" });
+        }
+      })
+      .optional()
+      .meta({
+        format: "uri",
+        description:
+          "Where the chat webhook is reachable, e.g. https://abc.execute-api.ap-east-1.amazonaws.com",
+      }),
+    slack: chatPlatform(z.strictObject({ webhookSecretKey: SecretKey, ...NotifyKinds })).optional(),
+    feishu: chatPlatform(
+      z.strictObject({ webhookSecretKey: SecretKey, signSecretKey: SecretKey.optional(), ...NotifyKinds }),
+    ).optional(),
+    dingtalk: chatPlatform(
+      z.strictObject({ webhookSecretKey: SecretKey, signSecretKey: SecretKey.optional(), ...NotifyKinds }),
+    ).optional(),
+    wecom: chatPlatform(z.strictObject({ webhookSecretKey: SecretKey, ...NotifyKinds })).optional(),
+  })
+  .meta({
+    description: "Chat-ops and notifications on Slack, Feishu, DingTalk and WeCom; absent: chat is off",
+  });
+
 /** The whole `housekeeping.yml`. */
 export const HousekeepingConfigSchema = z
   .strictObject({
@@ -330,6 +410,7 @@ export const HousekeepingConfigSchema = z
         "tpm-windows": TpmWindowsJob,
       })
       .prefault({}),
+    chat: ChatConfig.optional(),
   })
   .meta({ title: "qianfan-housekeeper configuration (housekeeping.yml)" });
 

@@ -7,7 +7,7 @@ import { STOP_BATCH_TASKS, stopBatchTasksJob } from "./stop-batch-tasks/job";
 import type { StopBatchTasksPolicy } from "./stop-batch-tasks/plan";
 import { TPM_WINDOWS, type TpmWindowsJobOptions, tpmWindowsJob } from "./tpm-windows/job";
 
-export { RELEASE_UNITS, releaseUnitsJob } from "./release-units/job";
+export { lastLookBeforeRelease, RELEASE_UNITS, releaseUnitsJob } from "./release-units/job";
 export type { ReleaseUnitsPolicy, UnitMark } from "./release-units/plan";
 export { planUnitReleases } from "./release-units/plan";
 export { roomFor, SCALE_SERVICES, scaleServicesJob } from "./scale-services/job";

@@ -61,7 +61,7 @@ export function releaseUnitsJob(
 
     async execute(ctx: JobContext, decision: Decision<ReleaseUnitAction>): Promise<ActionResult> {
       const instanceId = decision.action!.instanceId;
-      const blocker = await lastLook(ctx.api, instanceId);
+      const blocker = await lastLookBeforeRelease(ctx.api, instanceId);
       if (blocker) return { status: "skipped", message: blocker };
       let outcome: Awaited<ReturnType<QianfanApi["releaseComputeUnit"]>>;
       try {
@@ -100,7 +100,10 @@ export function releaseUnitsJob(
 }
 
 /** The last look before a release: anything but postpaid, Running and unused is a reason to stop. */
-async function lastLook(api: QianfanApi, instanceId: string): Promise<string | undefined> {
+export async function lastLookBeforeRelease(
+  api: QianfanApi,
+  instanceId: string,
+): Promise<string | undefined> {
   let described: Awaited<ReturnType<QianfanApi["describeComputeUnit"]>>;
   try {
     described = await api.describeComputeUnit(instanceId);

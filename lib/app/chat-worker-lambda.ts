@@ -1,0 +1,70 @@
+import { z } from "zod";
+import { sendReply, TokenCache } from "../chat/outbound/reply";
+import { CHAT_PLATFORMS, type ChatSecrets } from "../chat/types";
+import type { ChatJob } from "../chat/webhook";
+import { runChatJob, type WorkerDeps } from "../chat/worker";
+import { processEnv } from "../config";
+import { readChatSecrets } from "./chat-lambda";
+import { buildJobHandlerDeps } from "./lambda";
+
+/** The job the worker accepts: only what the webhook verified, checked again on arrival. */
+export const ChatJobSchema = z.strictObject({
+  platform: z.enum(CHAT_PLATFORMS),
+  eventId: z.string().min(1).max(300),
+  sender: z.strictObject({
+    platform: z.enum(CHAT_PLATFORMS),
+    userId: z.string().min(1).max(300),
+    roomId: z.string().min(1).max(300).optional(),
+  }),
+  request: z.discriminatedUnion("kind", [
+    z.strictObject({ kind: z.literal("command"), text: z.string().max(4000) }),
+    z.strictObject({ kind: z.literal("confirm"), confirmationId: z.string().min(1).max(200) }),
+  ]),
+  replyTo: z.looseObject({ platform: z.enum(CHAT_PLATFORMS) }),
+  receivedAt: z.string(),
+});
+
+/**
+ * The chat worker's Lambda handler: validates the job again, builds the same dependencies as the
+ * job functions (config, keys, store), runs the command and replies through the platform.
+ * Asynchronous invokes arrive at least once; `runChatJob` runs each event id once.
+ */
+export function makeChatWorkerHandler(env: Record<string, string | undefined> = processEnv()) {
+  let deps: Promise<WorkerDeps> | undefined;
+  const build = async (): Promise<WorkerDeps> => {
+    const base = await buildJobHandlerDeps(env);
+    let secrets: Promise<ChatSecrets> | undefined;
+    const tokens = new TokenCache();
+    return {
+      config: base.loaded.config,
+      api: base.api,
+      store: base.store,
+      clock: () => new Date(),
+      stageDryRun: base.stageDryRun,
+      target: base.target,
+      reply: async (target, message) => {
+        secrets ??= readChatSecrets(env);
+        await sendReply(target, message, {
+          fetch,
+          secrets: await secrets,
+          tokenCache: tokens,
+          now: () => new Date(),
+        });
+      },
+    };
+  };
+  return async (event: unknown): Promise<{ outcome: string }> => {
+    const job = ChatJobSchema.safeParse(event);
+    if (!job.success) {
+      // Not from our webhook: nothing runs, nothing is retried.
+      console.log(JSON.stringify({ event: "chat.worker.refused", problem: job.error.issues[0]?.message }));
+      return { outcome: "refused" };
+    }
+    deps ??= build();
+    deps.catch(() => {
+      deps = undefined;
+    });
+    const result = await runChatJob(job.data as ChatJob, await deps);
+    return { outcome: result.outcome };
+  };
+}

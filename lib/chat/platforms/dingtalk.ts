@@ -1,0 +1,167 @@
+import { createHmac } from "node:crypto";
+import type { ChatSecrets, RawHttpRequest, VerifyResult } from "../types";
+import {
+  accept,
+  headerOf,
+  ignore,
+  isObject,
+  parseJson,
+  rawRequest,
+  refuse,
+  safeEqual,
+  stringField,
+} from "./common";
+
+export type DingTalkSecrets = NonNullable<ChatSecrets["dingtalk"]>;
+
+/**
+ * DingTalk allows an hour; we keep five minutes, both ways, because the signature covers only the
+ * timestamp: a captured header pair is replayable with any body while it is fresh.
+ */
+export const DINGTALK_MAX_SKEW_MS = 5 * 60 * 1000;
+
+/**
+ * The `sign` header of DingTalk's app robot (HTTP mode): base64(HMAC-SHA256(key = appSecret,
+ * message = timestamp + "\n" + appSecret)), the timestamp in milliseconds.
+ * @see https://open.dingtalk.com/document/orgapp/receive-message
+ */
+export function dingTalkSignature(appSecret: string, timestampMs: string): string {
+  return createHmac("sha256", appSecret).update(`${timestampMs}\n${appSecret}`, "utf8").digest("base64");
+}
+
+/**
+ * Verifies a message to DingTalk's app robot in HTTP mode (the `timestamp` and `sign` headers,
+ * within five minutes) and maps a text message to a command. The signature does not cover the
+ * body: de-duplicate on `msgId` and allow-list `senderStaffId`.
+ * @see https://open.dingtalk.com/document/orgapp/receive-message
+ */
+export function verifyDingTalkRequest(
+  request: RawHttpRequest,
+  secrets: DingTalkSecrets,
+  nowMs: number,
+  options: { sessionWebhookBase?: string } = {},
+): VerifyResult {
+  const timestamp = headerOf(request, "timestamp");
+  const sign = headerOf(request, "sign");
+  if (!timestamp || !sign) return refuse(401, "dingtalk: timestamp or sign header missing");
+  if (!/^\d{1,15}$/.test(timestamp))
+    return refuse(401, "dingtalk: timestamp is not a number of milliseconds");
+  if (Math.abs(nowMs - Number(timestamp)) > DINGTALK_MAX_SKEW_MS) {
+    return refuse(401, "dingtalk: timestamp outside the five-minute window");
+  }
+  if (!safeEqual(sign, dingTalkSignature(secrets.appSecret, timestamp))) {
+    return refuse(401, "dingtalk: sign does not match");
+  }
+  return mapDingTalkMessage(
+    parseJson(request.body.toString("utf8")),
+    options.sessionWebhookBase ?? DINGTALK_API_BASE,
+  );
+}
+
+/** DingTalk's API, where every sessionWebhook lives. */
+export const DINGTALK_API_BASE = "https://oapi.dingtalk.com";
+
+/** True when `url` is `base` or below it (same origin, path under the base's). */
+function isUnder(url: string, base: string): boolean {
+  try {
+    const u = new URL(url);
+    const b = new URL(base);
+    const root = b.pathname.replace(/\/+$/, "");
+    return u.origin === b.origin && (u.pathname === root || u.pathname.startsWith(`${root}/`));
+  } catch {
+    return false;
+  }
+}
+
+function mapDingTalkMessage(body: unknown, sessionBase: string): VerifyResult {
+  if (!isObject(body)) return refuse(400, "dingtalk: body is not a JSON object");
+  const msgId = stringField(body, "msgId");
+  if (!msgId) return refuse(400, "dingtalk: message without msgId");
+  if (body.msgtype !== "text") return ignore(`dingtalk: ${String(body.msgtype)} message`);
+  const content = isObject(body.text) ? body.text.content : undefined;
+  const sessionWebhook = stringField(body, "sessionWebhook");
+  if (typeof content !== "string" || !sessionWebhook) {
+    return refuse(400, "dingtalk: text message without text.content or sessionWebhook");
+  }
+  // The body (and so this URL) is not signed: only an address under DingTalk's API is answered
+  // (sendReply checks it again before posting).
+  if (!isUnder(sessionWebhook, sessionBase)) {
+    return refuse(400, "dingtalk: sessionWebhook is not a DingTalk address");
+  }
+  // Only organisation members have a staff id; nobody else can be on an allow-list.
+  const senderStaffId = stringField(body, "senderStaffId");
+  if (!senderStaffId) return ignore("dingtalk: sender is not a member of the organisation");
+  const conversationId = stringField(body, "conversationId");
+  const expiresAtMs = body.sessionWebhookExpiredTime;
+  return accept({
+    kind: "command",
+    eventId: msgId,
+    sender: {
+      platform: "dingtalk",
+      userId: senderStaffId,
+      ...(conversationId ? { roomId: conversationId } : {}),
+    },
+    // The @mention is not in the content, only the blank DingTalk leaves where it was.
+    text: content.trim(),
+    replyTo: {
+      platform: "dingtalk",
+      sessionWebhook,
+      ...(typeof expiresAtMs === "number" && Number.isFinite(expiresAtMs) ? { expiresAtMs } : {}),
+    },
+  });
+}
+
+// ---- Signers and builders: requests as DingTalk would send them (tests and `qfhk chat`). ----
+
+export interface DingTalkSigning {
+  appSecret: string;
+  timestampMs: number;
+}
+
+/** The `timestamp` and `sign` headers DingTalk would send at this time. */
+export function signDingTalkRequest(input: DingTalkSigning): Record<string, string> {
+  const timestamp = String(input.timestampMs);
+  return { timestamp, sign: dingTalkSignature(input.appSecret, timestamp) };
+}
+
+/** A signed text message to the app robot (`@robot <text>` in a group chat by default). */
+export function dingTalkMessage(
+  text: string,
+  options: DingTalkSigning & {
+    msgId?: string;
+    senderStaffId?: string;
+    conversationId?: string;
+    conversationType?: "1" | "2";
+    sessionWebhook?: string;
+    sessionWebhookExpiredTime?: number;
+    path?: string;
+  },
+): RawHttpRequest {
+  const body = JSON.stringify({
+    conversationId: options.conversationId ?? "cid0001",
+    atUsers: [{ dingtalkId: "$:LWCP_v1:$robot" }],
+    chatbotCorpId: "ding0001",
+    chatbotUserId: "$:LWCP_v1:$robot",
+    msgId: options.msgId ?? `msg${options.timestampMs}`,
+    senderNick: "operator",
+    isAdmin: false,
+    ...(options.senderStaffId === "" ? {} : { senderStaffId: options.senderStaffId ?? "staff0001" }),
+    sessionWebhookExpiredTime: options.sessionWebhookExpiredTime ?? options.timestampMs + 90 * 60 * 1000,
+    createAt: options.timestampMs,
+    senderCorpId: "ding0001",
+    conversationType: options.conversationType ?? "2",
+    senderId: "$:LWCP_v1:$sender",
+    conversationTitle: "ops",
+    isInAtList: true,
+    sessionWebhook: options.sessionWebhook ?? "https://oapi.dingtalk.com/robot/sendBySession?session=abc123",
+    // DingTalk leaves a blank where the @mention was.
+    text: { content: ` ${text}` },
+    robotCode: "ding0001robot",
+    msgtype: "text",
+  });
+  return rawRequest({
+    path: options.path ?? "/chat/dingtalk",
+    headers: { "content-type": "application/json; charset=utf-8", ...signDingTalkRequest(options) },
+    body,
+  });
+}

@@ -1,0 +1,56 @@
+import { z } from "zod";
+import { QianfanConfigError } from "../qianfan";
+import type { ChatSecrets } from "./types";
+
+const Secret = z.string().min(1).max(4096);
+
+/** The `chat` entry of the stage's secret: a platform without its entry is off. */
+export const ChatSecretsSchema = z.strictObject({
+  slack: z.strictObject({ signingSecret: Secret, botToken: Secret.optional() }).optional(),
+  feishu: z
+    .strictObject({
+      verificationToken: Secret,
+      encryptKey: Secret.optional(),
+      appId: Secret.optional(),
+      appSecret: Secret.optional(),
+    })
+    .optional(),
+  dingtalk: z.strictObject({ appKey: Secret.optional(), appSecret: Secret }).optional(),
+  wecom: z
+    .strictObject({
+      token: Secret,
+      encodingAesKey: z.string().length(43),
+      corpId: Secret,
+      corpSecret: Secret.optional(),
+      agentId: Secret.optional(),
+    })
+    .optional(),
+  /** Notification webhooks and bot secrets, by the names the config's `chat.*.notify` uses. */
+  webhooks: z.record(z.string().min(1).max(100), Secret).optional(),
+});
+
+/**
+ * Validates chat secrets from `source` (the stage's secret, or QFHK_CHAT_SECRETS locally). A
+ * problem names the field and the source, never a value.
+ */
+export function parseChatSecrets(
+  value: unknown,
+  source: string,
+): ChatSecrets & { webhooks?: Record<string, string> } {
+  const parsed = ChatSecretsSchema.safeParse(value ?? {});
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  throw new QianfanConfigError(`${source}: chat.${issue.path.map(String).join(".")}: ${issue.message}`);
+}
+
+/** Chat secrets from a JSON text (QFHK_CHAT_SECRETS), or none. */
+export function chatSecretsFromJson(text: string | undefined, source: string): ChatSecrets {
+  if (!text) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new QianfanConfigError(`${source}: is not JSON`);
+  }
+  return parseChatSecrets(value, source);
+}
