@@ -1,5 +1,4 @@
-import { fetchSecretJson } from "../aws/secrets";
-import { chatSecretsFromJson, parseChatSecrets } from "../chat/secrets";
+import { readChatSecrets } from "../chat/secrets";
 import type { ChatSecrets, RawHttpRequest } from "../chat/types";
 import { type ChatJob, handleChatWebhook } from "../chat/webhook";
 import { loadConfig, processEnv, readEnv } from "../config";
@@ -50,17 +49,6 @@ export function rawRequestOf(event: HttpApiEvent): RawHttpRequest {
 /** The platform a request is for: `/chatops/{platform}`. */
 export function platformOf(event: HttpApiEvent): string {
   return event.pathParameters?.platform ?? /\/chatops\/([a-z]+)\/?$/.exec(event.rawPath ?? "")?.[1] ?? "";
-}
-
-/** Chat secrets: QFHK_CHAT_SECRETS (local runs), else the `chat` entry of the stage's secret. */
-export async function readChatSecrets(env: Record<string, string | undefined>): Promise<ChatSecrets> {
-  const vars = readEnv(env);
-  if (vars.QFHK_CHAT_SECRETS) return chatSecretsFromJson(vars.QFHK_CHAT_SECRETS, "QFHK_CHAT_SECRETS");
-  if (!vars.QFHK_SECRET_ARN) {
-    throw new QianfanConfigError("no chat secrets: set QFHK_SECRET_ARN (deployments) or QFHK_CHAT_SECRETS");
-  }
-  const secret = await fetchSecretJson(vars.QFHK_SECRET_ARN, undefined);
-  return parseChatSecrets(secret.chat, `secret ${vars.QFHK_SECRET_ARN}`);
 }
 
 /** Hands a job to the worker function: an asynchronous invoke, which returns once it is queued. */

@@ -1,10 +1,10 @@
 import { z } from "zod";
 import { sendReply, TokenCache } from "../chat/outbound/reply";
+import { readChatSecrets } from "../chat/secrets";
 import { CHAT_PLATFORMS, type ChatSecrets } from "../chat/types";
 import type { ChatJob } from "../chat/webhook";
 import { runChatJob, type WorkerDeps } from "../chat/worker";
 import { processEnv } from "../config";
-import { readChatSecrets } from "./chat-lambda";
 import { buildJobHandlerDeps } from "./lambda";
 
 /** The job the worker accepts: only what the webhook verified, checked again on arrival. */

@@ -1,4 +1,7 @@
 import { z } from "zod";
+import { notifyRun } from "../chat/notify-run";
+import { readChatSecrets } from "../chat/secrets";
+import { CHAT_PLATFORMS } from "../chat/types";
 import { type LoadedConfig, loadConfig, processEnv, readEnv, TpmModelId } from "../config";
 import { DOCTOR_DEFAULT_MODEL, type DoctorReport, ResponseDates, runDoctor } from "../doctor";
 import { parseInstant } from "../engine/clock";
@@ -127,6 +130,8 @@ export interface JobHandlerDeps {
   metrics?: RunMetrics;
   /** The answers' Date headers the client saw, for the doctor's clock check. */
   responses?: ResponseDates;
+  /** Posts a run's summary and notices to the config's chat rooms; never throws. */
+  notify?: (report: RunReport) => Promise<void>;
 }
 
 /**
@@ -183,6 +188,36 @@ export async function buildJobHandlerDeps(
     logger: extra.logger,
     metrics: extra.metrics,
     responses,
+    notify: hasNotifications(loaded.config) ? roomNotifier(loaded.config, env, extra.logger) : undefined,
+  };
+}
+
+/** True when the config asks for run summaries or notices in some chat room. */
+function hasNotifications(config: LoadedConfig["config"]): boolean {
+  return CHAT_PLATFORMS.some((platform) => config.chat?.[platform]?.notify !== undefined);
+}
+
+/** Posts each run to the config's rooms; a room that cannot be reached is logged, never fatal. */
+function roomNotifier(
+  config: LoadedConfig["config"],
+  env: Record<string, string | undefined>,
+  logger: RunLogger | undefined,
+): (report: RunReport) => Promise<void> {
+  return async (report) => {
+    try {
+      const secrets = await readChatSecrets(env);
+      const { results, problems } = await notifyRun(report, config, secrets.webhooks ?? {}, {
+        now: () => new Date(),
+      });
+      for (const problem of problems) logger?.warn("chat notification not sent", { problem });
+      for (const r of results.filter((result) => !result.ok)) {
+        logger?.warn("chat notification failed", { target: r.target, attempts: r.attempts, error: r.error });
+      }
+    } catch (error) {
+      logger?.warn("chat notifications skipped", {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
   };
 }
 
@@ -234,6 +269,7 @@ export async function handleJobEvent(
     });
     if (deps.logger) logRunReport(report, deps.logger);
     if (deps.metrics) publishRunMetrics(report, deps.metrics);
+    if (deps.notify) await deps.notify(report);
     return report;
   } finally {
     deps.logger?.removeKeys(RUN_LOG_KEYS);

@@ -1,5 +1,7 @@
 import { z } from "zod";
-import { QianfanConfigError } from "../qianfan";
+import { fetchSecretJson } from "../aws/secrets";
+import { readEnv } from "../config/env";
+import { QianfanConfigError } from "../qianfan/errors";
 import type { ChatSecrets } from "./types";
 
 const Secret = z.string().min(1).max(4096);
@@ -53,4 +55,17 @@ export function chatSecretsFromJson(text: string | undefined, source: string): C
     throw new QianfanConfigError(`${source}: is not JSON`);
   }
   return parseChatSecrets(value, source);
+}
+
+/** Chat secrets: QFHK_CHAT_SECRETS (local runs), else the `chat` entry of the stage's secret. */
+export async function readChatSecrets(
+  env: Record<string, string | undefined>,
+): Promise<ChatSecrets & { webhooks?: Record<string, string> }> {
+  const vars = readEnv(env);
+  if (vars.QFHK_CHAT_SECRETS) return chatSecretsFromJson(vars.QFHK_CHAT_SECRETS, "QFHK_CHAT_SECRETS");
+  if (!vars.QFHK_SECRET_ARN) {
+    throw new QianfanConfigError("no chat secrets: set QFHK_SECRET_ARN (deployments) or QFHK_CHAT_SECRETS");
+  }
+  const secret = await fetchSecretJson(vars.QFHK_SECRET_ARN, undefined);
+  return parseChatSecrets(secret.chat, `secret ${vars.QFHK_SECRET_ARN}`);
 }

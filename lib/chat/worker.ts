@@ -260,9 +260,14 @@ async function execute(
 
 function fromDirect(outcome: DirectOutcome): { result: ChatJobResult; requestIds: string[] } {
   const status = outcome.status === "dry-run" ? "done" : outcome.status;
-  const lines = outcome.requestId ? [`requestId ${outcome.requestId}`] : [];
+  // A refusal or failure keeps its whole reason in the lines: a title is cut short on a phone.
+  const title = status === "done" ? outcome.message : status === "refused" ? "Refused" : "Failed";
+  const lines = [
+    ...(status === "done" ? [] : [outcome.message]),
+    ...(outcome.requestId ? [`requestId ${outcome.requestId}`] : []),
+  ];
   return {
-    result: { outcome: status, message: { title: outcome.message, lines } },
+    result: { outcome: status, message: { title, lines } },
     requestIds: outcome.requestId ? [outcome.requestId] : [],
   };
 }

@@ -16,6 +16,9 @@ Usage:
   qfhk unsnooze ID
   qfhk force-up SERVICE_ID DURATION                 keep a scheduled service up for DURATION
   qfhk snoozes [--json]                             snoozes and force-ups in force
+  qfhk chat <slack|feishu|dingtalk|wecom> "<command>" [--user U] [--room R]
+                                                    send a chat command as that platform would, to a
+                                                    local webhook; prints the answer and the reply
   qfhk doctor [--json] [--model M …]                check the account before a first run: keys, clock,
                                                     permissions, answer shapes; changes nothing
   qfhk validate [FILE]                              check a config file; every problem on its own line
@@ -88,6 +91,10 @@ export async function main(
       case "force-up": {
         const { runSnoozeCommand } = await import("./run");
         return await runSnoozeCommand("force-up", rest, io, env, clock);
+      }
+      case "chat": {
+        const { runChatCommand } = await import("./chat");
+        return await runChatCommand(rest, io, env, clock);
       }
       case "doctor": {
         const { runDoctorCommand } = await import("./doctor");

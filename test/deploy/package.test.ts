@@ -119,21 +119,29 @@ describe("the packaged CloudFormation template", () => {
   });
 
   it("serves the chat webhook on POST and GET /chatops/{platform}, and lets it invoke the worker alone", () => {
-    const routes = ofType("AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties.RouteKey).sort();
+    const routes = ofType("AWS::ApiGatewayV2::Route")
+      .map(([, r]) => r.Properties.RouteKey)
+      .sort();
     expect(routes).toEqual(["GET /chatops/{platform}", "POST /chatops/{platform}"]);
-    const invoke = statementsOf("chatops-webhook").filter((st) => st.Action.includes("lambda:InvokeFunction"));
+    const invoke = statementsOf("chatops-webhook").filter((st) =>
+      st.Action.includes("lambda:InvokeFunction"),
+    );
     expect(invoke).toHaveLength(1);
     expect(invoke[0]!.Resource).toEqual({ "Fn::GetAtt": ["ChatopsDashworkerLambdaFunction", "Arn"] });
     for (const job of JOBS) {
       expect(statementsOf(job).some((st) => st.Action.includes("lambda:InvokeFunction"))).toBe(false);
     }
-    expect(statementsOf("chatops-worker").some((st) => st.Action.includes("lambda:InvokeFunction"))).toBe(false);
-    // The worker is invoked asynchronously; a failed run is not retried (it runs each event once anyway).
-    const config = ofType("AWS::Lambda::EventInvokeConfig").find(([name]) => name.startsWith("ChatopsDashworker"));
-    expect(config?.[1].Properties.MaximumRetryAttempts).toBe(0);
-    expect(resources.ChatopsDashwebhookLambdaFunction!.Properties.Environment.Variables.QFHK_CHAT_WORKER).toBe(
-      "qianfan-housekeeper-dev-chatops-worker",
+    expect(statementsOf("chatops-worker").some((st) => st.Action.includes("lambda:InvokeFunction"))).toBe(
+      false,
     );
+    // The worker is invoked asynchronously; a failed run is not retried (it runs each event once anyway).
+    const config = ofType("AWS::Lambda::EventInvokeConfig").find(([name]) =>
+      name.startsWith("ChatopsDashworker"),
+    );
+    expect(config?.[1].Properties.MaximumRetryAttempts).toBe(0);
+    expect(
+      resources.ChatopsDashwebhookLambdaFunction!.Properties.Environment.Variables.QFHK_CHAT_WORKER,
+    ).toBe("qianfan-housekeeper-dev-chatops-worker");
   });
 
   it("defines the state table: on demand, TTL, point-in-time recovery", () => {
