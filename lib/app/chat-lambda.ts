@@ -1,3 +1,4 @@
+import { apiBaseUnder, checkRepliesUrl } from "../chat/outbound/replies-url";
 import { readChatSecrets } from "../chat/secrets";
 import type { ChatSecrets, RawHttpRequest } from "../chat/types";
 import { type ChatJob, handleChatWebhook } from "../chat/webhook";
@@ -76,6 +77,7 @@ export function makeChatWebhookHandler(env: Record<string, string | undefined> =
     const loaded = await loadConfig(vars.QFHK_CONFIG ?? "housekeeping.yml");
     if (!vars.QFHK_CHAT_WORKER) throw new QianfanConfigError("QFHK_CHAT_WORKER is not set");
     let secrets: Promise<ChatSecrets> | undefined;
+    const replies = vars.QFHK_CHAT_REPLIES_URL ? checkRepliesUrl(vars.QFHK_CHAT_REPLIES_URL) : undefined;
     return {
       secrets: () => {
         secrets ??= readChatSecrets(env).catch((error) => {
@@ -89,6 +91,7 @@ export function makeChatWebhookHandler(env: Record<string, string | undefined> =
       now: () => new Date(),
       maxBodyBytes: loaded.config.chat?.maxBodyBytes ?? 64 * 1024,
       dedupTtlMs: loaded.config.chat?.dedupTtl ?? 24 * 3_600_000,
+      ...(replies ? { dingtalkSessionBase: apiBaseUnder(replies).dingtalk } : {}),
       log: (event: string, detail: Record<string, unknown>) =>
         console.log(JSON.stringify({ event, ...detail })),
     };

@@ -1,10 +1,11 @@
 import { z } from "zod";
+import { apiBaseUnder, checkRepliesUrl } from "../chat/outbound/replies-url";
 import { sendReply, TokenCache } from "../chat/outbound/reply";
 import { readChatSecrets } from "../chat/secrets";
 import { CHAT_PLATFORMS, type ChatSecrets } from "../chat/types";
 import type { ChatJob } from "../chat/webhook";
 import { runChatJob, type WorkerDeps } from "../chat/worker";
-import { processEnv } from "../config";
+import { processEnv, readEnv } from "../config";
 import { buildJobHandlerDeps } from "./lambda";
 
 /** The job the worker accepts: only what the webhook verified, checked again on arrival. */
@@ -35,6 +36,9 @@ export function makeChatWorkerHandler(env: Record<string, string | undefined> = 
     const base = await buildJobHandlerDeps(env);
     let secrets: Promise<ChatSecrets> | undefined;
     const tokens = new TokenCache();
+    // Local runs (serverless offline): replies go to the stand-in of `qfhk chat --url`.
+    const repliesUrl = readEnv(env).QFHK_CHAT_REPLIES_URL;
+    const apiBase = repliesUrl ? apiBaseUnder(checkRepliesUrl(repliesUrl)) : undefined;
     return {
       config: base.loaded.config,
       api: base.api,
@@ -49,6 +53,7 @@ export function makeChatWorkerHandler(env: Record<string, string | undefined> = 
           secrets: await secrets,
           tokenCache: tokens,
           now: () => new Date(),
+          ...(apiBase ? { apiBase } : {}),
         });
       },
     };

@@ -19,6 +19,8 @@ Usage:
   qfhk chat <slack|feishu|dingtalk|wecom> "<command>" [--user U] [--room R]
                                                     send a chat command as that platform would, to a
                                                     local webhook; prints the answer and the reply
+                                                    (--offline: to the one \`qfhk offline\` serves)
+  qfhk offline [--http-port 3000]                   serve the chat functions under serverless offline
   qfhk doctor [--json] [--model M …]                check the account before a first run: keys, clock,
                                                     permissions, answer shapes; changes nothing
   qfhk validate [FILE]                              check a config file; every problem on its own line
@@ -95,6 +97,10 @@ export async function main(
       case "chat": {
         const { runChatCommand } = await import("./chat");
         return await runChatCommand(rest, io, env, clock);
+      }
+      case "offline": {
+        const { runOfflineCommand } = await import("./offline");
+        return await runOfflineCommand(rest, io, env);
       }
       case "doctor": {
         const { runDoctorCommand } = await import("./doctor");

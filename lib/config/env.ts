@@ -17,6 +17,11 @@ export interface HousekeeperEnv {
   QFHK_CHAT_WORKER?: string;
   /** Chat platform secrets as JSON (local runs; deployments read them from the stage's secret). */
   QFHK_CHAT_SECRETS?: string;
+  /**
+   * Local runs only: a stand-in for the chat platforms' reply routes on this machine (the one
+   * `qfhk chat --url` starts). Replies and sessionWebhooks must then point under it.
+   */
+  QFHK_CHAT_REPLIES_URL?: string;
 }
 
 /** Reads the project's variables from the environment. */
@@ -36,6 +41,7 @@ export function readEnv(env: Record<string, string | undefined> = process.env): 
     QFHK_DRY_RUN: pick("QFHK_DRY_RUN"),
     QFHK_CHAT_WORKER: pick("QFHK_CHAT_WORKER"),
     QFHK_CHAT_SECRETS: pick("QFHK_CHAT_SECRETS"),
+    QFHK_CHAT_REPLIES_URL: pick("QFHK_CHAT_REPLIES_URL"),
   };
 }
 
