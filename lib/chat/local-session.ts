@@ -5,7 +5,12 @@ import type { QianfanApi } from "../qianfan";
 import type { StateStore } from "../state";
 import { startLocalWebhook } from "./local-server";
 import { sendReply, TokenCache } from "./outbound/reply";
-import { type ChatStandIn, type StandInRecord, startChatStandIn } from "./outbound/stand-in";
+import {
+  type ChatStandIn,
+  type ChatStandInOptions,
+  type StandInRecord,
+  startChatStandIn,
+} from "./outbound/stand-in";
 import {
   dingTalkMessage,
   feishuConfirmRequest,
@@ -30,6 +35,9 @@ export interface LocalChatOptions {
   secrets?: ChatSecrets;
 }
 
+/** The platforms whose confirmations carry a button. */
+export type ButtonPlatform = Exclude<ChatPlatform, "dingtalk">;
+
 /** Who sends a request, and from where. */
 export interface LocalSender {
   user: string;
@@ -52,7 +60,7 @@ export interface LocalChat {
   /** Sends `text` as a user of `platform` would, signed as the platform signs it. */
   send(platform: ChatPlatform, text: string, sender: LocalSender): Promise<LocalExchange>;
   /** Presses the Confirm button of confirmation `id` (Slack, Feishu, WeCom cards). */
-  press(platform: Exclude<ChatPlatform, "dingtalk">, id: string, sender: LocalSender): Promise<LocalExchange>;
+  press(platform: ButtonPlatform, id: string, sender: LocalSender): Promise<LocalExchange>;
   /** Sends a request exactly as given (a replay, a tampered copy). */
   deliver(platform: ChatPlatform, request: RawHttpRequest): Promise<LocalExchange>;
   /** The signed request `send` would send, without sending it. */
@@ -64,7 +72,7 @@ export interface LocalChat {
 export function localChatSecrets(): ChatSecrets {
   const secret = () => randomBytes(16).toString("hex");
   return {
-    slack: { signingSecret: secret() },
+    slack: { signingSecret: secret(), botToken: `xoxb-local-${secret()}` },
     feishu: { verificationToken: secret(), encryptKey: secret(), appId: "cli_local", appSecret: secret() },
     dingtalk: { appSecret: secret() },
     wecom: {
@@ -84,15 +92,7 @@ export function localChatSecrets(): ChatSecrets {
  */
 export async function startLocalChat(options: LocalChatOptions): Promise<LocalChat> {
   const secrets = options.secrets ?? localChatSecrets();
-  const standIn = await startChatStandIn({
-    now: options.clock,
-    ...(secrets.feishu?.appId && secrets.feishu.appSecret
-      ? { feishuApp: { appId: secrets.feishu.appId, appSecret: secrets.feishu.appSecret } }
-      : {}),
-    ...(secrets.wecom?.corpSecret
-      ? { wecomApp: { corpId: secrets.wecom.corpId, corpSecret: secrets.wecom.corpSecret } }
-      : {}),
-  });
+  const standIn = await startChatStandIn(standInOptionsFor(secrets, options.clock));
   const tokens = new TokenCache();
   let pending: Promise<ChatJobResult> | undefined;
   const workerDeps = {
@@ -126,26 +126,67 @@ export async function startLocalChat(options: LocalChatOptions): Promise<LocalCh
     dingtalkSessionBase: standIn.apiBase.dingtalk,
   });
 
+  const requests = chatRequests(secrets, standIn, options.clock);
   const deliver = async (platform: ChatPlatform, request: RawHttpRequest): Promise<LocalExchange> => {
     const seen = standIn.received.length;
     pending = undefined;
-    const url = new URL(`/chatops/${platform}`, webhook.url);
-    for (const [name, value] of Object.entries(request.query)) url.searchParams.set(name, value);
-    const headers = Object.fromEntries(
-      Object.entries(request.headers).filter(([name]) => name !== "host" && name !== "content-length"),
-    );
-    const res = await fetch(url, {
-      method: request.method,
-      headers,
-      ...(request.method === "GET" ? {} : { body: new Uint8Array(request.body) }),
-    });
-    const answer = { status: res.status, body: await res.text() };
+    const answer = await postToWebhook(webhook.url, platform, request);
     const result = pending ? await (pending as Promise<ChatJobResult>) : undefined;
     return { answer, outcome: result?.outcome, replies: standIn.received.slice(seen) };
   };
 
+  return {
+    webhookUrl: webhook.url,
+    standIn,
+    secrets,
+    request: requests.request,
+    deliver,
+    send: (platform, text, sender) => deliver(platform, requests.request(platform, text, sender)),
+    press: (platform, id, sender) => deliver(platform, requests.press(platform, id, sender)),
+    close: async () => {
+      await webhook.close();
+      await standIn.close();
+    },
+  };
+}
+
+/** A stand-in that accepts exactly these secrets' apps and bot token. */
+export function standInOptionsFor(secrets: ChatSecrets, clock: Clock): ChatStandInOptions {
+  return {
+    now: clock,
+    ...(secrets.feishu?.appId && secrets.feishu.appSecret
+      ? { feishuApp: { appId: secrets.feishu.appId, appSecret: secrets.feishu.appSecret } }
+      : {}),
+    ...(secrets.wecom?.corpSecret
+      ? { wecomApp: { corpId: secrets.wecom.corpId, corpSecret: secrets.wecom.corpSecret } }
+      : {}),
+    ...(secrets.slack?.botToken ? { slackBotToken: secrets.slack.botToken } : {}),
+  };
+}
+
+/** Sends `request` to a chat webhook's `/chatops/{platform}` as the platform would; its immediate answer. */
+export async function postToWebhook(
+  webhookRoot: string,
+  platform: ChatPlatform,
+  request: RawHttpRequest,
+): Promise<LocalExchange["answer"]> {
+  const url = new URL(`${webhookRoot.replace(/\/+$/, "").replace(/\/chatops$/, "")}/chatops/${platform}`);
+  for (const [name, value] of Object.entries(request.query)) url.searchParams.set(name, value);
+  const headers = Object.fromEntries(
+    Object.entries(request.headers).filter(([name]) => name !== "host" && name !== "content-length"),
+  );
+  const res = await fetch(url, {
+    method: request.method,
+    headers,
+    ...(request.method === "GET" ? {} : { body: new Uint8Array(request.body) }),
+  });
+  return { status: res.status, body: await res.text() };
+}
+
+/** Builds requests as each platform signs them, with reply routes on `standIn`. */
+export function chatRequests(secrets: ChatSecrets, standIn: ChatStandIn, clock: Clock) {
   const request = (platform: ChatPlatform, text: string, sender: LocalSender): RawHttpRequest => {
-    const nowMs = options.clock().getTime();
+    const nowMs = clock().getTime();
     const timestampS = Math.floor(nowMs / 1000);
     const id = randomBytes(8).toString("hex");
     switch (platform) {
@@ -184,57 +225,36 @@ export async function startLocalChat(options: LocalChatOptions): Promise<LocalCh
         });
     }
   };
-
-  return {
-    webhookUrl: webhook.url,
-    standIn,
-    secrets,
-    request,
-    deliver,
-    send: (platform, text, sender) => deliver(platform, request(platform, text, sender)),
-    press: (platform, id, sender) => {
-      const timestampS = Math.floor(options.clock().getTime() / 1000);
-      const nonce = randomBytes(6).toString("hex");
-      switch (platform) {
-        case "slack":
-          return deliver(
-            platform,
-            slackConfirmRequest(id, {
-              signingSecret: secrets.slack!.signingSecret,
-              timestampS,
-              userId: sender.user,
-              channelId: sender.room,
-              responseUrl: standIn.slackResponseUrl(),
-              triggerId: `trigger-${nonce}`,
-              actionTs: `${timestampS}.${nonce}`,
-            }),
-          );
-        case "feishu":
-          return deliver(
-            platform,
-            feishuConfirmRequest(id, {
-              ...feishuSigning(secrets, timestampS),
-              eventId: `ev-card-${nonce}`,
-              openId: sender.user,
-              chatId: sender.room ?? "oc_local",
-            }),
-          );
-        case "wecom":
-          return deliver(
-            platform,
-            weComConfirmRequest(id, {
-              ...weComSigning(secrets, timestampS),
-              userId: sender.user,
-              taskId: `task-${nonce}`,
-            }),
-          );
-      }
-    },
-    close: async () => {
-      await webhook.close();
-      await standIn.close();
-    },
+  const press = (platform: ButtonPlatform, id: string, sender: LocalSender): RawHttpRequest => {
+    const timestampS = Math.floor(clock().getTime() / 1000);
+    const nonce = randomBytes(6).toString("hex");
+    switch (platform) {
+      case "slack":
+        return slackConfirmRequest(id, {
+          signingSecret: secrets.slack!.signingSecret,
+          timestampS,
+          userId: sender.user,
+          channelId: sender.room,
+          responseUrl: standIn.slackResponseUrl(),
+          triggerId: `trigger-${nonce}`,
+          actionTs: `${timestampS}.${nonce}`,
+        });
+      case "feishu":
+        return feishuConfirmRequest(id, {
+          ...feishuSigning(secrets, timestampS),
+          eventId: `ev-card-${nonce}`,
+          openId: sender.user,
+          chatId: sender.room ?? "oc_local",
+        });
+      case "wecom":
+        return weComConfirmRequest(id, {
+          ...weComSigning(secrets, timestampS),
+          userId: sender.user,
+          taskId: `task-${nonce}`,
+        });
+    }
   };
+  return { request, press };
 }
 
 function feishuSigning(secrets: ChatSecrets, timestampS: number) {

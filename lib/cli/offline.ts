@@ -14,19 +14,15 @@ import { DEMO_OPERATOR, DEMO_VIEWER } from "./chat";
 import { resolveConfigPath } from "./config-path";
 import { runsOnBuiltInEmulator } from "./connect";
 import { type CliIo, UsageError } from "./io";
+import { type OfflineSessionFile, offlineSessionPath } from "./offline-session";
+
+export { type OfflineSessionFile, offlineSessionPath } from "./offline-session";
 
 const USAGE =
   "usage: qfhk offline [--http-port 3000] [--lambda-port 3002] [--replies-port 8792] [--config FILE]";
 
 /** The project's root: where serverless.yml is. */
 const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
-
-/** What `qfhk offline` leaves for `qfhk chat --offline`: where to send, where replies arrive, how to sign. */
-export interface OfflineSessionFile {
-  webhookUrl: string;
-  repliesUrl: string;
-  secrets: ChatSecrets;
-}
 
 export interface OfflineOptions {
   configPath: string;
@@ -51,11 +47,6 @@ export interface OfflineSession {
   /** Resolves with serverless's exit code. */
   exited: Promise<number>;
   close(): Promise<void>;
-}
-
-/** Where `qfhk offline` keeps its session file, beside the config's state file. */
-export function offlineSessionPath(statePath: string): string {
-  return join(dirname(statePath), "chat-offline.json");
 }
 
 /**
@@ -143,6 +134,9 @@ export async function startOffline(options: OfflineOptions): Promise<OfflineSess
       "--lambdaPort",
       String(options.lambdaPort),
       "--localEnvironment",
+      // In serverless's own process: one Node process for both functions on a small machine, and
+      // the functions see the same clock as the process (worker threads skip --import preloads).
+      "--useInProcess",
       `--param=configFile=${configPath}`,
       `--param=dryRun=${dryRun}`,
       "--param=schedules=false",

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { type LocalChat, startLocalChat } from "../../lib/chat/local-session";
+import { slackMentionEvent } from "../../lib/chat/platforms";
 import type { ChatPlatform } from "../../lib/chat/types";
 import { parseConfig } from "../../lib/config";
 import type { RunningEmulator } from "../../lib/emulator";
@@ -127,6 +128,32 @@ describe.each(["slack", "feishu"] as const)("confirmation buttons on %s", (platf
     expect(
       audit.some((r) => r.platform === platform && r.user === "op-1" && r.command === "release unit-idle"),
     ).toBe(true);
+  });
+});
+
+describe("Slack app mentions", () => {
+  it("answers an @mention in its channel thread through chat.postMessage with the bot token", async () => {
+    const { chat } = await session();
+    const mention = slackMentionEvent("snoozes", {
+      signingSecret: chat.secrets.slack!.signingSecret,
+      timestampS: Math.floor(T0.getTime() / 1000),
+      userId: VIEWER.user,
+      channelId: VIEWER.room,
+      ts: "1763863200.000300",
+    });
+
+    const exchange = await chat.deliver("slack", mention);
+
+    expect(exchange.answer.status).toBe(200);
+    expect(exchange.outcome).toBe("done");
+    expect(exchange.replies).toMatchObject([
+      {
+        route: "slack.postMessage",
+        answer: { ok: true },
+        body: { channel: "room-ops", thread_ts: "1763863200.000300" },
+      },
+    ]);
+    expect(textOf(exchange.replies)).toContain("No snoozes");
   });
 });
 

@@ -31,7 +31,7 @@ export function apiBaseUnder(root: string | URL) {
   const url = String(root).replace(/\/+$/, "");
   return {
     slack: `${url}/slack`,
-    slackApi: `${url}/slack`,
+    slackApi: `${url}/slack/api`,
     dingtalk: `${url}/dingtalk`,
     feishu: `${url}/feishu`,
     wecom: `${url}/wecom`,

@@ -19,6 +19,7 @@ export const DEFAULT_API_BASE = {
   feishu: "https://open.feishu.cn",
   wecom: "https://qyapi.weixin.qq.com",
   slack: "https://hooks.slack.com",
+  slackApi: "https://slack.com/api",
   dingtalk: "https://oapi.dingtalk.com",
 } as const;
 
@@ -333,6 +334,8 @@ async function replySlack(
   message: ChatMessage,
   deps: ReplyDeps,
 ): Promise<ReplyResult> {
+  if (!target.responseUrl && target.channel)
+    return postSlackMessage(target.channel, target.threadTs, message, deps);
   const url = assertUnder(
     "slack",
     "response_url",
@@ -350,6 +353,36 @@ async function replySlack(
     [target.responseUrl, url.pathname],
   );
   return { platform: "slack" };
+}
+
+/**
+ * An Events API message (an @mention) has no response_url: the answer is posted to its channel, in
+ * its thread, with chat.postMessage and the bot token. https://api.slack.com/methods/chat.postMessage
+ */
+async function postSlackMessage(
+  channel: string,
+  threadTs: string | undefined,
+  message: ChatMessage,
+  deps: ReplyDeps,
+): Promise<ReplyResult> {
+  const token = deps.secrets.slack?.botToken;
+  if (!token) {
+    throw new ChatSendError("slack", "botToken is not configured; cannot answer an app mention", {
+      retryable: false,
+      code: "NotConfigured",
+    });
+  }
+  const url = joinUrl(deps.apiBase?.slackApi ?? DEFAULT_API_BASE.slackApi, "chat.postMessage");
+  const answer = await postJson(
+    "slack",
+    "chat.postMessage",
+    url,
+    { channel, ...(threadTs ? { thread_ts: threadTs } : {}), ...renderSlack(message) },
+    deps,
+    [token],
+    { authorization: `Bearer ${token}` },
+  );
+  return { platform: "slack", ...(typeof answer.ts === "string" ? { messageId: answer.ts } : {}) };
 }
 
 async function replyDingTalk(

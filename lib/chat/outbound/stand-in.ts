@@ -8,6 +8,7 @@ import type { ApiBase } from "./reply";
 /** The routes the stand-in answers. */
 export type StandInRoute =
   | "slack.response"
+  | "slack.postMessage"
   | "dingtalk.session"
   | "feishu.token"
   | "feishu.message"
@@ -50,6 +51,8 @@ export interface ChatStandInOptions {
   now?: Clock;
   /** Lifetime of the tokens it issues (default 7,200 s, as Feishu and WeCom give). */
   tokenTtlSeconds?: number;
+  /** The Slack bot token `chat.postMessage` accepts; any `xoxb-` token when not given. */
+  slackBotToken?: string;
   /** The Feishu app it accepts; any non-empty pair when not given. */
   feishuApp?: { appId: string; appSecret: string };
   /** The WeCom app it accepts; any non-empty pair when not given. */
@@ -135,6 +138,7 @@ const WECOM_BOT_TYPES = new Set([
 /** Method, path, route and platform; a capture group is the id in the path. */
 const ROUTES: ReadonlyArray<readonly [string, RegExp, StandInRoute, ChatPlatform]> = [
   ["POST", /^\/slack\/response\/([^/]+)$/, "slack.response", "slack"],
+  ["POST", /^\/slack\/api\/chat\.postMessage$/, "slack.postMessage", "slack"],
   ["POST", /^\/dingtalk\/session\/([^/]+)$/, "dingtalk.session", "dingtalk"],
   ["POST", /^\/feishu\/open-apis\/auth\/v3\/tenant_access_token\/internal$/, "feishu.token", "feishu"],
   ["POST", /^\/feishu\/open-apis\/im\/v1\/messages$/, "feishu.message", "feishu"],
@@ -178,8 +182,8 @@ function dingTalkBodyProblem(body: Json): string | undefined {
 }
 
 /**
- * A local stand-in for the chat platforms' outgoing routes: Slack response_urls and incoming
- * webhooks, DingTalk sessionWebhooks and custom bots, Feishu's token and message APIs and custom
+ * A local stand-in for the chat platforms' outgoing routes: Slack response_urls, chat.postMessage
+ * and incoming webhooks, DingTalk sessionWebhooks and custom bots, Feishu's token and message APIs and custom
  * bots, WeCom's gettoken, message/send, appchat/send and group bots. It checks what the real ones
  * check — bot signatures and their one-hour window, the app credentials, the tokens it issued and
  * their lifetime, the message shapes and WeCom's markdown size — answers as they do (`{code: 0}`,
@@ -230,6 +234,30 @@ export async function startChatStandIn(options: ChatStandInOptions = {}): Promis
       return { status: 400, body: "no_text" };
     held.uses += 1;
     return { status: 200, body: "ok" };
+  };
+
+  // Slack's Web API answers HTTP 200 with `ok: false` and an error name for every refusal.
+  const slackPostMessage = (headers: IncomingMessage["headers"], body: unknown): Reply => {
+    const bearer = /^Bearer (.+)$/.exec(String(headers.authorization ?? ""))?.[1];
+    if (!bearer) return json({ ok: false, error: "not_authed" });
+    const known = options.slackBotToken;
+    if (known ? !sameText(bearer, known) : !bearer.startsWith("xoxb-"))
+      return json({ ok: false, error: "invalid_auth" });
+    if (!body || typeof body !== "object") return json({ ok: false, error: "invalid_arguments" });
+    const message = body as Json;
+    if (typeof message.channel !== "string" || !message.channel)
+      return json({ ok: false, error: "channel_not_found" });
+    if (typeof message.text !== "string" && !Array.isArray(message.blocks))
+      return json({ ok: false, error: "no_text" });
+    if (message.thread_ts !== undefined && !/^\d+\.\d+$/.test(String(message.thread_ts)))
+      return json({ ok: false, error: "invalid_thread_ts" });
+    const ts = `${Math.floor(now().getTime() / 1000)}.${String(seq).padStart(6, "0")}`;
+    return json({
+      ok: true,
+      channel: message.channel,
+      ts,
+      message: { type: "message", text: message.text, ts },
+    });
   };
 
   const dingtalkSession = (id: string, body: unknown): Reply => {
@@ -463,6 +491,8 @@ export async function startChatStandIn(options: ChatStandInOptions = {}): Promis
     switch (route) {
       case "slack.response":
         return slackResponse(key, body);
+      case "slack.postMessage":
+        return slackPostMessage(headers, body);
       case "dingtalk.session":
         return dingtalkSession(key, body);
       case "feishu.token":
@@ -575,6 +605,7 @@ export async function startChatStandIn(options: ChatStandInOptions = {}): Promis
     received,
     apiBase: {
       slack: `${url}/slack`,
+      slackApi: `${url}/slack/api`,
       dingtalk: `${url}/dingtalk`,
       feishu: `${url}/feishu`,
       wecom: `${url}/wecom`,

@@ -13,7 +13,9 @@ import { fakeFetch } from "../../support/fake-fetch";
 
 const FEISHU_SECRET = "feishu-app-secret-0000000001";
 const WECOM_SECRET = "wecom-corp-secret-0000000002";
+const SLACK_BOT_TOKEN = "xoxb-test-0000000003";
 const secrets: ChatSecrets = {
+  slack: { signingSecret: "slack-signing-secret", botToken: SLACK_BOT_TOKEN },
   feishu: { verificationToken: "vt", appId: "cli_test", appSecret: FEISHU_SECRET },
   wecom: { token: "t", encodingAesKey: "k", corpId: "ww-corp", corpSecret: WECOM_SECRET, agentId: "1000002" },
 };
@@ -41,6 +43,7 @@ describe("sendReply against the local stand-in", () => {
       feishuApp: { appId: "cli_test", appSecret: FEISHU_SECRET },
       wecomApp: { corpId: "ww-corp", corpSecret: WECOM_SECRET },
       unknownWeComUsers: ["ghost"],
+      slackBotToken: SLACK_BOT_TOKEN,
     });
   });
   afterAll(() => standIn.close());
@@ -63,6 +66,48 @@ describe("sendReply against the local stand-in", () => {
     });
     expect(confirm?.body).toMatchObject({ response_type: "ephemeral" });
     expect(JSON.stringify(confirm?.body)).toContain('"value":"confirm:cf-1"');
+  });
+
+  it("answers an app mention (no response_url) with chat.postMessage in its thread, with the bot token", async () => {
+    const target = {
+      platform: "slack" as const,
+      responseUrl: "",
+      channel: "C42",
+      threadTs: "1760000000.000200",
+    };
+
+    const result = await sendReply(target, message, deps);
+
+    const [posted] = standIn.received;
+    expect(posted).toMatchObject({
+      route: "slack.postMessage",
+      status: 200,
+      headers: { authorization: "[redacted]" },
+      body: { channel: "C42", thread_ts: "1760000000.000200", text: "Released 2 units" },
+      answer: { ok: true, channel: "C42" },
+    });
+    expect(result.messageId).toMatch(/^\d+\.\d+$/);
+  });
+
+  it("says an app mention cannot be answered without a bot token, and posts nothing", async () => {
+    const target = { platform: "slack" as const, responseUrl: "", channel: "C42" };
+    const noToken = { ...deps, secrets: { ...secrets, slack: { signingSecret: "slack-signing-secret" } } };
+
+    await expect(sendReply(target, message, noToken)).rejects.toThrow(/botToken is not configured/);
+    expect(standIn.received).toHaveLength(0);
+  });
+
+  it("reports Slack's refusal of a wrong bot token by its error name, never the token", async () => {
+    const target = { platform: "slack" as const, responseUrl: "", channel: "C42" };
+    const wrong = {
+      ...deps,
+      secrets: { ...secrets, slack: { signingSecret: "s", botToken: "xoxb-wrong-000000" } },
+    };
+
+    const sent = sendReply(target, message, wrong);
+
+    await expect(sent).rejects.toThrow(/chat.postMessage refused: invalid_auth/);
+    await expect(sent).rejects.not.toThrow(/xoxb-/);
   });
 
   it("refuses a response_url that does not point at Slack", async () => {
