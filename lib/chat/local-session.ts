@@ -12,6 +12,7 @@ import {
   startChatStandIn,
 } from "./outbound/stand-in";
 import {
+  dingTalkCardCallback,
   dingTalkMessage,
   feishuConfirmRequest,
   feishuMessageEvent,
@@ -35,8 +36,8 @@ export interface LocalChatOptions {
   secrets?: ChatSecrets;
 }
 
-/** The platforms whose confirmations carry a button. */
-export type ButtonPlatform = Exclude<ChatPlatform, "dingtalk">;
+/** The platforms whose confirmations carry a button (DingTalk's interactive card in group chats). */
+export type ButtonPlatform = ChatPlatform;
 
 /** Who sends a request, and from where. */
 export interface LocalSender {
@@ -59,7 +60,7 @@ export interface LocalChat {
   secrets: ChatSecrets;
   /** Sends `text` as a user of `platform` would, signed as the platform signs it. */
   send(platform: ChatPlatform, text: string, sender: LocalSender): Promise<LocalExchange>;
-  /** Presses the Confirm button of confirmation `id` (Slack, Feishu, WeCom cards). */
+  /** Presses the Confirm button of confirmation `id` (Slack, Feishu, DingTalk and WeCom cards). */
   press(platform: ButtonPlatform, id: string, sender: LocalSender): Promise<LocalExchange>;
   /** Sends a request exactly as given (a replay, a tampered copy). */
   deliver(platform: ChatPlatform, request: RawHttpRequest): Promise<LocalExchange>;
@@ -74,7 +75,7 @@ export function localChatSecrets(): ChatSecrets {
   return {
     slack: { signingSecret: secret(), botToken: `xoxb-local-${secret()}` },
     feishu: { verificationToken: secret(), encryptKey: secret(), appId: "cli_local", appSecret: secret() },
-    dingtalk: { appSecret: secret() },
+    dingtalk: { appKey: "ding-local", appSecret: secret(), cardCallbackRouteKey: "qfhk-local" },
     wecom: {
       token: secret(),
       encodingAesKey: randomBytes(32).toString("base64").replace(/=+$/, ""),
@@ -161,6 +162,9 @@ export function standInOptionsFor(secrets: ChatSecrets, clock: Clock): ChatStand
       ? { wecomApp: { corpId: secrets.wecom.corpId, corpSecret: secrets.wecom.corpSecret } }
       : {}),
     ...(secrets.slack?.botToken ? { slackBotToken: secrets.slack.botToken } : {}),
+    ...(secrets.dingtalk?.appKey
+      ? { dingtalkApp: { appKey: secrets.dingtalk.appKey, appSecret: secrets.dingtalk.appSecret } }
+      : {}),
   };
 }
 
@@ -246,6 +250,23 @@ export function chatRequests(secrets: ChatSecrets, standIn: ChatStandIn, clock: 
           openId: sender.user,
           chatId: sender.room ?? "oc_local",
         });
+      case "dingtalk": {
+        const nowMs = clock().getTime();
+        return dingTalkCardCallback(
+          {
+            confirm: `confirm:${id}`,
+            session: standIn.dingtalkSessionWebhook({ expiresAtMs: nowMs + 3_600_000 }),
+            sessionExpiresAt: nowMs + 3_600_000,
+            room: sender.room ?? "cid-local",
+          },
+          {
+            appSecret: secrets.dingtalk!.appSecret,
+            timestampMs: nowMs,
+            userId: sender.user,
+            outTrackId: `qfhk-${id}`,
+          },
+        );
+      }
       case "wecom":
         return weComConfirmRequest(id, {
           ...weComSigning(secrets, timestampS),

@@ -17,7 +17,9 @@ export const ChatSecretsSchema = z.strictObject({
       appSecret: Secret.optional(),
     })
     .optional(),
-  dingtalk: z.strictObject({ appKey: Secret.optional(), appSecret: Secret }).optional(),
+  dingtalk: z
+    .strictObject({ appKey: Secret.optional(), appSecret: Secret, cardCallbackRouteKey: Secret.optional() })
+    .optional(),
   wecom: z
     .strictObject({
       token: Secret,

@@ -25,7 +25,14 @@ export type ReplyTarget =
    * answer goes to `channel` (in the thread `threadTs`) with the bot token.
    */
   | { platform: "slack"; responseUrl: string; channel?: string; threadTs?: string }
-  | { platform: "dingtalk"; sessionWebhook: string; expiresAtMs?: number }
+  /** `conversationId` and `robotCode` (group chats): where a confirmation card can be sent. */
+  | {
+      platform: "dingtalk";
+      sessionWebhook: string;
+      expiresAtMs?: number;
+      conversationId?: string;
+      robotCode?: string;
+    }
   | { platform: "feishu"; chatId: string; messageId?: string }
   | { platform: "wecom"; userId: string; chatId?: string };
 
@@ -59,6 +66,7 @@ export type VerifyResult =
 export interface ChatSecrets {
   slack?: { signingSecret: string; botToken?: string };
   feishu?: { verificationToken: string; encryptKey?: string; appId?: string; appSecret?: string };
-  dingtalk?: { appKey?: string; appSecret: string };
+  /** With `appKey` and `cardCallbackRouteKey`, confirmations in group chats come as interactive cards. */
+  dingtalk?: { appKey?: string; appSecret: string; cardCallbackRouteKey?: string };
   wecom?: { token: string; encodingAesKey: string; corpId: string; corpSecret?: string; agentId?: string };
 }

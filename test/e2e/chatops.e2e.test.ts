@@ -108,11 +108,11 @@ describe.each(PLATFORMS)("chat-ops on %s", (platform) => {
   });
 });
 
-// Buttons where the platform's room messages carry them; DingTalk (no card callback here) and WeCom
-// group chats (markdown) confirm with the one-time code, tested on every platform above.
-describe.each(["slack", "feishu"] as const)("confirmation buttons on %s", (platform) => {
+// Buttons where the platform's room messages carry them (DingTalk: an interactive card in a group
+// chat); WeCom group chats (markdown) confirm with the one-time code, tested on every platform above.
+describe.each(["slack", "feishu", "dingtalk"] as const)("confirmation buttons on %s", (platform) => {
   it("releases an idle unit only after the operator confirms, once", async () => {
-    const { chat, emulator, store } = await session();
+    const { chat, emulator, store, advance } = await session();
     const asked = await chat.send(platform, "release unit-idle", OPERATOR);
     expect(asked.outcome).toBe("planned");
     expect(unitStatus(emulator, "unit-idle")).toBe("Running");
@@ -121,13 +121,30 @@ describe.each(["slack", "feishu"] as const)("confirmation buttons on %s", (platf
     expect(done.outcome).toBe("done");
     expect(unitStatus(emulator, "unit-idle")).toBe("Releasing");
     expect(textOf(done.replies)).toContain("released unit-idle");
-    // The same button again does nothing.
+    // The same button again, a second later, does nothing.
+    advance(1000);
     const again = await chat.press(platform, id, OPERATOR);
     expect(again.outcome).toBe("refused");
     const audit = await store.listAudit({ job: "chat" });
     expect(
       audit.some((r) => r.platform === platform && r.user === "op-1" && r.command === "release unit-idle"),
     ).toBe(true);
+  });
+});
+
+describe("DingTalk confirmation cards", () => {
+  it("sends the card through the robot's card API, and a press by anyone else does nothing", async () => {
+    const { chat, emulator } = await session();
+    const asked = await chat.send("dingtalk", "release unit-idle", OPERATOR);
+    expect(asked.replies.map((r) => r.route)).toEqual(["dingtalk.token", "dingtalk.card"]);
+    const id = confirmationIdIn(textOf(asked.replies));
+
+    const viewer = await chat.press("dingtalk", id, VIEWER);
+    const elsewhere = await chat.press("dingtalk", id, { ...OPERATOR, room: "room-other" });
+
+    expect(viewer.outcome).toBe("refused");
+    expect(elsewhere.outcome).toBe("refused");
+    expect(unitStatus(emulator, "unit-idle")).toBe("Running");
   });
 });
 

@@ -254,6 +254,36 @@ export function renderDingTalk(message: ChatMessage): DingTalkPayload {
   };
 }
 
+/**
+ * DingTalk's interactive card (template StandardCard) for a confirmation: the same markdown, with
+ * the code, and a Confirm button that sends `params` back to the card callback.
+ */
+export function renderDingTalkCard(message: ChatMessage, params: Record<string, string | number>) {
+  const title = capText(message.title, MAX_TITLE_CHARS) || "qfhk";
+  const label = capText(message.confirm?.label ?? "", 30) || "Confirm";
+  return {
+    config: { autoLayout: true, enableForward: false },
+    header: { title: { type: "text", text: title } },
+    contents: [
+      { type: "markdown", text: dingTalkText(message, title), id: "text" },
+      {
+        type: "action",
+        id: "actions",
+        actions: [
+          {
+            type: "button",
+            id: "confirm",
+            label: { type: "text", text: label },
+            actionType: "request",
+            status: "primary",
+            params,
+          },
+        ],
+      },
+    ],
+  };
+}
+
 // ---------------------------------------------------------------------------------------- WeCom
 
 /** WeCom app messages take at most 2,048 bytes of markdown; group bots 4,096. */

@@ -33,6 +33,7 @@ export function apiBaseUnder(root: string | URL) {
     slack: `${url}/slack`,
     slackApi: `${url}/slack/api`,
     dingtalk: `${url}/dingtalk`,
+    dingtalkApi: `${url}/dingtalk/api`,
     feishu: `${url}/feishu`,
     wecom: `${url}/wecom`,
   };

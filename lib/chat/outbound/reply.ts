@@ -1,9 +1,11 @@
 import type { Clock } from "../../engine/clock";
+import { DINGTALK_CARD } from "../platforms/dingtalk";
 import type { ChatPlatform, ChatSecrets, ReplyTarget } from "../types";
 import {
   type ChatMessage,
   capText,
   renderDingTalk,
+  renderDingTalkCard,
   renderFeishuCard,
   renderSlack,
   renderWeComMarkdown,
@@ -21,6 +23,7 @@ export const DEFAULT_API_BASE = {
   slack: "https://hooks.slack.com",
   slackApi: "https://slack.com/api",
   dingtalk: "https://oapi.dingtalk.com",
+  dingtalkApi: "https://api.dingtalk.com",
 } as const;
 
 export type ApiBase = Partial<Record<keyof typeof DEFAULT_API_BASE, string>>;
@@ -403,6 +406,21 @@ async function replyDingTalk(
     target.sessionWebhook,
     deps.apiBase?.dingtalk ?? DEFAULT_API_BASE.dingtalk,
   );
+  const app = deps.secrets.dingtalk;
+  if (
+    message.confirm &&
+    app?.appKey &&
+    app.cardCallbackRouteKey &&
+    target.conversationId &&
+    target.robotCode
+  ) {
+    try {
+      return await sendDingTalkCard(target, message, deps);
+    } catch (error) {
+      // The actionCard below carries the one-time code: the confirmation still works without the card.
+      if (!isChatSendError(error)) throw error;
+    }
+  }
   await postJson("dingtalk", "sessionWebhook", url, renderDingTalk(message), deps, [
     target.sessionWebhook,
     url.search.slice(1),
@@ -411,10 +429,99 @@ async function replyDingTalk(
   return { platform: "dingtalk" };
 }
 
+/**
+ * A confirmation as an interactive card in the group (the robot's interactiveCards/send, with an
+ * access token for appKey/appSecret): its button calls back with the confirmation id, the
+ * sessionWebhook to answer on and the conversation. See DINGTALK_CARD for what is assumed.
+ * https://open.dingtalk.com/document/orgapp/robots-send-interactive-cards
+ */
+async function sendDingTalkCard(
+  target: Extract<ReplyTarget, { platform: "dingtalk" }>,
+  message: ChatMessage,
+  deps: ReplyDeps,
+): Promise<ReplyResult> {
+  const { appKey, appSecret, cardCallbackRouteKey } = deps.secrets.dingtalk!;
+  const confirm = message.confirm!;
+  const base = deps.apiBase?.dingtalkApi ?? DEFAULT_API_BASE.dingtalkApi;
+  const key = `dingtalk:${appKey}`;
+  const secrets: (string | undefined)[] = [appSecret, target.sessionWebhook];
+  const token = postedToken(
+    "dingtalk",
+    "accessToken",
+    joinUrl(base, "/v1.0/oauth2/accessToken"),
+    { appKey, appSecret },
+    { key, token: "accessToken", expiresIn: "expireIn" },
+    deps,
+    secrets,
+  );
+  const { params: names } = DINGTALK_CARD;
+  const params: Record<string, string | number> = {
+    [names.confirm]: `confirm:${confirm.id}`,
+    [names.session]: target.sessionWebhook,
+    [names.room]: target.conversationId!,
+    ...(target.expiresAtMs !== undefined ? { [names.sessionExpiresAt]: target.expiresAtMs } : {}),
+  };
+  await withToken(deps.tokenCache, key, DINGTALK_TOKEN_CODES, token, (accessToken) => {
+    secrets.push(accessToken);
+    return postJson(
+      "dingtalk",
+      "interactiveCards/send",
+      joinUrl(base, "/v1.0/im/v1.0/robot/interactiveCards/send"),
+      {
+        cardTemplateId: DINGTALK_CARD.templateId,
+        openConversationId: target.conversationId,
+        robotCode: target.robotCode,
+        cardBizId: `qfhk-${confirm.id}`,
+        callbackRouteKey: cardCallbackRouteKey,
+        cardData: JSON.stringify(renderDingTalkCard(message, params)),
+      },
+      deps,
+      secrets,
+      { "x-acs-dingtalk-access-token": accessToken },
+    );
+  });
+  return { platform: "dingtalk", messageId: `qfhk-${confirm.id}` };
+}
+
+/** DingTalk's new API says an access token is missing, invalid or expired. */
+const DINGTALK_TOKEN_CODES = new Set([
+  "InvalidAuthentication",
+  "Forbidden.AccessDenied.AccessTokenPermissionDenied",
+]);
+
 /** Feishu says a tenant_access_token is missing, invalid or expired. */
 const FEISHU_TOKEN_CODES = new Set(["99991661", "99991663", "99991665"]);
 /** WeCom says an access_token is missing, invalid or expired. */
 const WECOM_TOKEN_CODES = new Set(["41001", "40014", "42001"]);
+
+/**
+ * An app token the platform issues for a JSON POST (Feishu, DingTalk), through the cache under
+ * `key`; each token issued joins `secrets`, so no error can show it.
+ */
+function postedToken(
+  platform: ChatPlatform,
+  what: string,
+  url: URL,
+  body: Record<string, unknown>,
+  fields: { key: string; token: string; expiresIn: string },
+  deps: ReplyDeps,
+  secrets: (string | undefined)[],
+): () => Promise<string> {
+  return () =>
+    deps.tokenCache.get(
+      fields.key,
+      () => deps.now().getTime(),
+      async () => {
+        const answer = await postJson(platform, what, url, body, deps, secrets);
+        const issued = answer[fields.token];
+        if (typeof issued !== "string" || issued === "") {
+          throw new ChatSendError(platform, `${what} answer has no token`, { retryable: true });
+        }
+        secrets.push(issued);
+        return { token: issued, expiresInSeconds: Number(answer[fields.expiresIn] ?? 0) || 0 };
+      },
+    );
+}
 
 /** Runs `send` with a token; once, if the platform refuses the token, with a fresh one. */
 async function withToken<T>(
@@ -449,27 +556,15 @@ async function replyFeishu(
   const base = deps.apiBase?.feishu ?? DEFAULT_API_BASE.feishu;
   const key = `feishu:${appId}`;
   const secrets: (string | undefined)[] = [appSecret];
-  const token = () =>
-    deps.tokenCache.get(
-      key,
-      () => deps.now().getTime(),
-      async () => {
-        const answer = await postJson(
-          "feishu",
-          "tenant_access_token",
-          joinUrl(base, "/open-apis/auth/v3/tenant_access_token/internal"),
-          { app_id: appId, app_secret: appSecret },
-          deps,
-          secrets,
-        );
-        const issued = answer.tenant_access_token;
-        if (typeof issued !== "string" || issued === "") {
-          throw new ChatSendError("feishu", "tenant_access_token answer has no token", { retryable: true });
-        }
-        secrets.push(issued);
-        return { token: issued, expiresInSeconds: Number(answer.expire ?? 0) || 0 };
-      },
-    );
+  const token = postedToken(
+    "feishu",
+    "tenant_access_token",
+    joinUrl(base, "/open-apis/auth/v3/tenant_access_token/internal"),
+    { app_id: appId, app_secret: appSecret },
+    { key, token: "tenant_access_token", expiresIn: "expire" },
+    deps,
+    secrets,
+  );
   const content = JSON.stringify(renderFeishuCard(message));
   const answer = await withToken(deps.tokenCache, key, FEISHU_TOKEN_CODES, token, (bearer) => {
     secrets.push(bearer);

@@ -10,6 +10,8 @@ export type StandInRoute =
   | "slack.response"
   | "slack.postMessage"
   | "dingtalk.session"
+  | "dingtalk.token"
+  | "dingtalk.card"
   | "feishu.token"
   | "feishu.message"
   | "feishu.reply"
@@ -24,8 +26,8 @@ export type StandInRoute =
 
 /**
  * One request as the stand-in saw it, for tests and for `qfhk chat` to print. Credentials are
- * replaced with `[redacted]`: the Authorization header, `access_token`, `corpsecret` and `key`
- * query parameters and an `app_secret` in a body.
+ * replaced with `[redacted]`: the Authorization and DingTalk access-token headers, `access_token`,
+ * `corpsecret` and `key` query parameters and an `app_secret` or `appSecret` in a body.
  */
 export interface StandInRecord {
   seq: number;
@@ -53,6 +55,8 @@ export interface ChatStandInOptions {
   tokenTtlSeconds?: number;
   /** The Slack bot token `chat.postMessage` accepts; any `xoxb-` token when not given. */
   slackBotToken?: string;
+  /** The DingTalk app (appKey, appSecret) its accessToken route accepts; any non-empty pair when not given. */
+  dingtalkApp?: { appKey: string; appSecret: string };
   /** The Feishu app it accepts; any non-empty pair when not given. */
   feishuApp?: { appId: string; appSecret: string };
   /** The WeCom app it accepts; any non-empty pair when not given. */
@@ -78,7 +82,7 @@ export interface ChatStandIn {
   /** The next requests to `route` get these HTTP statuses (0 = the connection is dropped). */
   failNext(route: StandInRoute, statuses: number[]): void;
   /** Tokens issued so far, per platform. */
-  tokensIssued: { feishu: number; wecom: number };
+  tokensIssued: { feishu: number; wecom: number; dingtalk: number };
   close(): Promise<void>;
 }
 
@@ -140,6 +144,8 @@ const ROUTES: ReadonlyArray<readonly [string, RegExp, StandInRoute, ChatPlatform
   ["POST", /^\/slack\/response\/([^/]+)$/, "slack.response", "slack"],
   ["POST", /^\/slack\/api\/chat\.postMessage$/, "slack.postMessage", "slack"],
   ["POST", /^\/dingtalk\/session\/([^/]+)$/, "dingtalk.session", "dingtalk"],
+  ["POST", /^\/dingtalk\/api\/v1\.0\/oauth2\/accessToken$/, "dingtalk.token", "dingtalk"],
+  ["POST", /^\/dingtalk\/api\/v1\.0\/im\/v1\.0\/robot\/interactiveCards\/send$/, "dingtalk.card", "dingtalk"],
   ["POST", /^\/feishu\/open-apis\/auth\/v3\/tenant_access_token\/internal$/, "feishu.token", "feishu"],
   ["POST", /^\/feishu\/open-apis\/im\/v1\/messages$/, "feishu.message", "feishu"],
   ["POST", /^\/feishu\/open-apis\/im\/v1\/messages\/([^/]+)\/reply$/, "feishu.reply", "feishu"],
@@ -160,6 +166,7 @@ interface Reply {
 
 const json = (body: Json, status = 200): Reply => ({ status, body });
 const newId = () => randomBytes(12).toString("hex");
+type TokenPlatform = "feishu" | "wecom" | "dingtalk";
 
 /** Equal strings, compared in constant time. */
 function sameText(a: string, b: string): boolean {
@@ -183,7 +190,7 @@ function dingTalkBodyProblem(body: Json): string | undefined {
 
 /**
  * A local stand-in for the chat platforms' outgoing routes: Slack response_urls, chat.postMessage
- * and incoming webhooks, DingTalk sessionWebhooks and custom bots, Feishu's token and message APIs and custom
+ * and incoming webhooks, DingTalk sessionWebhooks, access tokens, interactive cards and custom bots, Feishu's token and message APIs and custom
  * bots, WeCom's gettoken, message/send, appchat/send and group bots. It checks what the real ones
  * check — bot signatures and their one-hour window, the app credentials, the tokens it issued and
  * their lifetime, the message shapes and WeCom's markdown size — answers as they do (`{code: 0}`,
@@ -193,16 +200,16 @@ export async function startChatStandIn(options: ChatStandInOptions = {}): Promis
   const now = options.now ?? (() => new Date());
   const ttlMs = (options.tokenTtlSeconds ?? 7200) * 1000;
   const received: StandInRecord[] = [];
-  const tokens = new Map<string, { platform: "feishu" | "wecom"; expiresAtMs: number }>();
+  const tokens = new Map<string, { platform: TokenPlatform; expiresAtMs: number }>();
   const slackResponses = new Map<string, { uses: number }>();
   const sessions = new Map<string, { expiresAtMs?: number }>();
   const bots = new Map<string, { secret?: string }>();
   const faults = new Map<StandInRoute, number[]>();
-  const tokensIssued = { feishu: 0, wecom: 0 };
+  const tokensIssued = { feishu: 0, wecom: 0, dingtalk: 0 };
   const unknownUsers = new Set(options.unknownWeComUsers ?? []);
   let seq = 0;
 
-  const issueToken = (platform: "feishu" | "wecom") => {
+  const issueToken = (platform: TokenPlatform) => {
     const token = `${platform === "feishu" ? "t-" : ""}standin-${newId()}`;
     tokens.set(token, { platform, expiresAtMs: now().getTime() + ttlMs });
     tokensIssued[platform] += 1;
@@ -210,7 +217,7 @@ export async function startChatStandIn(options: ChatStandInOptions = {}): Promis
   };
 
   /** "ok", "missing", "invalid" or "expired" for a token the stand-in should have issued. */
-  const tokenState = (platform: "feishu" | "wecom", token: string | undefined) => {
+  const tokenState = (platform: TokenPlatform, token: string | undefined) => {
     if (!token) return "missing";
     const held = tokens.get(token);
     if (!held || held.platform !== platform) return "invalid";
@@ -269,6 +276,34 @@ export async function startChatStandIn(options: ChatStandInOptions = {}): Promis
     const problem = dingTalkBodyProblem(body as Json);
     if (problem) return json({ errcode: 40035, errmsg: problem });
     return json({ errcode: 0, errmsg: "ok" });
+  };
+
+  // DingTalk's new API (api.dingtalk.com) refuses with an HTTP status and {code, message}.
+  const dingtalkToken = (body: unknown): Reply => {
+    const { appKey, appSecret } = (body ?? {}) as Json;
+    if (typeof appKey !== "string" || typeof appSecret !== "string" || !appKey || !appSecret)
+      return json({ code: "MissingParameter", message: "appKey and appSecret are required" }, 400);
+    const app = options.dingtalkApp;
+    if (app && (!sameText(appKey, app.appKey) || !sameText(appSecret, app.appSecret)))
+      return json({ code: "invalidClientIdOrSecret", message: "invalid appKey or appSecret" }, 400);
+    return json({ accessToken: issueToken("dingtalk"), expireIn: ttlMs / 1000 });
+  };
+
+  const dingtalkCard = (headers: IncomingMessage["headers"], body: unknown): Reply => {
+    const state = tokenState("dingtalk", String(headers["x-acs-dingtalk-access-token"] ?? "") || undefined);
+    if (state !== "ok") return json({ code: "InvalidAuthentication", message: `access token ${state}` }, 401);
+    const card = (body ?? {}) as Json;
+    for (const field of ["cardTemplateId", "openConversationId", "robotCode", "cardBizId", "cardData"]) {
+      if (typeof card[field] !== "string" || !card[field])
+        return json({ code: "param.invalid", message: `${field} is required` }, 400);
+    }
+    try {
+      const data: unknown = JSON.parse(card.cardData as string);
+      if (!data || typeof data !== "object") throw new Error("not an object");
+    } catch {
+      return json({ code: "param.invalid", message: "cardData is not JSON" }, 400);
+    }
+    return json({ processQueryKey: newId() });
   };
 
   const feishuToken = (body: unknown): Reply => {
@@ -495,6 +530,10 @@ export async function startChatStandIn(options: ChatStandInOptions = {}): Promis
         return slackPostMessage(headers, body);
       case "dingtalk.session":
         return dingtalkSession(key, body);
+      case "dingtalk.token":
+        return dingtalkToken(body);
+      case "dingtalk.card":
+        return dingtalkCard(headers, body);
       case "feishu.token":
         return feishuToken(body);
       case "feishu.message":
@@ -607,6 +646,7 @@ export async function startChatStandIn(options: ChatStandInOptions = {}): Promis
       slack: `${url}/slack`,
       slackApi: `${url}/slack/api`,
       dingtalk: `${url}/dingtalk`,
+      dingtalkApi: `${url}/dingtalk/api`,
       feishu: `${url}/feishu`,
       wecom: `${url}/wecom`,
     },
@@ -660,7 +700,7 @@ function redactedHeaders(headers: IncomingMessage["headers"]): Record<string, st
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) continue;
     out[name] =
-      name === "authorization" || name === "cookie"
+      name === "authorization" || name === "cookie" || name === "x-acs-dingtalk-access-token"
         ? REDACTED
         : Array.isArray(value)
           ? value.join(", ")
@@ -673,5 +713,6 @@ function redactedBody(body: unknown): unknown {
   if (!body || typeof body !== "object" || Array.isArray(body)) return body;
   const copy = { ...(body as Json) };
   if ("app_secret" in copy) copy.app_secret = REDACTED;
+  if ("appSecret" in copy) copy.appSecret = REDACTED;
   return copy;
 }

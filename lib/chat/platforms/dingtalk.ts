@@ -2,6 +2,7 @@ import { createHmac } from "node:crypto";
 import type { ChatSecrets, RawHttpRequest, VerifyResult } from "../types";
 import {
   accept,
+  confirmationIdOf,
   headerOf,
   ignore,
   isObject,
@@ -52,10 +53,73 @@ export function verifyDingTalkRequest(
   if (!safeEqual(sign, dingTalkSignature(secrets.appSecret, timestamp))) {
     return refuse(401, "dingtalk: sign does not match");
   }
-  return mapDingTalkMessage(
-    parseJson(request.body.toString("utf8")),
-    options.sessionWebhookBase ?? DINGTALK_API_BASE,
-  );
+  const body = parseJson(request.body.toString("utf8"));
+  const sessionBase = options.sessionWebhookBase ?? DINGTALK_API_BASE;
+  // Interactive-card callbacks come to the same URL, signed the same way, with no msgtype.
+  if (isObject(body) && body.msgtype === undefined && typeof body.outTrackId === "string") {
+    return mapDingTalkCardCallback(body, sessionBase, timestamp);
+  }
+  return mapDingTalkMessage(body, sessionBase);
+}
+
+/**
+ * How our confirmation card and its callback look. DingTalk's pages describe the robot's
+ * interactive cards (template "StandardCard", a button of actionType "request" whose params come
+ * back to the callback registered under `callbackRouteKey`) but show no signature of their own for
+ * the callback: it is checked with the app robot's documented `timestamp`/`sign` headers, and
+ * when the card cannot be sent the one-time code in the actionCard stays the way to confirm.
+ */
+export const DINGTALK_CARD = {
+  templateId: "StandardCard",
+  /** The button's id, and the names of the params it carries back. */
+  actionId: "confirm",
+  params: { confirm: "confirm", session: "session", sessionExpiresAt: "sessionExpiresAt", room: "room" },
+} as const;
+
+/** The params a confirmation button carries, as the callback hands them back. */
+export interface DingTalkCardParams {
+  confirm: string;
+  session: string;
+  sessionExpiresAt?: number;
+  room: string;
+}
+
+function mapDingTalkCardCallback(
+  body: Record<string, unknown>,
+  sessionBase: string,
+  timestamp: string,
+): VerifyResult {
+  const outTrackId = stringField(body, "outTrackId")!;
+  const userId = stringField(body, "userId");
+  const content = typeof body.content === "string" ? parseJson(body.content) : body.content;
+  const data = isObject(content) && isObject(content.cardPrivateData) ? content.cardPrivateData : undefined;
+  const params = data && isObject(data.params) ? data.params : undefined;
+  const actions = data && Array.isArray(data.actionIds) ? data.actionIds : [];
+  if (!params || !actions.includes(DINGTALK_CARD.actionId))
+    return ignore("dingtalk: card action that is not a confirmation");
+  const confirmationId = confirmationIdOf(params[DINGTALK_CARD.params.confirm]);
+  const sessionWebhook = stringField(params, DINGTALK_CARD.params.session);
+  const room = stringField(body, "openConversationId") ?? stringField(params, DINGTALK_CARD.params.room);
+  if (!confirmationId) return ignore("dingtalk: card action that is not a confirmation");
+  if (!userId || !sessionWebhook || !room) {
+    return refuse(400, "dingtalk: card callback without userId, session or conversation");
+  }
+  if (!isUnder(sessionWebhook, sessionBase)) {
+    return refuse(400, "dingtalk: sessionWebhook is not a DingTalk address");
+  }
+  const expiresAtMs = Number(params[DINGTALK_CARD.params.sessionExpiresAt]);
+  return accept({
+    kind: "confirm",
+    // A press has no id of its own: the card, the presser and the signed time name it.
+    eventId: `card:${outTrackId}:${userId}:${timestamp}`,
+    sender: { platform: "dingtalk", userId, roomId: room },
+    confirmationId,
+    replyTo: {
+      platform: "dingtalk",
+      sessionWebhook,
+      ...(Number.isFinite(expiresAtMs) && expiresAtMs > 0 ? { expiresAtMs } : {}),
+    },
+  });
 }
 
 /** DingTalk's API, where every sessionWebhook lives. */
@@ -92,6 +156,7 @@ function mapDingTalkMessage(body: unknown, sessionBase: string): VerifyResult {
   const senderStaffId = stringField(body, "senderStaffId");
   if (!senderStaffId) return ignore("dingtalk: sender is not a member of the organisation");
   const conversationId = stringField(body, "conversationId");
+  const robotCode = stringField(body, "robotCode");
   const expiresAtMs = body.sessionWebhookExpiredTime;
   return accept({
     kind: "command",
@@ -107,6 +172,8 @@ function mapDingTalkMessage(body: unknown, sessionBase: string): VerifyResult {
       platform: "dingtalk",
       sessionWebhook,
       ...(typeof expiresAtMs === "number" && Number.isFinite(expiresAtMs) ? { expiresAtMs } : {}),
+      // Where a confirmation card can go: group conversations of this robot.
+      ...(conversationId && robotCode && body.conversationType === "2" ? { conversationId, robotCode } : {}),
     },
   });
 }
@@ -158,6 +225,25 @@ export function dingTalkMessage(
     text: { content: ` ${text}` },
     robotCode: "ding0001robot",
     msgtype: "text",
+  });
+  return rawRequest({
+    path: options.path ?? "/chat/dingtalk",
+    headers: { "content-type": "application/json; charset=utf-8", ...signDingTalkRequest(options) },
+    body,
+  });
+}
+
+/** A signed interactive-card callback: the user pressed the Confirm button of our card. */
+export function dingTalkCardCallback(
+  params: DingTalkCardParams,
+  options: DingTalkSigning & { userId?: string; outTrackId?: string; path?: string },
+): RawHttpRequest {
+  const body = JSON.stringify({
+    outTrackId: options.outTrackId ?? `qfhk-${options.timestampMs}`,
+    corpId: "ding0001",
+    userId: options.userId ?? "staff0001",
+    type: "actionCallback",
+    content: JSON.stringify({ cardPrivateData: { actionIds: [DINGTALK_CARD.actionId], params } }),
   });
   return rawRequest({
     path: options.path ?? "/chat/dingtalk",

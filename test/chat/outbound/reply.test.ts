@@ -14,6 +14,7 @@ import { fakeFetch } from "../../support/fake-fetch";
 const FEISHU_SECRET = "feishu-app-secret-0000000001";
 const WECOM_SECRET = "wecom-corp-secret-0000000002";
 const SLACK_BOT_TOKEN = "xoxb-test-0000000003";
+const DINGTALK_SECRET = "dingtalk-app-secret-0000000004";
 const secrets: ChatSecrets = {
   slack: { signingSecret: "slack-signing-secret", botToken: SLACK_BOT_TOKEN },
   feishu: { verificationToken: "vt", appId: "cli_test", appSecret: FEISHU_SECRET },
@@ -44,6 +45,7 @@ describe("sendReply against the local stand-in", () => {
       wecomApp: { corpId: "ww-corp", corpSecret: WECOM_SECRET },
       unknownWeComUsers: ["ghost"],
       slackBotToken: SLACK_BOT_TOKEN,
+      dingtalkApp: { appKey: "ding-app", appSecret: DINGTALK_SECRET },
     });
   });
   afterAll(() => standIn.close());
@@ -130,6 +132,71 @@ describe("sendReply against the local stand-in", () => {
       "actionCard",
     ]);
     expect(standIn.received.every((r) => (r.answer as { errcode: number }).errcode === 0)).toBe(true);
+  });
+
+  describe("a DingTalk confirmation in a group chat, with appKey and cardCallbackRouteKey", () => {
+    const cardSecrets: ChatSecrets = {
+      ...secrets,
+      dingtalk: { appKey: "ding-app", appSecret: DINGTALK_SECRET, cardCallbackRouteKey: "qfhk-route" },
+    };
+    const group = (sessionWebhook: string) => ({
+      platform: "dingtalk" as const,
+      sessionWebhook,
+      expiresAtMs: clock.now().getTime() + 60_000,
+      conversationId: "cid-42",
+      robotCode: "ding-robot",
+    });
+
+    it("comes as an interactive card whose Confirm button carries the id, the session and the room", async () => {
+      const sessionWebhook = standIn.dingtalkSessionWebhook({ expiresAtMs: clock.now().getTime() + 60_000 });
+
+      await sendReply(group(sessionWebhook), confirmMessage, { ...deps, secrets: cardSecrets });
+
+      expect(standIn.received.map((r) => r.route)).toEqual(["dingtalk.token", "dingtalk.card"]);
+      const card = standIn.received[1]!;
+      expect(card.body).toMatchObject({
+        cardTemplateId: "StandardCard",
+        openConversationId: "cid-42",
+        robotCode: "ding-robot",
+        callbackRouteKey: "qfhk-route",
+        cardBizId: "qfhk-cf-1",
+      });
+      const data = JSON.parse((card.body as { cardData: string }).cardData);
+      const button = data.contents[1].actions[0];
+      expect(button).toMatchObject({
+        actionType: "request",
+        params: { confirm: "confirm:cf-1", session: sessionWebhook, room: "cid-42" },
+      });
+      // The code is on the card too: typing it works where the button does not.
+      expect(data.contents[0].text).toContain("confirm K7Q2");
+      expect(JSON.stringify(standIn.received)).not.toContain(DINGTALK_SECRET);
+    });
+
+    it("falls back to the actionCard with the one-time code when the card is refused", async () => {
+      const sessionWebhook = standIn.dingtalkSessionWebhook({ expiresAtMs: clock.now().getTime() + 60_000 });
+      standIn.failNext("dingtalk.card", [400]);
+
+      await sendReply(group(sessionWebhook), confirmMessage, { ...deps, secrets: cardSecrets });
+
+      expect(standIn.received.map((r) => r.route)).toEqual([
+        "dingtalk.token",
+        "dingtalk.card",
+        "dingtalk.session",
+      ]);
+      expect(standIn.received[2]?.body).toMatchObject({ msgtype: "actionCard" });
+    });
+
+    it("stays an actionCard without the card settings, or outside a group chat", async () => {
+      const sessionWebhook = standIn.dingtalkSessionWebhook({ expiresAtMs: clock.now().getTime() + 60_000 });
+
+      await sendReply(group(sessionWebhook), confirmMessage, deps);
+      await sendReply({ platform: "dingtalk", sessionWebhook }, confirmMessage, {
+        ...deps,
+        secrets: cardSecrets,
+      });
+
+      expect(standIn.received.map((r) => r.route)).toEqual(["dingtalk.session", "dingtalk.session"]);
+    });
   });
 
   it("refuses a DingTalk sessionWebhook whose expiry has passed, saying so, without posting", async () => {

@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   DINGTALK_MAX_SKEW_MS,
+  dingTalkCardCallback,
   dingTalkMessage,
   dingTalkSignature,
   rawBodyOf,
@@ -176,6 +177,9 @@ describe("verifyDingTalkRequest maps", () => {
           platform: "dingtalk",
           sessionWebhook: "https://oapi.dingtalk.com/robot/sendBySession?session=s1",
           expiresAtMs: NOW_MS + 60_000,
+          // A group chat of this robot: where a confirmation card can go.
+          conversationId: "cid-42",
+          robotCode: "ding0001robot",
         },
       },
     });
@@ -209,5 +213,64 @@ describe("verifyDingTalkRequest maps", () => {
         status: 400,
       });
     }
+  });
+});
+
+describe("DingTalk interactive-card callbacks", () => {
+  const CONFIRMATION = "AbCdEfGhIjKlMnOpQrStUv";
+  const SESSION = "https://oapi.dingtalk.com/robot/sendBySession?session=s9";
+  const params = {
+    confirm: `confirm:${CONFIRMATION}`,
+    session: SESSION,
+    sessionExpiresAt: NOW_MS + 60_000,
+    room: "cid-42",
+  };
+  const press = (over: Partial<typeof params> = {}, timestampMs = NOW_MS) =>
+    dingTalkCardCallback(
+      { ...params, ...over },
+      { ...SECRETS, timestampMs, userId: "staff-42", outTrackId: "qfhk-card-1" },
+    );
+
+  it("carries the app robot's signature: the known answer for its timestamp", () => {
+    // The same headers as a message: base64(HMAC-SHA256(appSecret, ts + "\n" + appSecret)).
+    const request = dingTalkCardCallback(params, { appSecret: "this is secret", timestampMs: 1577262236757 });
+    expect(request.headers.sign).toBe("hmPWwU+7lVdm3ZZz0r9tSfx0L4Q26jWOZr9+Gs6EZQM=");
+    expect(request.headers.timestamp).toBe("1577262236757");
+  });
+
+  it("maps a press to a confirmation by that user in that room, answered on the card's session", () => {
+    expect(verifyDingTalkRequest(press(), SECRETS, NOW_MS)).toEqual({
+      ok: true,
+      event: {
+        kind: "confirm",
+        eventId: `card:qfhk-card-1:staff-42:${NOW_MS}`,
+        sender: { platform: "dingtalk", userId: "staff-42", roomId: "cid-42" },
+        confirmationId: CONFIRMATION,
+        replyTo: { platform: "dingtalk", sessionWebhook: SESSION, expiresAtMs: NOW_MS + 60_000 },
+      },
+    });
+  });
+
+  it("refuses any changed signature or timestamp, and a press outside five minutes", () => {
+    fc.assert(
+      fc.property(charChange, fc.boolean(), ({ index, code }, onSign) => {
+        const request = press();
+        const name = onSign ? "sign" : "timestamp";
+        const changed = withHeader(request, name, replaceChar(request.headers[name]!, index, code));
+        expect(verifyDingTalkRequest(changed, SECRETS, NOW_MS)).toMatchObject({ ok: false, status: 401 });
+      }),
+    );
+    const stale = press({}, NOW_MS - DINGTALK_MAX_SKEW_MS - 1);
+    expect(verifyDingTalkRequest(stale, SECRETS, NOW_MS)).toMatchObject({ ok: false, status: 401 });
+  });
+
+  it("refuses a press whose session is not DingTalk's, and ignores one that is no confirmation", () => {
+    const elsewhere = press({ session: "https://evil.example/robot/sendBySession?session=s9" });
+    expect(verifyDingTalkRequest(elsewhere, SECRETS, NOW_MS)).toMatchObject({ ok: false, status: 400 });
+    const other = press({ confirm: "something-else" });
+    expect(verifyDingTalkRequest(other, SECRETS, NOW_MS)).toMatchObject({
+      ok: true,
+      event: { kind: "ignore" },
+    });
   });
 });
