@@ -75,7 +75,7 @@ export function localChatSecrets(): ChatSecrets {
   return {
     slack: { signingSecret: secret(), botToken: `xoxb-local-${secret()}` },
     feishu: { verificationToken: secret(), encryptKey: secret(), appId: "cli_local", appSecret: secret() },
-    dingtalk: { appKey: "ding-local", appSecret: secret(), cardCallbackRouteKey: "qfhk-local" },
+    dingtalk: { appKey: "ding-local", appSecret: secret() },
     wecom: {
       token: secret(),
       encodingAesKey: randomBytes(32).toString("base64").replace(/=+$/, ""),

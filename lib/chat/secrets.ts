@@ -17,9 +17,7 @@ export const ChatSecretsSchema = z.strictObject({
       appSecret: Secret.optional(),
     })
     .optional(),
-  dingtalk: z
-    .strictObject({ appKey: Secret.optional(), appSecret: Secret, cardCallbackRouteKey: Secret.optional() })
-    .optional(),
+  dingtalk: z.strictObject({ appKey: Secret.optional(), appSecret: Secret }).optional(),
   wecom: z
     .strictObject({
       token: Secret,

@@ -66,7 +66,7 @@ export type VerifyResult =
 export interface ChatSecrets {
   slack?: { signingSecret: string; botToken?: string };
   feishu?: { verificationToken: string; encryptKey?: string; appId?: string; appSecret?: string };
-  /** With `appKey` and `cardCallbackRouteKey`, confirmations in group chats come as interactive cards. */
-  dingtalk?: { appKey?: string; appSecret: string; cardCallbackRouteKey?: string };
+  /** With `appKey`, confirmations in group chats come as interactive cards (the robot's card API). */
+  dingtalk?: { appKey?: string; appSecret: string };
   wecom?: { token: string; encodingAesKey: string; corpId: string; corpSecret?: string; agentId?: string };
 }

@@ -407,13 +407,7 @@ async function replyDingTalk(
     deps.apiBase?.dingtalk ?? DEFAULT_API_BASE.dingtalk,
   );
   const app = deps.secrets.dingtalk;
-  if (
-    message.confirm &&
-    app?.appKey &&
-    app.cardCallbackRouteKey &&
-    target.conversationId &&
-    target.robotCode
-  ) {
+  if (message.confirm && app?.appKey && target.conversationId && target.robotCode) {
     try {
       return await sendDingTalkCard(target, message, deps);
     } catch (error) {
@@ -440,7 +434,7 @@ async function sendDingTalkCard(
   message: ChatMessage,
   deps: ReplyDeps,
 ): Promise<ReplyResult> {
-  const { appKey, appSecret, cardCallbackRouteKey } = deps.secrets.dingtalk!;
+  const { appKey, appSecret } = deps.secrets.dingtalk!;
   const confirm = message.confirm!;
   const base = deps.apiBase?.dingtalkApi ?? DEFAULT_API_BASE.dingtalkApi;
   const key = `dingtalk:${appKey}`;
@@ -472,7 +466,6 @@ async function sendDingTalkCard(
         openConversationId: target.conversationId,
         robotCode: target.robotCode,
         cardBizId: `qfhk-${confirm.id}`,
-        callbackRouteKey: cardCallbackRouteKey,
         cardData: JSON.stringify(renderDingTalkCard(message, params)),
       },
       deps,

@@ -63,11 +63,13 @@ export function verifyDingTalkRequest(
 }
 
 /**
- * How our confirmation card and its callback look. DingTalk's pages describe the robot's
- * interactive cards (template "StandardCard", a button of actionType "request" whose params come
- * back to the callback registered under `callbackRouteKey`) but show no signature of their own for
- * the callback: it is checked with the app robot's documented `timestamp`/`sign` headers, and
- * when the card cannot be sent the one-time code in the actionCard stays the way to confirm.
+ * How our confirmation card and its callback look. What is documented: the robot sends a card with
+ * POST /v1.0/im/v1.0/robot/interactiveCards/send (cardTemplateId "StandardCard", cardBizId,
+ * robotCode, openConversationId, cardData), with an access token for appKey/appSecret. What is
+ * assumed, all here: the button's `params` come back in `content.cardPrivateData.params` of a
+ * callback to the robot's message URL with `outTrackId` and the presser's `userId`, signed with
+ * the app robot's `timestamp`/`sign` headers (the only documented proof, so the only one accepted).
+ * If it does not hold, the press is refused and the one-time code on the card still confirms.
  */
 export const DINGTALK_CARD = {
   templateId: "StandardCard",

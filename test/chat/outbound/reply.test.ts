@@ -134,10 +134,10 @@ describe("sendReply against the local stand-in", () => {
     expect(standIn.received.every((r) => (r.answer as { errcode: number }).errcode === 0)).toBe(true);
   });
 
-  describe("a DingTalk confirmation in a group chat, with appKey and cardCallbackRouteKey", () => {
+  describe("a DingTalk confirmation in a group chat, with an appKey", () => {
     const cardSecrets: ChatSecrets = {
       ...secrets,
-      dingtalk: { appKey: "ding-app", appSecret: DINGTALK_SECRET, cardCallbackRouteKey: "qfhk-route" },
+      dingtalk: { appKey: "ding-app", appSecret: DINGTALK_SECRET },
     };
     const group = (sessionWebhook: string) => ({
       platform: "dingtalk" as const,
@@ -158,7 +158,6 @@ describe("sendReply against the local stand-in", () => {
         cardTemplateId: "StandardCard",
         openConversationId: "cid-42",
         robotCode: "ding-robot",
-        callbackRouteKey: "qfhk-route",
         cardBizId: "qfhk-cf-1",
       });
       const data = JSON.parse((card.body as { cardData: string }).cardData);
@@ -186,7 +185,7 @@ describe("sendReply against the local stand-in", () => {
       expect(standIn.received[2]?.body).toMatchObject({ msgtype: "actionCard" });
     });
 
-    it("stays an actionCard without the card settings, or outside a group chat", async () => {
+    it("stays an actionCard without an appKey, or outside a group chat", async () => {
       const sessionWebhook = standIn.dingtalkSessionWebhook({ expiresAtMs: clock.now().getTime() + 60_000 });
 
       await sendReply(group(sessionWebhook), confirmMessage, deps);
