@@ -9,13 +9,21 @@ const START = Date.parse("2031-03-04T05:06:07.000Z");
 const alice: ChatSender = { platform: "slack", userId: "U-ALICE", roomId: "C-OPS" };
 const release: ChatCommand = { verb: "release", unitId: "unit-z8c4g6mu" };
 
-/** A store and a clock the test moves by hand. */
+/** A store, a clock the test moves by hand, and `ask`: Alice's release waiting for her, now. */
 function setup() {
   let nowMs = START;
   const store = new MemoryStateStore({ clock: () => nowMs });
   return {
     store,
     now: () => new Date(nowMs),
+    ask: (over: { sender?: ChatSender; command?: ChatCommand; ttlMs?: number } = {}) =>
+      createConfirmation(store, {
+        sender: alice,
+        command: release,
+        now: new Date(nowMs),
+        ttlMs: TTL,
+        ...over,
+      }),
     advance: (ms: number) => {
       nowMs += ms;
     },
@@ -24,14 +32,9 @@ function setup() {
 
 describe("createConfirmation", () => {
   it("gives a 128-bit url-safe id, a 6-digit code and the moment it lapses", async () => {
-    const { store, now } = setup();
+    const { ask } = setup();
 
-    const confirmation = await createConfirmation(store, {
-      sender: alice,
-      command: release,
-      now: now(),
-      ttlMs: TTL,
-    });
+    const confirmation = await ask();
 
     expect(confirmation.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(Buffer.from(confirmation.id, "base64url")).toHaveLength(16);
@@ -40,23 +43,18 @@ describe("createConfirmation", () => {
   });
 
   it("never gives the same id twice, nor the same code twice to one person", async () => {
-    const { store, now } = setup();
+    const { ask } = setup();
     const made = [];
     for (let i = 0; i < 50; i += 1) {
-      made.push(await createConfirmation(store, { sender: alice, command: release, now: now(), ttlMs: TTL }));
+      made.push(await ask());
     }
     expect(new Set(made.map((c) => c.id)).size).toBe(50);
     expect(new Set(made.map((c) => c.code)).size).toBe(50);
   });
 
   it("binds the confirmation to the command's canonical text", async () => {
-    const { store, now } = setup();
-    const { id } = await createConfirmation(store, {
-      sender: alice,
-      command: release,
-      now: now(),
-      ttlMs: TTL,
-    });
+    const { store, ask } = setup();
+    const { id } = await ask();
 
     const stored = await store.get<{ command: string; userId: string }>(CONFIRMATION_NAMESPACE, id);
 
@@ -75,13 +73,8 @@ describe("createConfirmation", () => {
 
 describe("consumeConfirmation", () => {
   it("carries out the confirmed command once, by id", async () => {
-    const { store, now, advance } = setup();
-    const { id } = await createConfirmation(store, {
-      sender: alice,
-      command: release,
-      now: now(),
-      ttlMs: TTL,
-    });
+    const { store, now, advance, ask } = setup();
+    const { id } = await ask();
     advance(60_000);
 
     const first = await consumeConfirmation(store, { idOrCode: id, sender: alice, now: now() });
@@ -92,13 +85,8 @@ describe("consumeConfirmation", () => {
   });
 
   it("carries out the confirmed command once, by the typed code", async () => {
-    const { store, now } = setup();
-    const { id, code } = await createConfirmation(store, {
-      sender: alice,
-      command: release,
-      now: now(),
-      ttlMs: TTL,
-    });
+    const { store, now, ask } = setup();
+    const { id, code } = await ask();
 
     const first = await consumeConfirmation(store, { idOrCode: ` ${code} `, sender: alice, now: now() });
     const byCodeAgain = await consumeConfirmation(store, { idOrCode: code, sender: alice, now: now() });
@@ -110,13 +98,8 @@ describe("consumeConfirmation", () => {
   });
 
   it("lets only one of two presses at the same moment win", async () => {
-    const { store, now } = setup();
-    const { id, code } = await createConfirmation(store, {
-      sender: alice,
-      command: release,
-      now: now(),
-      ttlMs: TTL,
-    });
+    const { store, now, ask } = setup();
+    const { id, code } = await ask();
 
     const answers = await Promise.all([
       consumeConfirmation(store, { idOrCode: id, sender: alice, now: now() }),
@@ -128,13 +111,8 @@ describe("consumeConfirmation", () => {
   });
 
   it("refuses another user, and leaves the confirmation to its owner", async () => {
-    const { store, now } = setup();
-    const { id } = await createConfirmation(store, {
-      sender: alice,
-      command: release,
-      now: now(),
-      ttlMs: TTL,
-    });
+    const { store, now, ask } = setup();
+    const { id } = await ask();
     const bob: ChatSender = { platform: "slack", userId: "U-BOB", roomId: "C-OPS" };
 
     const byBob = await consumeConfirmation(store, { idOrCode: id, sender: bob, now: now() });
@@ -148,13 +126,8 @@ describe("consumeConfirmation", () => {
   });
 
   it("refuses the same user id on another platform", async () => {
-    const { store, now } = setup();
-    const { id } = await createConfirmation(store, {
-      sender: alice,
-      command: release,
-      now: now(),
-      ttlMs: TTL,
-    });
+    const { store, now, ask } = setup();
+    const { id } = await ask();
 
     const answer = await consumeConfirmation(store, {
       idOrCode: id,
@@ -166,13 +139,8 @@ describe("consumeConfirmation", () => {
   });
 
   it("knows a code only for the person it was given to", async () => {
-    const { store, now } = setup();
-    const { code } = await createConfirmation(store, {
-      sender: alice,
-      command: release,
-      now: now(),
-      ttlMs: TTL,
-    });
+    const { store, now, ask } = setup();
+    const { code } = await ask();
     const bob: ChatSender = { platform: "slack", userId: "U-BOB", roomId: "C-OPS" };
 
     const answer = await consumeConfirmation(store, { idOrCode: code, sender: bob, now: now() });
@@ -184,13 +152,8 @@ describe("consumeConfirmation", () => {
   });
 
   it("refuses the right user in another room or in a direct message", async () => {
-    const { store, now } = setup();
-    const { id, code } = await createConfirmation(store, {
-      sender: alice,
-      command: release,
-      now: now(),
-      ttlMs: TTL,
-    });
+    const { store, now, ask } = setup();
+    const { id, code } = await ask();
     const elsewhere = { ...alice, roomId: "C-RANDOM" };
     const direct: ChatSender = { platform: "slack", userId: "U-ALICE" };
 
@@ -248,13 +211,8 @@ describe("consumeConfirmation", () => {
   });
 
   it("keeps an expired confirmation refused when it is pressed again", async () => {
-    const { store, now, advance } = setup();
-    const { id } = await createConfirmation(store, {
-      sender: alice,
-      command: release,
-      now: now(),
-      ttlMs: TTL,
-    });
+    const { store, now, advance, ask } = setup();
+    const { id } = await ask();
     advance(TTL + 60_000);
 
     await consumeConfirmation(store, { idOrCode: id, sender: alice, now: now() });
@@ -264,13 +222,8 @@ describe("consumeConfirmation", () => {
   });
 
   it("calls a confirmation long gone unknown", async () => {
-    const { store, now, advance } = setup();
-    const { id, code } = await createConfirmation(store, {
-      sender: alice,
-      command: release,
-      now: now(),
-      ttlMs: TTL,
-    });
+    const { store, now, advance, ask } = setup();
+    const { id, code } = await ask();
     advance(TTL + 2 * 3_600_000);
 
     expect(await consumeConfirmation(store, { idOrCode: id, sender: alice, now: now() })).toEqual({

@@ -8,20 +8,18 @@ import {
   feishuMessageEvent,
   feishuSignature,
   feishuUrlVerification,
-  rawBodyOf,
   signFeishuRequest,
   stripFeishuMentions,
   verifyFeishuRequest,
 } from "../../../lib/chat/platforms";
 import type { RawHttpRequest } from "../../../lib/chat/types";
 import {
+  assertBase64BodyVerifiesAsRaw,
+  assertTamperRefused,
   byteChange,
-  charChange,
   commandText,
   flipByte,
-  replaceChar,
   withBody,
-  withHeader,
 } from "./mutations";
 
 const TOKEN = "feishu-verification-token";
@@ -105,22 +103,11 @@ describe("verifyFeishuRequest with an Encrypt Key refuses", () => {
   });
 
   it("any changed character of the signature, timestamp or nonce header", () => {
-    fc.assert(
-      fc.property(
-        commandText,
-        fc.constantFrom("x-lark-signature", "x-lark-request-timestamp", "x-lark-request-nonce"),
-        charChange,
-        (text, name, change) => {
-          const request = feishuMessageEvent(text, { ...ENCRYPTED, timestampS: NOW_S });
-          const tampered = withHeader(
-            request,
-            name,
-            replaceChar(request.headers[name]!, change.index, change.code),
-          );
-          expect(verifyFeishuRequest(tampered, ENCRYPTED, NOW_MS)).toMatchObject({ ok: false, status: 401 });
-        },
-      ),
-    );
+    assertTamperRefused({
+      build: (text) => feishuMessageEvent(text, { ...ENCRYPTED, timestampS: NOW_S }),
+      fields: ["x-lark-signature", "x-lark-request-timestamp", "x-lark-request-nonce"],
+      verify: (request) => verifyFeishuRequest(request, ENCRYPTED, NOW_MS),
+    });
   });
 
   it("an event without the signature headers", () => {
@@ -172,15 +159,11 @@ describe("verifyFeishuRequest without an Encrypt Key", () => {
 
 describe("verifyFeishuRequest on API Gateway events", () => {
   it("verifies a base64-encoded body exactly as the raw one", () => {
-    fc.assert(
-      fc.property(commandText, fc.boolean(), (text, tamper) => {
-        const request = feishuMessageEvent(text, { ...ENCRYPTED, timestampS: NOW_S });
-        const body = tamper ? flipByte(request.body, 20, 1) : request.body;
-        const encoded = rawBodyOf({ body: body.toString("base64"), isBase64Encoded: true });
-        const expected = verifyFeishuRequest(withBody(request, body), ENCRYPTED, NOW_MS);
-        expect(verifyFeishuRequest(withBody(request, encoded), ENCRYPTED, NOW_MS)).toEqual(expected);
-      }),
-    );
+    assertBase64BodyVerifiesAsRaw({
+      build: (text) => feishuMessageEvent(text, { ...ENCRYPTED, timestampS: NOW_S }),
+      flipAt: () => 20,
+      verify: (request) => verifyFeishuRequest(request, ENCRYPTED, NOW_MS),
+    });
   });
 });
 

@@ -1,5 +1,7 @@
 import fc from "fast-check";
-import type { RawHttpRequest } from "../../../lib/chat/types";
+import { expect } from "vitest";
+import { rawBodyOf } from "../../../lib/chat/platforms";
+import type { RawHttpRequest, VerifyResult } from "../../../lib/chat/types";
 
 /** A copy of `bytes` with one byte changed (XOR with a non-zero value). */
 export function flipByte(bytes: Buffer, index: number, xor: number): Buffer {
@@ -40,3 +42,70 @@ export const commandText = fc
     maxLength: 40,
   })
   .map((text) => text.replace(/\s+/g, " ").trim());
+
+/**
+ * For any command text and any one changed character of any of `fields` (headers, or query
+ * parameters with `in: "query"`), `verify` refuses the request with a bare 401.
+ */
+export function assertTamperRefused(options: {
+  build: (text: string) => RawHttpRequest;
+  fields: readonly [string, ...string[]];
+  in?: "headers" | "query";
+  verify: (request: RawHttpRequest) => VerifyResult;
+}): void {
+  const place = options.in ?? "headers";
+  fc.assert(
+    fc.property(commandText, fc.constantFrom(...options.fields), charChange, (text, name, change) => {
+      const request = options.build(text);
+      const changed = replaceChar(request[place][name]!, change.index, change.code);
+      const tampered =
+        place === "headers" ? withHeader(request, name, changed) : withQuery(request, name, changed);
+      expect(options.verify(tampered)).toMatchObject({ ok: false, status: 401 });
+    }),
+  );
+}
+
+/**
+ * API Gateway hands some bodies over base64-encoded: for any command text, with the body as sent
+ * or with the byte at `flipAt(text)` changed, the decoded body verifies exactly as the raw bytes.
+ */
+export function assertBase64BodyVerifiesAsRaw(options: {
+  build: (text: string) => RawHttpRequest;
+  flipAt: (text: string) => number;
+  verify: (request: RawHttpRequest) => VerifyResult;
+}): void {
+  fc.assert(
+    fc.property(commandText, fc.boolean(), (text, tamper) => {
+      const request = options.build(text);
+      const body = tamper ? flipByte(request.body, options.flipAt(text), 1) : request.body;
+      const expected = options.verify(withBody(request, body));
+      const encoded = rawBodyOf({ body: body.toString("base64"), isBase64Encoded: true });
+      expect(options.verify(withBody(request, encoded))).toEqual(expected);
+      const plain = rawBodyOf({ body: body.toString("utf8"), isBase64Encoded: false });
+      if (plain.equals(body)) expect(options.verify(withBody(request, plain))).toEqual(expected);
+    }),
+  );
+}
+
+/**
+ * A correctly signed request replayed outside the window: for any age past `maxSkew` (in the
+ * signature's own unit, seconds or milliseconds), either way, `build(offset)` is refused with 401.
+ */
+export function assertStaleRefused(options: {
+  maxSkew: number;
+  /** The same span as `maxSkew`, ten years of it. */
+  tenYears: number;
+  build: (offset: number) => RawHttpRequest;
+  verify: (request: RawHttpRequest) => VerifyResult;
+}): void {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: options.maxSkew + 1, max: options.tenYears }),
+      fc.boolean(),
+      (age, future) => {
+        const request = options.build(future ? age : -age);
+        expect(options.verify(request)).toMatchObject({ ok: false, status: 401 });
+      },
+    ),
+  );
+}
