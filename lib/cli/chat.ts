@@ -22,7 +22,9 @@ export const DEMO_VIEWER = "local-viewer";
  * local secrets — to a local webhook whose worker runs here, then prints the immediate answer and
  * the reply the platform would have received (captured by a local stand-in for its reply routes).
  * Confirmations and de-duplication live in the same state store as `qfhk run`, so `confirm <code>`
- * works in a later call.
+ * works in a later call. With `--offline` (or `--url`) it sends to the webhook `qfhk offline`
+ * serves instead and waits, bounded by `--wait`, for the worker's reply at a stand-in on the port
+ * the functions reply to.
  */
 export async function runChatCommand(
   argv: string[],

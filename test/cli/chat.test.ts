@@ -55,6 +55,26 @@ describe("qfhk chat", () => {
     expect(exchange.outcome).toBe("refused");
   });
 
+  it("with --offline and no `qfhk offline` running, says how to start it and sends nothing", async () => {
+    temp ??= await tempConfig("chat", ["version: 1"]);
+    const c = capture();
+    const code = await main(["chat", "slack", "status", "--offline", "--config", temp.config], c.io, {});
+    expect(code).toBe(2);
+    expect(c.err.join("")).toContain("no session of `qfhk offline` found; start it first");
+  });
+
+  it("sends to a --url only on this machine", async () => {
+    temp ??= await tempConfig("chat", ["version: 1"]);
+    const c = capture();
+    const env = {
+      QFHK_CHAT_SECRETS: '{"slack":{"signingSecret":"s"}}',
+      QFHK_CHAT_REPLIES_URL: "http://127.0.0.1:9",
+    };
+    const args = ["chat", "slack", "status", "--url", "http://example.com/chatops", "--config", temp.config];
+    expect(await main(args, c.io, env)).toBe(2);
+    expect(c.err.join("")).toContain("--url: must be a webhook on this machine");
+  });
+
   it("refuses an unknown platform with the usage", async () => {
     const c = capture();
     expect(await main(["chat", "teams", "help"], c.io, {})).toBe(2);
