@@ -189,20 +189,22 @@ export async function postToWebhook(
 
 /** Builds requests as each platform signs them, with reply routes on `standIn`. */
 export function chatRequests(secrets: ChatSecrets, standIn: ChatStandIn, clock: Clock) {
+  // Slack signs every request alike; each carries a fresh response_url on the stand-in.
+  const slackAs = (sender: LocalSender, timestampS: number, nonce: string) => ({
+    signingSecret: secrets.slack!.signingSecret,
+    timestampS,
+    userId: sender.user,
+    channelId: sender.room,
+    responseUrl: standIn.slackResponseUrl(),
+    triggerId: `trigger-${nonce}`,
+  });
   const request = (platform: ChatPlatform, text: string, sender: LocalSender): RawHttpRequest => {
     const nowMs = clock().getTime();
     const timestampS = Math.floor(nowMs / 1000);
     const id = randomBytes(8).toString("hex");
     switch (platform) {
       case "slack":
-        return slackCommandRequest(text, {
-          signingSecret: secrets.slack!.signingSecret,
-          timestampS,
-          userId: sender.user,
-          channelId: sender.room,
-          responseUrl: standIn.slackResponseUrl(),
-          triggerId: `trigger-${id}`,
-        });
+        return slackCommandRequest(text, slackAs(sender, timestampS, id));
       case "feishu":
         return feishuMessageEvent(text, {
           ...feishuSigning(secrets, timestampS),
@@ -235,12 +237,7 @@ export function chatRequests(secrets: ChatSecrets, standIn: ChatStandIn, clock: 
     switch (platform) {
       case "slack":
         return slackConfirmRequest(id, {
-          signingSecret: secrets.slack!.signingSecret,
-          timestampS,
-          userId: sender.user,
-          channelId: sender.room,
-          responseUrl: standIn.slackResponseUrl(),
-          triggerId: `trigger-${nonce}`,
+          ...slackAs(sender, timestampS, nonce),
           actionTs: `${timestampS}.${nonce}`,
         });
       case "feishu":
