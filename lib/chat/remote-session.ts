@@ -38,6 +38,8 @@ export interface RemoteChat {
   send(platform: ChatPlatform, text: string, sender: LocalSender): Promise<RemoteExchange>;
   press(platform: ButtonPlatform, id: string, sender: LocalSender): Promise<RemoteExchange>;
   deliver(platform: ChatPlatform, request: RawHttpRequest): Promise<RemoteExchange>;
+  /** The signed request `send` would send, without sending it. */
+  request(platform: ChatPlatform, text: string, sender: LocalSender): RawHttpRequest;
   close(): Promise<void>;
 }
 
@@ -109,6 +111,7 @@ export async function connectRemoteChat(options: RemoteChatOptions): Promise<Rem
   return {
     standIn,
     deliver,
+    request: requests.request,
     send: (platform, text, sender) => deliver(platform, requests.request(platform, text, sender)),
     press: (platform, id, sender) => deliver(platform, requests.press(platform, id, sender)),
     close: () => standIn.close(),
