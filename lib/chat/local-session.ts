@@ -18,6 +18,7 @@ import {
   feishuMessageEvent,
   slackCommandRequest,
   slackConfirmRequest,
+  slackMentionEvent,
   weComConfirmRequest,
   weComTextMessage,
 } from "./platforms";
@@ -43,6 +44,8 @@ export type ButtonPlatform = ChatPlatform;
 export interface LocalSender {
   user: string;
   room?: string;
+  /** Slack: as an `@qfhk` mention (Events API, answered with chat.postMessage), not `/qfhk`. */
+  mention?: boolean;
 }
 
 /** What one request came to: the webhook's immediate answer and what the platform then received. */
@@ -204,7 +207,16 @@ export function chatRequests(secrets: ChatSecrets, standIn: ChatStandIn, clock: 
     const id = randomBytes(8).toString("hex");
     switch (platform) {
       case "slack":
-        return slackCommandRequest(text, slackAs(sender, timestampS, id));
+        return sender.mention
+          ? slackMentionEvent(text, {
+              signingSecret: secrets.slack!.signingSecret,
+              timestampS,
+              userId: sender.user,
+              channelId: sender.room,
+              eventId: `Ev${id}`,
+              ts: `${timestampS}.${parseInt(id.slice(0, 5), 16)}`,
+            })
+          : slackCommandRequest(text, slackAs(sender, timestampS, id));
       case "feishu":
         return feishuMessageEvent(text, {
           ...feishuSigning(secrets, timestampS),

@@ -11,7 +11,7 @@ import { type CliIo, UsageError } from "./io";
 import { offlineSessionPath, readOfflineSession } from "./offline-session";
 import { openStore } from "./state";
 
-const USAGE = `usage: qfhk chat <${CHAT_PLATFORMS.join("|")}> "<command>" [--user U] [--room R] [--json] [--offline | --url URL] [--wait SECONDS]`;
+const USAGE = `usage: qfhk chat <${CHAT_PLATFORMS.join("|")}> "<command>" [--user U] [--room R] [--json] [--offline | --url URL] [--wait SECONDS] [--mention]`;
 
 /** The people of the built-in demo: on the built-in emulator with no chat section, these may chat. */
 export const DEMO_OPERATOR = "local-operator";
@@ -44,11 +44,14 @@ export async function runChatCommand(
       offline: { type: "boolean", default: false },
       url: { type: "string" },
       wait: { type: "string", default: "30" },
+      // Slack: send as an @mention in a channel rather than the slash command.
+      mention: { type: "boolean", default: false },
     },
   });
   const [platformName, text, ...extra] = positionals;
   const platform = CHAT_PLATFORMS.find((p) => p === platformName);
   if (!platform || text === undefined || extra.length > 0) throw new UsageError(USAGE);
+  if (values.mention && platform !== "slack") throw new UsageError("--mention: only for slack (an @mention)");
   const loaded = await loadConfig(resolveConfigPath(values.config, env));
   if (values.offline || values.url !== undefined) {
     const waitS = Number(values.wait);
@@ -61,7 +64,11 @@ export async function runChatCommand(
     try {
       if (!values.json)
         io.stderr(`Sending to ${target.webhookUrl}/${platform}; replies at ${target.repliesUrl}.`);
-      const exchange = await chat.send(platform, text, { user: values.user, room: values.room });
+      const exchange = await chat.send(platform, text, {
+        user: values.user,
+        room: values.room,
+        mention: values.mention,
+      });
       const planned = /confirm \d{6}\b|confirm:[A-Za-z0-9_-]{16,}/.test(JSON.stringify(exchange.replies));
       printExchange(io, platform, exchange, {
         json: values.json,
@@ -94,7 +101,11 @@ export async function runChatCommand(
       stageDryRun: loaded.config.dryRun ?? !connection.emulated,
     });
     try {
-      const exchange = await chat.send(platform, text, { user: values.user, room: values.room });
+      const exchange = await chat.send(platform, text, {
+        user: values.user,
+        room: values.room,
+        mention: values.mention,
+      });
       printExchange(io, platform, exchange, {
         json: values.json,
         planned: exchange.outcome === "planned",

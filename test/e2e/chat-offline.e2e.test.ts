@@ -52,8 +52,19 @@ afterAll(async () => {
 });
 
 /** `qfhk chat <platform> "<text>" --offline` in its own process, its JSON exchange. */
-async function chat(platform: string, text: string) {
-  const args = ["bin/qfhk.mjs", "chat", platform, text, ...OPERATOR, "--offline", "--json", "--wait", "90"];
+async function chat(platform: string, text: string, more: string[] = []) {
+  const args = [
+    "bin/qfhk.mjs",
+    "chat",
+    platform,
+    text,
+    ...OPERATOR,
+    ...more,
+    "--offline",
+    "--json",
+    "--wait",
+    "90",
+  ];
   const { stdout } = await exec(process.execPath, [...args, "--config", temp!.config], {
     env,
     timeout: 150_000,
@@ -73,6 +84,12 @@ describe("chat-ops under serverless offline (qfhk offline + qfhk chat --offline)
     expect(status.answer.status).toBe(200);
     expect(status.replies.map((r) => r.route)).toEqual(["slack.response"]);
     expect(status.text).toContain("release-units");
+  });
+
+  it("answers a Slack @mention in its thread with chat.postMessage and the bot token", async () => {
+    const mention = await chat("slack", "snoozes", ["--mention"]);
+    expect(mention.replies).toMatchObject([{ route: "slack.postMessage", body: { channel: "room-ops" } }]);
+    expect(mention.text).toContain('"ok":true');
   });
 
   it("releases a unit only after the confirmation, and a reused confirmation does nothing", async () => {
