@@ -1,4 +1,3 @@
-import { z } from "zod";
 import { notifyRun } from "../chat/notify-run";
 import { readChatSecrets } from "../chat/secrets";
 import { CHAT_PLATFORMS } from "../chat/types";
@@ -15,6 +14,7 @@ import {
   staticCredentials,
 } from "../qianfan";
 import { checkResourceId, type StateStore } from "../state";
+import * as z from "../validation";
 import { runHousekeeping } from "./housekeeping";
 import { logRunReport, publishRunMetrics, type RunLogger, type RunMetrics } from "./observability";
 import { locateState, openStateStore } from "./state-store";
@@ -26,45 +26,49 @@ const ScheduledEvent = z.looseObject({
 });
 
 const RunParameters = {
-  dryRun: z.boolean().optional(),
-  only: z
-    .array(
-      z.string().superRefine((id, ctx) => {
-        const check = checkResourceId(id);
-        if (!check.ok) ctx.addIssue({ code: "custom", message: check.problem });
+  dryRun: z.optional(z.boolean()),
+  only: z.optional(
+    z
+      .array(
+        z.string().check(
+          z.superRefine((id, ctx) => {
+            const check = checkResourceId(id);
+            if (!check.ok) ctx.addIssue({ code: "custom", message: check.problem });
+          }),
+        ),
+      )
+      .check(z.minLength(1), z.maxLength(1000)),
+  ),
+  now: z.optional(
+    z.string().check(
+      z.refine((text) => parseInstant(text) !== undefined, {
+        message: "expected a real ISO time with a zone, such as 2026-11-23T14:00:00+08:00",
       }),
-    )
-    .min(1)
-    .max(1000)
-    .optional(),
-  now: z
-    .string()
-    .refine((text) => parseInstant(text) !== undefined, {
-      message: "expected a real ISO time with a zone, such as 2026-11-23T14:00:00+08:00",
-    })
-    .optional(),
+    ),
+  ),
 };
 
 /** A run as of another moment only looks: `now` comes with `dryRun: true` or not at all. */
-const nowNeedsDryRun = (event: { now?: string; dryRun?: boolean }) =>
-  event.now === undefined || event.dryRun === true;
-const NOW_NEEDS_DRY_RUN = {
-  message: "'now' (evaluate as of another moment) needs \"dryRun\": true: such a run never acts",
-  path: ["now"],
-};
+const nowNeedsDryRun = z.refine<{ now?: string; dryRun?: boolean }>(
+  (event) => event.now === undefined || event.dryRun === true,
+  {
+    message: "'now' (evaluate as of another moment) needs \"dryRun\": true: such a run never acts",
+    path: ["now"],
+  },
+);
 
 /** A manual invocation from the console or `serverless invoke`: every key is checked. */
-export const ManualEvent = z.strictObject(RunParameters).refine(nowNeedsDryRun, NOW_NEEDS_DRY_RUN);
+export const ManualEvent = z.strictObject(RunParameters).check(nowNeedsDryRun);
 
 /** A job request handed over by the chat-ops worker. */
 export const ChatOpsEvent = z
   .strictObject({
     source: z.literal("qfhk.chatops"),
-    requestId: z.string().min(1).max(200),
-    requestedBy: z.string().min(1).max(200),
+    requestId: z.string().check(z.minLength(1), z.maxLength(200)),
+    requestedBy: z.string().check(z.minLength(1), z.maxLength(200)),
     ...RunParameters,
   })
-  .refine(nowNeedsDryRun, NOW_NEEDS_DRY_RUN);
+  .check(nowNeedsDryRun);
 
 /**
  * `{"doctor": true}` (events/doctor.json): checks the account the stage's keys open, changes
@@ -72,7 +76,7 @@ export const ChatOpsEvent = z
  */
 export const DoctorEvent = z.strictObject({
   doctor: z.literal(true),
-  models: z.array(TpmModelId).min(1).max(20).optional(),
+  models: z.optional(z.array(TpmModelId).check(z.minLength(1), z.maxLength(20))),
 });
 
 /** The doctor request in an event, or undefined when the event is not one; throws when it is malformed. */
@@ -93,7 +97,7 @@ export class EventError extends Error {
   override name = "EventError";
 }
 
-function describeIssues(error: z.ZodError, allowed: string): string {
+function describeIssues(error: z.core.$ZodError, allowed: string): string {
   return error.issues
     .map((issue) =>
       issue.code === "unrecognized_keys"
@@ -105,6 +109,12 @@ function describeIssues(error: z.ZodError, allowed: string): string {
 
 /** Tells a scheduled, a manual and a chat-ops event apart and validates it. */
 export function parseJobEvent(event: unknown): JobEvent {
+  // A payload that is not JSON reaches the handler as a string (`serverless invoke --data`).
+  if (event !== null && event !== undefined && (typeof event !== "object" || Array.isArray(event))) {
+    throw new EventError(
+      `invalid event: the event must be a JSON object such as {"dryRun": true}, got ${Array.isArray(event) ? "an array" : `a ${typeof event}`}`,
+    );
+  }
   if (ScheduledEvent.safeParse(event).success) return { kind: "scheduled" };
   const record = (event ?? {}) as Record<string, unknown>;
   if (record.source === "qfhk.chatops") {

@@ -13,7 +13,7 @@ import {
   type Node,
   parseDocument,
 } from "yaml";
-import type { z } from "zod";
+import type * as z from "../validation";
 import { configAdvice, type HousekeepingConfig, HousekeepingConfigSchema } from "./schema";
 
 /** The largest config file read: a real one is a few KiB; anything near this is a mistake or an attack. */
