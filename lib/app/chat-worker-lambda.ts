@@ -4,7 +4,7 @@ import { readChatSecrets } from "../chat/secrets";
 import { CHAT_PLATFORMS, type ChatSecrets } from "../chat/types";
 import type { ChatJob } from "../chat/webhook";
 import { runChatJob, type WorkerDeps } from "../chat/worker";
-import { processEnv, readEnv } from "../config";
+import { processEnv, readEnv } from "../config/runtime";
 import * as z from "../validation";
 import { buildJobHandlerDeps } from "./lambda";
 

@@ -1,4 +1,9 @@
-import { effectiveProtections, type HousekeepingConfig, taskProtection, unitProtection } from "../config";
+import {
+  effectiveProtections,
+  type HousekeepingConfig,
+  taskProtection,
+  unitProtection,
+} from "../config/runtime";
 import type { Clock } from "../engine/clock";
 import type { GuardPolicy } from "../engine/guards";
 import { runJobs } from "../engine/runner";

@@ -1,7 +1,14 @@
 import { notifyRun } from "../chat/notify-run";
 import { readChatSecrets } from "../chat/secrets";
 import { CHAT_PLATFORMS } from "../chat/types";
-import { type LoadedConfig, loadConfig, processEnv, readEnv, TpmModelId } from "../config";
+import {
+  COMPILED_CONFIG_PATH,
+  type LoadedConfig,
+  loadCompiledConfig,
+  processEnv,
+  readEnv,
+  TpmModelId,
+} from "../config/runtime";
 import { DOCTOR_DEFAULT_MODEL, type DoctorReport, ResponseDates, runDoctor } from "../doctor";
 import { parseInstant } from "../engine/clock";
 import type { RunReport } from "../engine/types";
@@ -159,7 +166,7 @@ export async function buildJobHandlerDeps(
   } = {},
 ): Promise<JobHandlerDeps> {
   const vars = readEnv(env);
-  const loaded = await loadConfig(vars.QFHK_CONFIG ?? "housekeeping.yml");
+  const loaded = await loadCompiledConfig(vars.QFHK_CONFIG ?? COMPILED_CONFIG_PATH);
   const settings = readQianfanEnv(env);
   // Keys in the environment win (local runs: `serverless invoke local -e QIANFAN_ACCESS_KEY=…`);
   // deployed functions have none and read the stage's secret.
@@ -306,13 +313,18 @@ export async function handleDoctorEvent(
   return report;
 }
 
-/** The Lambda handler of one job: dependencies are built once per container and reused. */
+/**
+ * The Lambda handler of one job: dependencies are built once per container and reused. An event
+ * that cannot be used is refused (EventError) before anything is built or read.
+ */
 export function makeJobHandler(job: string) {
   let deps: Promise<JobHandlerDeps> | undefined;
   return async (
     event: unknown,
     context?: { getRemainingTimeInMillis?: () => number; awsRequestId?: string },
   ) => {
+    const doctor = parseDoctorEvent(event);
+    if (!doctor) parseJobEvent(event);
     if (!deps) {
       const { Logger } = await import("@aws-lambda-powertools/logger");
       const { Metrics } = await import("@aws-lambda-powertools/metrics");
@@ -327,7 +339,6 @@ export function makeJobHandler(job: string) {
         deps = undefined;
       });
     }
-    const doctor = parseDoctorEvent(event);
     if (doctor) return handleDoctorEvent(doctor, await deps, () => new Date());
     return handleJobEvent(job, event, await deps, context?.getRemainingTimeInMillis?.bind(context));
   };

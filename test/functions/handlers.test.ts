@@ -16,6 +16,7 @@ import { secretsManagerCredentials } from "../../lib/aws/secrets";
 import { DEMO_CREDENTIALS, type RunningEmulator } from "../../lib/emulator";
 import { startDynalite } from "../support/dynalite";
 import { emulatorWith, postpaidUnit } from "../support/emulator";
+import { compileBeside } from "../support/temp-config";
 
 const event = (name: string) => JSON.parse(readFileSync(`events/${name}.json`, "utf8"));
 
@@ -85,7 +86,7 @@ describe("job handlers against the emulator", () => {
       "version: 1\nstate: { kind: memory }\nguards: { maxFleetFraction: 1 }\n",
     );
     env = {
-      QFHK_CONFIG: join(dir, "housekeeping.yml"),
+      QFHK_CONFIG: await compileBeside(join(dir, "housekeeping.yml")),
       QIANFAN_ACCESS_KEY: DEMO_CREDENTIALS.accessKeyId,
       QIANFAN_SECRET_KEY: DEMO_CREDENTIALS.secretAccessKey,
       QIANFAN_CONSOLE_API_BASE_URL: emulator.url,
@@ -257,7 +258,9 @@ describe("job handlers against the emulator", () => {
         join(dir, "housekeeping.yml"),
         "version: 1\nstate: { kind: dynamodb, table: qfhk-handler-state }\nguards: { maxFleetFraction: 1 }\n",
       );
+      await compileBeside(join(dir, "housekeeping.yml"));
       const deps = await buildJobHandlerDeps({ ...env, QFHK_DRY_RUN: "false" }, { dynamoClient: db.client });
+      expect(deps.store.constructor.name).toBe("DynamoDbStateStore");
       await handleJobEvent("release-units", { dryRun: false }, deps);
       const audit = await deps.store.listAudit();
       expect(audit.map((r) => r.resourceId).sort()).toEqual(["unit-old-1", "unit-old-2"]);
