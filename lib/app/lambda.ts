@@ -22,8 +22,9 @@ import {
 } from "../qianfan";
 import { checkResourceId, type StateStore } from "../state";
 import * as z from "../validation";
-import { runHousekeeping } from "./housekeeping";
+import type { JobEntry } from "./job-entries";
 import { logRunReport, publishRunMetrics, type RunLogger, type RunMetrics } from "./observability";
+import { runSelectedJobs } from "./run-jobs";
 import { locateState, openStateStore } from "./state-store";
 
 /** An EventBridge scheduled event (only the fields used; the rest pass). */
@@ -137,6 +138,8 @@ export function parseJobEvent(event: unknown): JobEvent {
 }
 
 export interface JobHandlerDeps {
+  /** The jobs this function runs: its own (functions/*.ts), so it bundles no other job's code. */
+  jobs: readonly JobEntry[];
   loaded: LoadedConfig;
   api: QianfanApi;
   store: StateStore;
@@ -159,6 +162,7 @@ export interface JobHandlerDeps {
 export async function buildJobHandlerDeps(
   env: Record<string, string | undefined> = processEnv(),
   extra: {
+    jobs?: readonly JobEntry[];
     credentials?: CredentialsProvider;
     logger?: RunLogger;
     metrics?: RunMetrics;
@@ -196,6 +200,7 @@ export async function buildJobHandlerDeps(
     throw new QianfanConfigError(`QFHK_DRY_RUN must be true or false, got '${vars.QFHK_DRY_RUN}'`);
   }
   return {
+    jobs: extra.jobs ?? [],
     loaded,
     api: new QianfanApi(client),
     // An explicit state file wins (local runs); deployed functions use the stage's table.
@@ -272,7 +277,7 @@ export async function handleJobEvent(
       : {}),
   });
   try {
-    const report = await runHousekeeping({
+    const report = await runSelectedJobs(deps.jobs, {
       config: deps.loaded.config,
       api: deps.api,
       store: deps.store,
@@ -317,7 +322,8 @@ export async function handleDoctorEvent(
  * The Lambda handler of one job: dependencies are built once per container and reused. An event
  * that cannot be used is refused (EventError) before anything is built or read.
  */
-export function makeJobHandler(job: string) {
+export function makeJobHandler(entry: JobEntry) {
+  const job = entry.name;
   let deps: Promise<JobHandlerDeps> | undefined;
   return async (
     event: unknown,
@@ -331,6 +337,7 @@ export function makeJobHandler(job: string) {
       const logger = new Logger({ serviceName: "qianfan-housekeeper" });
       const metrics = new Metrics({ namespace: "QianfanHousekeeper", serviceName: "qianfan-housekeeper" });
       deps = buildJobHandlerDeps(processEnv(), {
+        jobs: [entry],
         logger: logger as unknown as RunLogger,
         metrics: metrics as unknown as RunMetrics,
       });

@@ -15,6 +15,8 @@ import { apiFor, emulatorWith, T0 } from "../support/emulator";
 const exec = promisify(execFile);
 const JOBS = ["scale-services", "tpm-windows", "release-units", "stop-batch-tasks"];
 const FUNCTIONS = [...JOBS, "chatops-webhook", "chatops-worker"];
+/** The factory of each job in {@link JOBS}, as lib/jobs names it. */
+const JOB_FACTORIES = ["scaleServicesJob", "tpmWindowsJob", "releaseUnitsJob", "stopBatchTasksJob"];
 const logicalName = (job: string) => job[0]!.toUpperCase() + job.slice(1).replaceAll("-", "Dash");
 
 // CloudFormation JSON is untyped: the assertions below are its types.
@@ -211,6 +213,12 @@ describe("the packaged CloudFormation template", () => {
       expect(bundle).not.toContain("YAMLParseError");
       expect(bundle).not.toContain('"ZodString"');
       expect(bundle).toContain('"ZodMiniString"');
+      // keepNames writes each function's name into the bundle: a job's function holds its job
+      // alone, the worker (every chat command) all of them, the webhook none.
+      const jobs = JOB_FACTORIES.filter((factory) => bundle.includes(`"${factory}"`));
+      expect(jobs).toEqual(
+        fn === "chatops-worker" ? JOB_FACTORIES : JOBS.includes(fn) ? [JOB_FACTORIES[JOBS.indexOf(fn)]] : [],
+      );
       const { stdout: packagedConfig } = await exec("unzip", [
         "-p",
         `.serverless/${fn}.zip`,
