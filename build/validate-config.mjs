@@ -26,7 +26,8 @@ export default class ValidateConfigPlugin {
       "before:deploy:function:packageFunction": () => this.prepare(),
       "before:offline:start:init": () => this.prepare({ local: true }),
       "before:offline:start": () => this.prepare({ local: true }),
-      "before:invoke:local:invoke": () => this.prepare({ local: true }),
+      // Before the environment is loaded, so QFHK_CONFIG names the compiled file.
+      "before:invoke:local:loadEnvVars": () => this.prepare({ local: true }),
     };
   }
 
