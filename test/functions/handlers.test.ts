@@ -70,6 +70,19 @@ describe("parseJobEvent", () => {
     expect(() => parseJobEvent(bad)).toThrow(message);
   });
 
+  it.each([["not json"], [42], [[{ dryRun: true }]], [true]])(
+    "refuses %j: the event must be a JSON object",
+    (bad) => {
+      expect(() => parseJobEvent(bad)).toThrow(EventError);
+      expect(() => parseJobEvent(bad)).toThrow("invalid event: the event must be a JSON object");
+    },
+  );
+
+  it("takes an empty invocation as a manual run with the stage's settings", () => {
+    expect(parseJobEvent(null)).toEqual({ kind: "manual" });
+    expect(parseJobEvent(undefined)).toEqual({ kind: "manual" });
+  });
+
   it("tells a doctor request apart, and refuses a malformed one naming the key", () => {
     expect(parseDoctorEvent(event("doctor"))).toEqual({ doctor: true });
     expect(parseDoctorEvent(event("dry-run"))).toBeUndefined();
