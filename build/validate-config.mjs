@@ -77,8 +77,14 @@ export default class ValidateConfigPlugin {
       return [`param configFile: ${configFile} must be a relative path inside the service folder`];
     }
     const file = relative(process.cwd(), resolve(serviceDir, configFile)) || configFile;
-    const { compileConfig, parseCompiledConfig } = await tsImport("../lib/config/index.ts", import.meta.url);
-    const target = resolve(serviceDir, local ? "dist/housekeeping.local.json" : "dist/housekeeping.json");
+    const { COMPILED_CONFIG_PATH, compileConfig, parseCompiledConfig } = await tsImport(
+      "../lib/config/index.ts",
+      import.meta.url,
+    );
+    const target = resolve(
+      serviceDir,
+      COMPILED_CONFIG_PATH.replace(/\.json$/, local ? ".local.json" : ".json"),
+    );
     try {
       const { text, warnings } = await compileConfig(
         file,

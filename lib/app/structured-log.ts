@@ -22,9 +22,7 @@ function loggable(value: unknown): unknown {
  * `service`, `sampling_rate`, then the appended keys, then the call's own): the same log queries
  * work, at a fraction of its size in a bundle.
  */
-export function jsonLogger(
-  options: { service: string; sink?: LogSink; clock?: () => Date } = { service: "qianfan-housekeeper" },
-): RunLogger {
+export function jsonLogger(options: { service: string; sink?: LogSink; clock?: () => Date }): RunLogger {
   const sink = options.sink ?? processSink;
   const clock = options.clock ?? (() => new Date());
   const keys = new Map<string, unknown>();

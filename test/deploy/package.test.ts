@@ -94,6 +94,7 @@ describe("the packaged CloudFormation template", () => {
       expect(fn.Properties.Environment.Variables).toMatchObject({
         QFHK_STATE_TABLE: "qianfan-housekeeper-dev-state",
         QFHK_DRY_RUN: "true",
+        QFHK_CONFIG: "dist/housekeeping.json",
         QFHK_SECRET_ARN: expect.stringMatching(/^arn:aws(-cn)?:secretsmanager:/),
       });
     },
