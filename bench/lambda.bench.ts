@@ -1,47 +1,33 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { createRequire } from "node:module";
 import { resolve } from "node:path";
 import { gzipSync } from "node:zlib";
-import { build, type Plugin } from "esbuild";
-import { parse } from "yaml";
+import { bundleFunction, bundleParts, lambdaFunctions } from "../build/lambda-bundle";
+
+/** The goals every function's bundle is held to. */
+export const LAMBDA_GOAL = { maxBytes: 150 * 1024, maxImportMs: 150 };
+
+export interface LambdaFigures {
+  fn: string;
+  bytes: number;
+  gzip: number;
+  importMs: number;
+  /** The largest parts of the bundle (packages, or the project's folders). */
+  parts: Array<{ part: string; bytes: number }>;
+}
 
 /**
- * Bundle size per function and cold-start import time, built with the esbuild settings of
- * serverless.yml (`custom.esbuild`), so the figures are those of the deployed functions.
+ * Bundle size and cold-start import time of every function in serverless.yml, built with its
+ * esbuild settings (`custom.esbuild`), so the figures are those of the deployed functions.
  */
-export async function benchLambda(): Promise<
-  Array<{ fn: string; bytes: number; gzip: number; importMs: number }>
-> {
-  const sls = parse(readFileSync("serverless.yml", "utf8"), { merge: true }) as {
-    functions: Record<string, { handler: string }>;
-    custom: {
-      esbuild: Record<string, unknown> & { exclude: string[]; plugins?: string; banner?: { js: string } };
-    };
-  };
-  const options = sls.custom.esbuild;
-  const plugins: Plugin[] = options.plugins ? createRequire(import.meta.url)(resolve(options.plugins)) : [];
+export async function benchLambda(): Promise<LambdaFigures[]> {
   const outdir = resolve(".esbuild-bench");
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
-  const results = [];
-  for (const [fn, { handler }] of Object.entries(sls.functions)) {
-    const entry = `${handler.slice(0, handler.lastIndexOf("."))}.ts`;
+  const results: LambdaFigures[] = [];
+  for (const { fn, entry } of lambdaFunctions()) {
     const outfile = resolve(outdir, `${fn}.mjs`);
-    await build({
-      entryPoints: [entry],
-      outfile,
-      bundle: true,
-      minify: Boolean(options.minify),
-      platform: "node",
-      target: String(options.target),
-      format: "esm",
-      mainFields: options.mainFields as string[],
-      external: options.exclude,
-      banner: options.banner,
-      plugins,
-      logLevel: "error",
-    });
+    const metafile = await bundleFunction(entry, outfile);
     const bytes = statSync(outfile).size;
     const gzip = gzipSync(readFileSync(outfile)).length;
     const times: number[] = [];
@@ -58,16 +44,28 @@ export async function benchLambda(): Promise<
       times.push(Number(out.trim()));
     }
     times.sort((a, b) => a - b);
-    results.push({ fn, bytes, gzip, importMs: times[2]! });
+    results.push({ fn, bytes, gzip, importMs: times[2]!, parts: bundleParts(metafile).slice(0, 6) });
   }
   rmSync(outdir, { recursive: true, force: true });
   return results;
 }
 
+/** One line per function, with the goal it is held to and whether it is met. */
+export function lambdaLines(results: LambdaFigures[], withParts = false): string[] {
+  const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
+  const lines = results.map((r) => {
+    const met = r.bytes < LAMBDA_GOAL.maxBytes && r.importMs < LAMBDA_GOAL.maxImportMs;
+    const line = `lambda ${r.fn}: ${kb(r.bytes)} minified (${kb(r.gzip)} gzip), import ${r.importMs.toFixed(0)} ms (median of 5 cold processes)${met ? "" : " — over the goal"}`;
+    return withParts
+      ? `${line}\n  largest: ${r.parts.map((p) => `${p.part} ${(p.bytes / 1024).toFixed(1)} KB`).join(", ")}`
+      : line;
+  });
+  lines.push(
+    `lambda goal: every function under ${kb(LAMBDA_GOAL.maxBytes)} minified and ${LAMBDA_GOAL.maxImportMs} ms import: ${results.every((r) => r.bytes < LAMBDA_GOAL.maxBytes && r.importMs < LAMBDA_GOAL.maxImportMs) ? "met" : "NOT met"}`,
+  );
+  return lines;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  for (const r of await benchLambda()) {
-    console.log(
-      `lambda ${r.fn}: ${(r.bytes / 1024).toFixed(0)} KB minified (${(r.gzip / 1024).toFixed(0)} KB gzip), import ${r.importMs.toFixed(0)} ms (median of 5 cold processes)`,
-    );
-  }
+  for (const line of lambdaLines(await benchLambda(), true)) console.log(line);
 }

@@ -1,9 +1,13 @@
 // A local Serverless plugin (listed in serverless.yml `plugins`). Before anything is packaged it
-// loads the stage's `configFile` with the code a function runs at cold start (lib/config, through
-// tsx), so a config a function would refuse fails `serverless package` / `deploy` instead, naming
-// the file and every problem. It also checks the secret parameters the IAM policy is built from,
-// and grants kms:Decrypt on `secretKmsKeyArn` only when that parameter is set.
-import { isAbsolute, relative, resolve } from "node:path";
+// validates the stage's `configFile` (lib/config, through tsx), so a config a function would
+// refuse fails `serverless package` / `deploy` instead, naming the file, the lines and every
+// problem; then compiles it to JSON (dist/housekeeping.json, which every function is packaged
+// with and reads at cold start: no YAML parser in the bundles). It also checks the secret
+// parameters the IAM policy is built from, and grants kms:Decrypt on `secretKmsKeyArn` only when
+// that parameter is set. `serverless offline` and `invoke local` get the same compiled config
+// (dist/housekeeping.local.json, from any path), pointed to by QFHK_CONFIG.
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { tsImport } from "tsx/esm/api";
 
 /** A secret ARN without the random suffix Secrets Manager appends ("-AbCdEf"). */
@@ -20,14 +24,18 @@ export default class ValidateConfigPlugin {
     this.hooks = {
       "before:package:initialize": () => this.prepare(),
       "before:deploy:function:packageFunction": () => this.prepare(),
+      "before:offline:start:init": () => this.prepare({ local: true }),
+      "before:offline:start": () => this.prepare({ local: true }),
+      // Before the environment is loaded, so QFHK_CONFIG names the compiled file.
+      "before:invoke:local:loadEnvVars": () => this.prepare({ local: true }),
     };
   }
 
-  async prepare() {
+  async prepare({ local = false } = {}) {
     const settings = this.serverless.service.custom?.housekeeping ?? {};
     const problems = [
       ...this.#parameterProblems(settings),
-      ...(await this.#configProblems(settings.configFile)),
+      ...(await this.#configProblems(settings.configFile, local)),
     ];
     if (problems.length > 0) {
       throw new this.serverless.classes.Error(
@@ -59,25 +67,44 @@ export default class ValidateConfigPlugin {
     return problems;
   }
 
-  async #configProblems(configFile) {
+  async #configProblems(configFile, local) {
     if (typeof configFile !== "string" || configFile === "")
       return ["param configFile: no config file given"];
     const serviceDir = this.serverless.serviceDir;
     const inService = relative(serviceDir, resolve(serviceDir, configFile));
-    // The file is bundled at this path and read there at cold start (QFHK_CONFIG): from outside
-    // the service folder it would not be in the bundle.
-    if (isAbsolute(configFile) || inService.startsWith("..") || isAbsolute(inService)) {
+    // Reports and messages name the file as the stage gives it: a path inside the service folder.
+    if (!local && (isAbsolute(configFile) || inService.startsWith("..") || isAbsolute(inService))) {
       return [`param configFile: ${configFile} must be a relative path inside the service folder`];
     }
     const file = relative(process.cwd(), resolve(serviceDir, configFile)) || configFile;
-    const { loadConfig } = await tsImport("../lib/config/index.ts", import.meta.url);
+    const { COMPILED_CONFIG_PATH, compileConfig, parseCompiledConfig } = await tsImport(
+      "../lib/config/index.ts",
+      import.meta.url,
+    );
+    const target = resolve(
+      serviceDir,
+      COMPILED_CONFIG_PATH.replace(/\.json$/, local ? ".local.json" : ".json"),
+    );
     try {
-      await loadConfig(file);
+      const { text, warnings } = await compileConfig(
+        file,
+        local ? resolve(serviceDir, configFile) : configFile,
+      );
+      // What the functions will read, read as they will: a compiled file they refuse fails here.
+      parseCompiledConfig(text, relative(serviceDir, target));
+      await mkdir(dirname(target), { recursive: true });
+      await writeFile(target, text);
+      for (const warning of warnings) this.log?.warning?.(warning);
     } catch (error) {
       if (error?.name !== "ConfigError") throw error;
       return error.problems;
     }
-    this.log?.verbose?.(`${file}: the config is valid`);
+    if (local)
+      this.serverless.service.provider.environment = {
+        ...this.serverless.service.provider.environment,
+        QFHK_CONFIG: target,
+      };
+    this.log?.verbose?.(`${file}: the config is valid; compiled to ${relative(serviceDir, target)}`);
     return [];
   }
 

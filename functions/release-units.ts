@@ -1,4 +1,5 @@
+import { releaseUnits } from "../lib/app/job-entries";
 import { makeJobHandler } from "../lib/app/lambda";
 
 /** The release-units job on a schedule, on a manual event, or on a chat-ops request; returns the run report. */
-export const handler = makeJobHandler("release-units");
+export const handler = makeJobHandler(releaseUnits);

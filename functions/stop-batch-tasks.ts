@@ -1,4 +1,5 @@
+import { stopBatchTasks } from "../lib/app/job-entries";
 import { makeJobHandler } from "../lib/app/lambda";
 
 /** The stop-batch-tasks job on a schedule, on a manual event, or on a chat-ops request; returns the run report. */
-export const handler = makeJobHandler("stop-batch-tasks");
+export const handler = makeJobHandler(stopBatchTasks);

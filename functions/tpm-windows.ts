@@ -1,4 +1,5 @@
+import { tpmWindows } from "../lib/app/job-entries";
 import { makeJobHandler } from "../lib/app/lambda";
 
 /** The tpm-windows job on a schedule, on a manual event, or on a chat-ops request; returns the run report. */
-export const handler = makeJobHandler("tpm-windows");
+export const handler = makeJobHandler(tpmWindows);

@@ -2,7 +2,7 @@ import { apiBaseUnder, checkRepliesUrl } from "../chat/outbound/replies-url";
 import { readChatSecrets } from "../chat/secrets";
 import type { ChatSecrets, RawHttpRequest } from "../chat/types";
 import { type ChatJob, handleChatWebhook } from "../chat/webhook";
-import { loadConfig, processEnv, readEnv } from "../config";
+import { COMPILED_CONFIG_PATH, loadCompiledConfig, processEnv, readEnv } from "../config/runtime";
 import { QianfanConfigError } from "../qianfan/errors";
 import { locateState, openStateStore } from "./state-store";
 
@@ -74,7 +74,7 @@ export function makeChatWebhookHandler(env: Record<string, string | undefined> =
   let ready: Promise<Parameters<typeof handleChatWebhook>[2]> | undefined;
   const build = async () => {
     const vars = readEnv(env);
-    const loaded = await loadConfig(vars.QFHK_CONFIG ?? "housekeeping.yml");
+    const loaded = await loadCompiledConfig(vars.QFHK_CONFIG ?? COMPILED_CONFIG_PATH);
     if (!vars.QFHK_CHAT_WORKER) throw new QianfanConfigError("QFHK_CHAT_WORKER is not set");
     let secrets: Promise<ChatSecrets> | undefined;
     const replies = vars.QFHK_CHAT_REPLIES_URL ? checkRepliesUrl(vars.QFHK_CHAT_REPLIES_URL) : undefined;

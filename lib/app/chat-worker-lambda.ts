@@ -1,25 +1,27 @@
-import { z } from "zod";
 import { apiBaseUnder, checkRepliesUrl } from "../chat/outbound/replies-url";
 import { sendReply, TokenCache } from "../chat/outbound/reply";
 import { readChatSecrets } from "../chat/secrets";
 import { CHAT_PLATFORMS, type ChatSecrets } from "../chat/types";
 import type { ChatJob } from "../chat/webhook";
 import { runChatJob, type WorkerDeps } from "../chat/worker";
-import { processEnv, readEnv } from "../config";
+import { processEnv, readEnv } from "../config/runtime";
+import * as z from "../validation";
 import { buildJobHandlerDeps } from "./lambda";
+
+const Id = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
 
 /** The job the worker accepts: only what the webhook verified, checked again on arrival. */
 export const ChatJobSchema = z.strictObject({
   platform: z.enum(CHAT_PLATFORMS),
-  eventId: z.string().min(1).max(300),
+  eventId: Id(300),
   sender: z.strictObject({
     platform: z.enum(CHAT_PLATFORMS),
-    userId: z.string().min(1).max(300),
-    roomId: z.string().min(1).max(300).optional(),
+    userId: Id(300),
+    roomId: z.optional(Id(300)),
   }),
   request: z.discriminatedUnion("kind", [
-    z.strictObject({ kind: z.literal("command"), text: z.string().max(4000) }),
-    z.strictObject({ kind: z.literal("confirm"), confirmationId: z.string().min(1).max(200) }),
+    z.strictObject({ kind: z.literal("command"), text: z.string().check(z.maxLength(4000)) }),
+    z.strictObject({ kind: z.literal("confirm"), confirmationId: Id(200) }),
   ]),
   replyTo: z.looseObject({ platform: z.enum(CHAT_PLATFORMS) }),
   receivedAt: z.string(),

@@ -1,8 +1,14 @@
-import { z } from "zod";
 import { notifyRun } from "../chat/notify-run";
 import { readChatSecrets } from "../chat/secrets";
 import { CHAT_PLATFORMS } from "../chat/types";
-import { type LoadedConfig, loadConfig, processEnv, readEnv, TpmModelId } from "../config";
+import {
+  COMPILED_CONFIG_PATH,
+  type LoadedConfig,
+  loadCompiledConfig,
+  processEnv,
+  readEnv,
+  TpmModelId,
+} from "../config/runtime";
 import { DOCTOR_DEFAULT_MODEL, type DoctorReport, ResponseDates, runDoctor } from "../doctor";
 import { parseInstant } from "../engine/clock";
 import type { RunReport } from "../engine/types";
@@ -15,9 +21,15 @@ import {
   staticCredentials,
 } from "../qianfan";
 import { checkResourceId, type StateStore } from "../state";
-import { runHousekeeping } from "./housekeeping";
+import * as z from "../validation";
+import type { JobEntry } from "./job-entries";
 import { logRunReport, publishRunMetrics, type RunLogger, type RunMetrics } from "./observability";
+import { runSelectedJobs } from "./run-jobs";
 import { locateState, openStateStore } from "./state-store";
+import { emfMetrics, jsonLogger } from "./structured-log";
+
+/** The service name of every log line and metric. */
+const SERVICE = "qianfan-housekeeper";
 
 /** An EventBridge scheduled event (only the fields used; the rest pass). */
 const ScheduledEvent = z.looseObject({
@@ -26,45 +38,49 @@ const ScheduledEvent = z.looseObject({
 });
 
 const RunParameters = {
-  dryRun: z.boolean().optional(),
-  only: z
-    .array(
-      z.string().superRefine((id, ctx) => {
-        const check = checkResourceId(id);
-        if (!check.ok) ctx.addIssue({ code: "custom", message: check.problem });
+  dryRun: z.optional(z.boolean()),
+  only: z.optional(
+    z
+      .array(
+        z.string().check(
+          z.superRefine((id, ctx) => {
+            const check = checkResourceId(id);
+            if (!check.ok) ctx.addIssue({ code: "custom", message: check.problem });
+          }),
+        ),
+      )
+      .check(z.minLength(1), z.maxLength(1000)),
+  ),
+  now: z.optional(
+    z.string().check(
+      z.refine((text) => parseInstant(text) !== undefined, {
+        message: "expected a real ISO time with a zone, such as 2026-11-23T14:00:00+08:00",
       }),
-    )
-    .min(1)
-    .max(1000)
-    .optional(),
-  now: z
-    .string()
-    .refine((text) => parseInstant(text) !== undefined, {
-      message: "expected a real ISO time with a zone, such as 2026-11-23T14:00:00+08:00",
-    })
-    .optional(),
+    ),
+  ),
 };
 
 /** A run as of another moment only looks: `now` comes with `dryRun: true` or not at all. */
-const nowNeedsDryRun = (event: { now?: string; dryRun?: boolean }) =>
-  event.now === undefined || event.dryRun === true;
-const NOW_NEEDS_DRY_RUN = {
-  message: "'now' (evaluate as of another moment) needs \"dryRun\": true: such a run never acts",
-  path: ["now"],
-};
+const nowNeedsDryRun = z.refine<{ now?: string; dryRun?: boolean }>(
+  (event) => event.now === undefined || event.dryRun === true,
+  {
+    message: "'now' (evaluate as of another moment) needs \"dryRun\": true: such a run never acts",
+    path: ["now"],
+  },
+);
 
 /** A manual invocation from the console or `serverless invoke`: every key is checked. */
-export const ManualEvent = z.strictObject(RunParameters).refine(nowNeedsDryRun, NOW_NEEDS_DRY_RUN);
+export const ManualEvent = z.strictObject(RunParameters).check(nowNeedsDryRun);
 
 /** A job request handed over by the chat-ops worker. */
 export const ChatOpsEvent = z
   .strictObject({
     source: z.literal("qfhk.chatops"),
-    requestId: z.string().min(1).max(200),
-    requestedBy: z.string().min(1).max(200),
+    requestId: z.string().check(z.minLength(1), z.maxLength(200)),
+    requestedBy: z.string().check(z.minLength(1), z.maxLength(200)),
     ...RunParameters,
   })
-  .refine(nowNeedsDryRun, NOW_NEEDS_DRY_RUN);
+  .check(nowNeedsDryRun);
 
 /**
  * `{"doctor": true}` (events/doctor.json): checks the account the stage's keys open, changes
@@ -72,7 +88,7 @@ export const ChatOpsEvent = z
  */
 export const DoctorEvent = z.strictObject({
   doctor: z.literal(true),
-  models: z.array(TpmModelId).min(1).max(20).optional(),
+  models: z.optional(z.array(TpmModelId).check(z.minLength(1), z.maxLength(20))),
 });
 
 /** The doctor request in an event, or undefined when the event is not one; throws when it is malformed. */
@@ -93,7 +109,7 @@ export class EventError extends Error {
   override name = "EventError";
 }
 
-function describeIssues(error: z.ZodError, allowed: string): string {
+function describeIssues(error: z.core.$ZodError, allowed: string): string {
   return error.issues
     .map((issue) =>
       issue.code === "unrecognized_keys"
@@ -105,6 +121,12 @@ function describeIssues(error: z.ZodError, allowed: string): string {
 
 /** Tells a scheduled, a manual and a chat-ops event apart and validates it. */
 export function parseJobEvent(event: unknown): JobEvent {
+  // A payload that is not JSON reaches the handler as a string (`serverless invoke --data`).
+  if (event !== null && event !== undefined && (typeof event !== "object" || Array.isArray(event))) {
+    throw new EventError(
+      `invalid event: the event must be a JSON object such as {"dryRun": true}, got ${Array.isArray(event) ? "an array" : `a ${typeof event}`}`,
+    );
+  }
   if (ScheduledEvent.safeParse(event).success) return { kind: "scheduled" };
   const record = (event ?? {}) as Record<string, unknown>;
   if (record.source === "qfhk.chatops") {
@@ -120,6 +142,8 @@ export function parseJobEvent(event: unknown): JobEvent {
 }
 
 export interface JobHandlerDeps {
+  /** The jobs this function runs: its own (functions/*.ts), so it bundles no other job's code. */
+  jobs: readonly JobEntry[];
   loaded: LoadedConfig;
   api: QianfanApi;
   store: StateStore;
@@ -142,6 +166,7 @@ export interface JobHandlerDeps {
 export async function buildJobHandlerDeps(
   env: Record<string, string | undefined> = processEnv(),
   extra: {
+    jobs?: readonly JobEntry[];
     credentials?: CredentialsProvider;
     logger?: RunLogger;
     metrics?: RunMetrics;
@@ -149,7 +174,7 @@ export async function buildJobHandlerDeps(
   } = {},
 ): Promise<JobHandlerDeps> {
   const vars = readEnv(env);
-  const loaded = await loadConfig(vars.QFHK_CONFIG ?? "housekeeping.yml");
+  const loaded = await loadCompiledConfig(vars.QFHK_CONFIG ?? COMPILED_CONFIG_PATH);
   const settings = readQianfanEnv(env);
   // Keys in the environment win (local runs: `serverless invoke local -e QIANFAN_ACCESS_KEY=…`);
   // deployed functions have none and read the stage's secret.
@@ -179,6 +204,7 @@ export async function buildJobHandlerDeps(
     throw new QianfanConfigError(`QFHK_DRY_RUN must be true or false, got '${vars.QFHK_DRY_RUN}'`);
   }
   return {
+    jobs: extra.jobs ?? [],
     loaded,
     api: new QianfanApi(client),
     // An explicit state file wins (local runs); deployed functions use the stage's table.
@@ -255,7 +281,7 @@ export async function handleJobEvent(
       : {}),
   });
   try {
-    const report = await runHousekeeping({
+    const report = await runSelectedJobs(deps.jobs, {
       config: deps.loaded.config,
       api: deps.api,
       store: deps.store,
@@ -296,28 +322,30 @@ export async function handleDoctorEvent(
   return report;
 }
 
-/** The Lambda handler of one job: dependencies are built once per container and reused. */
-export function makeJobHandler(job: string) {
+/**
+ * The Lambda handler of one job: dependencies are built once per container and reused. An event
+ * that cannot be used is refused (EventError) before anything is built or read.
+ */
+export function makeJobHandler(entry: JobEntry) {
+  const job = entry.name;
   let deps: Promise<JobHandlerDeps> | undefined;
   return async (
     event: unknown,
     context?: { getRemainingTimeInMillis?: () => number; awsRequestId?: string },
   ) => {
+    const doctor = parseDoctorEvent(event);
+    if (!doctor) parseJobEvent(event);
     if (!deps) {
-      const { Logger } = await import("@aws-lambda-powertools/logger");
-      const { Metrics } = await import("@aws-lambda-powertools/metrics");
-      const logger = new Logger({ serviceName: "qianfan-housekeeper" });
-      const metrics = new Metrics({ namespace: "QianfanHousekeeper", serviceName: "qianfan-housekeeper" });
       deps = buildJobHandlerDeps(processEnv(), {
-        logger: logger as unknown as RunLogger,
-        metrics: metrics as unknown as RunMetrics,
+        jobs: [entry],
+        logger: jsonLogger({ service: SERVICE }),
+        metrics: emfMetrics({ namespace: "QianfanHousekeeper", service: SERVICE }),
       });
       // A failed cold start must not stick to the container: the next invocation tries again.
       deps.catch(() => {
         deps = undefined;
       });
     }
-    const doctor = parseDoctorEvent(event);
     if (doctor) return handleDoctorEvent(doctor, await deps, () => new Date());
     return handleJobEvent(job, event, await deps, context?.getRemainingTimeInMillis?.bind(context));
   };

@@ -1,5 +1,5 @@
 import { dirname, join, resolve } from "node:path";
-import { ConfigError, type LoadedConfig, readEnv } from "../config";
+import { ConfigError, type LoadedConfig, readEnv } from "../config/runtime";
 import { FileStateStore, MemoryStateStore, type StateStore } from "../state";
 
 /** Where remembered state lives. */

@@ -1,4 +1,4 @@
-import type { HousekeepingConfig } from "../config";
+import type { HousekeepingConfig } from "../config/runtime";
 import type { ChatCommand, ChatVerb } from "./commands";
 import type { ChatSender } from "./types";
 

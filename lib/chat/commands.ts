@@ -1,4 +1,4 @@
-import { formatDuration, parseDuration, TpmModelId } from "../config";
+import { formatDuration, parseDuration, TpmModelId } from "../config/runtime";
 import { parseInstant } from "../engine/clock";
 import { isJobName, JOB_NAMES, type JobName } from "../jobs";
 import { checkResourceId } from "../state";

@@ -1,4 +1,9 @@
-import { effectiveProtections, type HousekeepingConfig, taskProtection, unitProtection } from "../config";
+import {
+  effectiveProtections,
+  type HousekeepingConfig,
+  taskProtection,
+  unitProtection,
+} from "../config/runtime";
 import { describeFailure } from "../engine/runner";
 import { formatReleaseTime, lastLookBeforeRelease, roomFor } from "../jobs";
 import type { QianfanApi, TpmInstance } from "../qianfan";

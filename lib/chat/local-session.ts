@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { HousekeepingConfig } from "../config";
+import type { HousekeepingConfig } from "../config/runtime";
 import type { Clock } from "../engine/clock";
 import type { QianfanApi } from "../qianfan";
 import type { StateStore } from "../state";

@@ -1,4 +1,4 @@
-import type { HousekeepingConfig } from "../config";
+import type { HousekeepingConfig } from "../config/runtime";
 import type { Clock } from "../engine/clock";
 import type { RunReport } from "../engine/types";
 import {

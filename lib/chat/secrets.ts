@@ -1,34 +1,35 @@
-import { z } from "zod";
 import { fetchSecretJson } from "../aws/secrets";
 import { readEnv } from "../config/env";
 import { QianfanConfigError } from "../qianfan/errors";
+import * as z from "../validation";
 import type { ChatSecrets } from "./types";
 
-const Secret = z.string().min(1).max(4096);
+const Secret = z.string().check(z.minLength(1), z.maxLength(4096));
+const MaybeSecret = z.optional(Secret);
 
 /** The `chat` entry of the stage's secret: a platform without its entry is off. */
 export const ChatSecretsSchema = z.strictObject({
-  slack: z.strictObject({ signingSecret: Secret, botToken: Secret.optional() }).optional(),
-  feishu: z
-    .strictObject({
+  slack: z.optional(z.strictObject({ signingSecret: Secret, botToken: MaybeSecret })),
+  feishu: z.optional(
+    z.strictObject({
       verificationToken: Secret,
-      encryptKey: Secret.optional(),
-      appId: Secret.optional(),
-      appSecret: Secret.optional(),
-    })
-    .optional(),
-  dingtalk: z.strictObject({ appKey: Secret.optional(), appSecret: Secret }).optional(),
-  wecom: z
-    .strictObject({
+      encryptKey: MaybeSecret,
+      appId: MaybeSecret,
+      appSecret: MaybeSecret,
+    }),
+  ),
+  dingtalk: z.optional(z.strictObject({ appKey: MaybeSecret, appSecret: Secret })),
+  wecom: z.optional(
+    z.strictObject({
       token: Secret,
-      encodingAesKey: z.string().length(43),
+      encodingAesKey: z.string().check(z.length(43)),
       corpId: Secret,
-      corpSecret: Secret.optional(),
-      agentId: Secret.optional(),
-    })
-    .optional(),
+      corpSecret: MaybeSecret,
+      agentId: MaybeSecret,
+    }),
+  ),
   /** Notification webhooks and bot secrets, by the names the config's `chat.*.notify` uses. */
-  webhooks: z.record(z.string().min(1).max(100), Secret).optional(),
+  webhooks: z.optional(z.record(z.string().check(z.minLength(1), z.maxLength(100)), Secret)),
 });
 
 /**

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { runHousekeeping } from "../app/housekeeping";
-import type { HousekeepingConfig } from "../config";
+import type { HousekeepingConfig } from "../config/runtime";
 import type { Clock } from "../engine/clock";
 import { describeFailure } from "../engine/runner";
 import type { RunReport } from "../engine/types";

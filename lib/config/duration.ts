@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "../validation";
 
 const UNITS = [
   ["w", 604_800_000],
@@ -64,40 +64,39 @@ export function shownValue(value: unknown): string {
   return text.length > 60 ? `${text.slice(0, 60)}…` : text;
 }
 
+/** What is wrong with a duration's text, or undefined when it is a usable one. */
+function durationProblem(text: string, positive: boolean): string | undefined {
+  const ms = spelledMs(text);
+  if (ms === undefined) return `expected a duration like "2h", "30m" or "1h30m", got ${shownValue(text)}`;
+  if (ms > MAX_CONFIG_DURATION_MS)
+    return `${shownValue(text)} is longer than 3650d (ten years), the longest allowed`;
+  if (positive && ms === 0) return `${shownValue(text)} is zero; this duration must be longer than that`;
+  return undefined;
+}
+
 /** A duration key of the config: a string like "2h" in YAML, milliseconds once loaded. */
 function durationSchema(options: { positive: boolean }) {
-  return z
+  const text = z
     .string({
       error: (issue) => `expected a duration like "2h" or "30m", got ${shownValue(issue.input)}`,
     })
-    .transform((text, ctx) => {
-      const ms = spelledMs(text);
-      if (ms === undefined) {
-        ctx.addIssue({
-          code: "custom",
-          message: `expected a duration like "2h", "30m" or "1h30m", got ${shownValue(text)}`,
-        });
-        return z.NEVER;
-      }
-      if (ms > MAX_CONFIG_DURATION_MS) {
-        ctx.addIssue({
-          code: "custom",
-          message: `${shownValue(text)} is longer than 3650d (ten years), the longest allowed`,
-        });
-        return z.NEVER;
-      }
-      if (options.positive && ms === 0) {
-        ctx.addIssue({
-          code: "custom",
-          message: `${shownValue(text)} is zero; this duration must be longer than that`,
-        });
-        return z.NEVER;
-      }
-      return ms;
-    })
-    .meta({
-      description: `A duration: "90s", "30m", "2h", "1d", "1h30m", "2w" or ISO 8601 "PT2H"; at most 3650d${options.positive ? ", more than zero" : ""}`,
-    });
+    .check(
+      z.superRefine((value, ctx) => {
+        const problem = durationProblem(value, options.positive);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      }),
+    );
+  // The pipe runs the transform only on text the check passed.
+  return z
+    .pipe(
+      text,
+      z.transform((value: string) => spelledMs(value)!),
+    )
+    .check(
+      z.meta({
+        description: `A duration: "90s", "30m", "2h", "1d", "1h30m", "2w" or ISO 8601 "PT2H"; at most 3650d${options.positive ? ", more than zero" : ""}`,
+      }),
+    );
 }
 
 /** A duration of the config that may be zero ("no grace"). */

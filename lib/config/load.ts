@@ -1,6 +1,3 @@
-import { isUtf8 } from "node:buffer";
-import { open } from "node:fs/promises";
-import { dirname, isAbsolute, resolve } from "node:path";
 import {
   type Document,
   isAlias,
@@ -13,11 +10,20 @@ import {
   type Node,
   parseDocument,
 } from "yaml";
-import type { z } from "zod";
-import { configAdvice, type HousekeepingConfig, HousekeepingConfigSchema } from "./schema";
+import { compiledConfigText } from "./compiled";
+import type { HousekeepingConfig } from "./schema";
+import {
+  ConfigError,
+  capped,
+  type LoadedConfig,
+  loadedConfig,
+  MAX_CONFIG_BYTES,
+  readConfigText,
+  tooLarge,
+  validateConfigData,
+} from "./validate";
 
-/** The largest config file read: a real one is a few KiB; anything near this is a mistake or an attack. */
-export const MAX_CONFIG_BYTES = 1024 * 1024;
+export { ConfigError, type LoadedConfig } from "./validate";
 
 /** How deep collections may nest: the schema nests them 5 deep; anything near 32 is not a housekeeping config. */
 const MAX_DEPTH = 32;
@@ -28,9 +34,6 @@ const MAX_ALIASES = 100;
 /** The most nodes aliases may copy in all (yaml's `maxAliasCount`): stops a "billion laughs" file. */
 const MAX_ALIAS_EXPANSION = 1000;
 
-/** Problems listed one by one; the rest are counted, so a huge bad file still gives a readable error. */
-const MAX_PROBLEMS = 100;
-
 /** Characters YAML does not allow in a file: C0 and C1 controls but tab, line breaks and NEL. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
 const DISALLOWED_CHARACTER = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u0084\u0086-\u009f]/;
@@ -39,98 +42,9 @@ const DISALLOWED_CHARACTER = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u00
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
 const CONTROL_IN_VALUE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
-/** A config file that cannot be used: every problem, each naming the file, line and key path. */
-export class ConfigError extends Error {
-  override name = "ConfigError";
-  readonly problems: string[];
-
-  constructor(problems: string[], options?: { cause?: unknown }) {
-    super(
-      problems.length === 1 ? problems[0] : `${problems.length} problems:\n  ${problems.join("\n  ")}`,
-      options,
-    );
-    this.problems = problems;
-  }
-}
-
-/** A loaded config with where it came from. */
-export interface LoadedConfig {
-  config: HousekeepingConfig;
-  /** The file, or the name given to {@link parseConfig}. */
-  source: string;
-  /** The state file's absolute path (relative paths resolve against the config's folder). */
-  statePath: string;
-  /** What is valid but worth a second look, each naming the file, line and key path. */
-  warnings: string[];
-}
-
 /** Reads and validates a `housekeeping.yml`; a file over {@link MAX_CONFIG_BYTES} is refused unread. */
 export async function loadConfig(path: string): Promise<LoadedConfig> {
-  const { config, warnings } = parseConfigWithWarnings(await readConfigText(path), path);
-  const statePath = isAbsolute(config.state.path)
-    ? config.state.path
-    : resolve(dirname(resolve(path)), config.state.path);
-  return { config, source: path, statePath, warnings };
-}
-
-/** The file's text: at most {@link MAX_CONFIG_BYTES} bytes are read, and they must be UTF-8. */
-async function readConfigText(path: string): Promise<string> {
-  const cannotRead = (error: unknown) => {
-    const code = (error as NodeJS.ErrnoException).code ?? String(error);
-    return new ConfigError([`${path}: cannot read the config file (${code})`], { cause: error });
-  };
-  let bytes: Buffer;
-  try {
-    const file = await open(path, "r");
-    try {
-      const stat = await file.stat();
-      if (stat.isDirectory()) throw Object.assign(new Error("a directory"), { code: "EISDIR" });
-      if (stat.isFile() && stat.size > MAX_CONFIG_BYTES) throw tooLarge(path, stat.size);
-      // A pipe or device has no size up front: read one byte past the limit to know it is over.
-      const buffer = Buffer.alloc(MAX_CONFIG_BYTES + 1);
-      let length = 0;
-      while (length < buffer.length) {
-        const { bytesRead } = await file.read(buffer, length, buffer.length - length, null);
-        if (bytesRead === 0) break;
-        length += bytesRead;
-      }
-      if (length > MAX_CONFIG_BYTES) throw tooLarge(path, undefined);
-      bytes = buffer.subarray(0, length);
-    } finally {
-      await file.close();
-    }
-  } catch (error) {
-    throw error instanceof ConfigError ? error : cannotRead(error);
-  }
-  if (!isUtf8(bytes)) {
-    throw new ConfigError([
-      `${path}:${firstNonUtf8Line(bytes)}: the file is not UTF-8 text; save it as UTF-8 (YAML's encoding)`,
-    ]);
-  }
-  return new TextDecoder("utf-8").decode(bytes);
-}
-
-function tooLarge(source: string, size: number | undefined): ConfigError {
-  const what =
-    size === undefined ? "more than 1 MiB" : `${(size / 1024 / 1024).toFixed(1)} MiB (${size} bytes)`;
-  return new ConfigError([
-    `${source}: the config file is ${what}; the limit is 1 MiB (${MAX_CONFIG_BYTES} bytes), so it was not read`,
-  ]);
-}
-
-/** The line of the first bytes that are not UTF-8: a newline byte never occurs inside a UTF-8 sequence. */
-function firstNonUtf8Line(bytes: Buffer): number {
-  let line = 1;
-  let start = 0;
-  while (start <= bytes.length) {
-    const newline = bytes.indexOf(0x0a, start);
-    const end = newline === -1 ? bytes.length : newline;
-    if (!isUtf8(bytes.subarray(start, end))) return line;
-    if (newline === -1) break;
-    line += 1;
-    start = newline + 1;
-  }
-  return line;
+  return loadedConfig(parseConfigWithWarnings(await readConfigText(path), path), path, path);
 }
 
 /**
@@ -150,6 +64,26 @@ export function parseConfigWithWarnings(
   text: string,
   source: string,
 ): { config: HousekeepingConfig; warnings: string[] } {
+  const { data, lines } = readConfigDocument(text, source);
+  return validateConfigData(data, source, lines);
+}
+
+/**
+ * The YAML config file as the functions are packaged with it (lib/config/compiled.ts): JSON, its
+ * data as written (validated here first, so a file the functions would refuse fails packaging,
+ * naming its lines), and `source` as the file it was compiled from.
+ */
+export async function compileConfig(
+  path: string,
+  source: string = path,
+): Promise<{ text: string; warnings: string[] }> {
+  const { data, lines } = readConfigDocument(await readConfigText(path), path);
+  const { warnings } = validateConfigData(data, path, lines);
+  return { text: compiledConfigText(data, source), warnings };
+}
+
+/** The data of a YAML config text and the line of each key path; YAML problems throw. */
+function readConfigDocument(text: string, source: string): { data: unknown; lines: Map<string, number> } {
   const bytes = Buffer.byteLength(text, "utf8");
   if (bytes > MAX_CONFIG_BYTES) throw tooLarge(source, bytes);
   const early = controlCharacterProblem(text, source) ?? nestingProblem(text, source);
@@ -188,32 +122,7 @@ export function parseConfigWithWarnings(
       { cause: error },
     );
   }
-  const parsed = HousekeepingConfigSchema.safeParse(data, { reportInput: true });
-  if (parsed.success) {
-    const warnings = configAdvice(parsed.data).map(
-      (advice) => locate(source, outline.lines, advice.path.map(String), advice.message).text,
-    );
-    return { config: parsed.data, warnings };
-  }
-  // In the file's order, whatever order the schema checked the keys in.
-  const described = parsed.error.issues
-    .flatMap((issue) => describeIssue(issue, source, outline.lines))
-    .sort((a, b) => a.line - b.line);
-  throw new ConfigError(
-    capped(
-      described.map((d) => d.text),
-      source,
-    ),
-  );
-}
-
-/** The first {@link MAX_PROBLEMS} problems, then how many more there are. */
-function capped(problems: string[], source: string): string[] {
-  if (problems.length <= MAX_PROBLEMS) return problems;
-  return [
-    ...problems.slice(0, MAX_PROBLEMS),
-    `${source}: … and ${problems.length - MAX_PROBLEMS} more problems`,
-  ];
+  return { data, lines: outline.lines };
 }
 
 /** The line number of `offset` in `text`, counted once, for the checks that run before yaml. */
@@ -372,47 +281,4 @@ function outlineDocument(doc: Document, lineAt: (offset: number) => number, sour
     for (let i = children.length - 1; i >= 0; i -= 1) stack.push(children[i]!);
   }
   return { problems, lines };
-}
-
-/** One line per problem; an object with several unknown keys gives one line per key. */
-function describeIssue(
-  issue: z.core.$ZodIssue,
-  source: string,
-  lines: Map<string, number>,
-): Array<{ line: number; text: string }> {
-  const path = issue.path.map(String);
-  const at = (keys: string[], message: string) => locate(source, lines, keys, message);
-  if (issue.code === "unrecognized_keys") {
-    return issue.keys.map((key) =>
-      at([...path, key], "unknown key; check the spelling against housekeeping.schema.json"),
-    );
-  }
-  if (issue.input === undefined && (issue.code === "invalid_type" || issue.code === "invalid_value")) {
-    const expected = issue.code === "invalid_type" ? issue.expected : issue.values.map(String).join(" or ");
-    return [at(path, `required key is missing (expected ${expected})`)];
-  }
-  return [at(path, issue.message)];
-}
-
-/** `file:line: key.path: message`, with the line of the key (or of its deepest parent present). */
-function locate(
-  source: string,
-  lines: Map<string, number>,
-  keys: string[],
-  message: string,
-): { line: number; text: string } {
-  const line = lineOf(lines, keys);
-  return {
-    line: line ?? 0,
-    text: `${source}${line ? `:${line}` : ""}: ${keys.join(".") || "(top level)"}: ${message}`,
-  };
-}
-
-/** The line of the deepest node of `path` that exists in the document. */
-function lineOf(lines: Map<string, number>, path: string[]): number | undefined {
-  for (let depth = path.length; depth >= 0; depth -= 1) {
-    const line = lines.get(path.slice(0, depth).join("\u0000"));
-    if (line !== undefined) return line;
-  }
-  return undefined;
 }

@@ -1,6 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { z } from "zod";
+import * as z from "../validation";
 import { HousekeepingConfigSchema } from "./schema";
 
 /** The JSON Schema of housekeeping.yml, for editors (yaml-language-server) — input form: durations as strings. */

@@ -1,4 +1,3 @@
-import { z } from "zod";
 import {
   ACTIONS,
   type ActionName,
@@ -20,6 +19,7 @@ import {
   ServiceUnitSchema,
   TpmInstanceSchema,
 } from "../qianfan";
+import * as z from "../validation";
 
 /** One thing the doctor looked at. */
 export interface DoctorCheck {
@@ -345,7 +345,7 @@ function listingFieldsCheck(
   answer: Probe,
   list: unknown[] | undefined,
   listField: string,
-  schema: z.ZodType,
+  schema: z.ZodMiniType,
   idField: string,
   noun: string,
 ): DoctorCheck {
@@ -495,7 +495,7 @@ async function pagingCheck(
  */
 function checkInstanceLists<T>(
   answers: Array<{ label: string; probe: Probe }>,
-  schema: z.ZodType<T>,
+  schema: z.ZodMiniType<T>,
   noun: string,
 ): { problems: string[]; lists: unknown[][] } {
   const problems: string[] = [];

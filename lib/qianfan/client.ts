@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import pLimit, { type LimitFunction } from "p-limit";
 import pRetry from "p-retry";
-import type { z } from "zod";
+import type * as z from "../validation";
 import { ACTIONS, type ActionName } from "./actions";
 import type { CredentialsProvider } from "./credentials";
 import {
@@ -192,7 +192,7 @@ export class QianfanClient {
    * Calls one console action and validates its `result` with `schema`. Error bodies are errors
    * whatever the HTTP status; retryable failures are retried as `options.retry` allows.
    */
-  async call<S extends z.ZodType>(
+  async call<S extends z.ZodMiniType>(
     action: ActionName,
     body: Record<string, unknown>,
     schema: S,
@@ -767,13 +767,13 @@ function apiError(
   });
 }
 
-function parseResult<S extends z.ZodType>(
+function parseResult<S extends z.ZodMiniType>(
   action: string,
   schema: S,
   result: unknown,
   requestId: string | undefined,
 ): z.infer<S> {
-  let parsed: z.ZodSafeParseResult<z.infer<S>>;
+  let parsed: z.core.util.SafeParseResult<z.infer<S>>;
   try {
     parsed = schema.safeParse(result);
   } catch (error) {

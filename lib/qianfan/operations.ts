@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "../validation";
 import { type ActionName, PAGE_MAX_KEYS, SERVICE_UNIT_ACTION, SERVICE_UNITS_ACTION } from "./actions";
 import type { CallDefaults, CallOptions, CallResult, QianfanClient } from "./client";
 import { QianfanApiError, QianfanError, QianfanResponseError, QianfanUnknownOutcomeError } from "./errors";
@@ -47,7 +47,7 @@ const RawTaskPage = z.looseObject({ taskList: z.array(z.unknown()), pageInfo: Pa
  */
 export function checkItems<T>(
   raw: unknown[],
-  schema: z.ZodType<T>,
+  schema: z.ZodMiniType<T>,
   idField: string,
 ): { items: T[]; invalid: Array<{ index: number; id?: string; problem: string }> } {
   const items: T[] = [];
@@ -69,7 +69,7 @@ export function checkItems<T>(
     if (id !== undefined && listed > 1) {
       problems.push(`duplicate ${idField} '${clipId(id)}' (listed ${listed} times)`);
     }
-    let parsed: z.ZodSafeParseResult<T> | undefined;
+    let parsed: z.core.util.SafeParseResult<T> | undefined;
     try {
       parsed = schema.safeParse(item);
     } catch {
@@ -206,7 +206,7 @@ export class QianfanApi {
   }
 
   /** A client call with this api's call defaults. */
-  #call<S extends z.ZodType>(
+  #call<S extends z.ZodMiniType>(
     action: ActionName,
     body: Record<string, unknown>,
     schema: S,
@@ -676,7 +676,7 @@ export class QianfanApi {
    * listing, and so does a repeated id unless `duplicates` is "keep" (the checked listings mark
    * those items invalid instead). Each page is checked before any of its items is yielded.
    */
-  async *#paginate<S extends z.ZodType, T>(
+  async *#paginate<S extends z.ZodMiniType, T>(
     action: ActionName,
     filter: Record<string, unknown>,
     schema: S,

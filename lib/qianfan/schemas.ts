@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "../validation";
 import {
   PAYMENT_TIMINGS,
   REGIONS,
@@ -20,9 +20,11 @@ import {
  * (`-`, `0000-00-00 00:00:00`, Go's zero time, the Unix epoch…; see `isPlaceholderTime`). A
  * placeholder is valid data that planners read as "no date"; anything else fails validation.
  */
-export const TimeString = z.string().refine((value) => readPlatformTime(value) !== undefined, {
-  message: "expected an RFC 3339 time, 'YYYY-MM-DD hh:mm:ss', or a placeholder such as '-'",
-});
+export const TimeString = z.string().check(
+  z.refine((value) => readPlatformTime(value) !== undefined, {
+    message: "expected an RFC 3339 time, 'YYYY-MM-DD hh:mm:ss', or a placeholder such as '-'",
+  }),
+);
 
 const BEIJING_LOCAL = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:(Z)|([+-])(\d{2}):(\d{2}))$/i;
@@ -113,26 +115,27 @@ export function parsePlatformTime(value: string): Date | undefined {
   return typeof at === "number" ? new Date(at) : undefined;
 }
 
-const NonNegativeInt = z.number().int().nonnegative();
+const NonNegativeInt = z.number().check(z.int(), z.nonnegative());
+const NonEmpty = z.string().check(z.minLength(1));
 
 /** A compute unit, as DescribeComputeUnits lists it (seed 001). */
 export const ComputeUnitSchema = z.looseObject({
-  instanceId: z.string().min(1),
+  instanceId: NonEmpty,
   region: z.enum(REGIONS),
   status: z.enum(UNIT_STATUSES),
-  type: z.string().min(1),
+  type: NonEmpty,
   totalComputeUnits: NonNegativeInt,
   usedComputeUnits: NonNegativeInt,
   paymentTiming: z.enum(PAYMENT_TIMINGS),
   startTime: TimeString,
-  expiredTime: TimeString.optional(),
-  releaseTime: TimeString.optional(),
-  reservationLength: z.number().int().optional(),
-  reservationTimeUnit: z.string().optional(),
+  expiredTime: z.optional(TimeString),
+  releaseTime: z.optional(TimeString),
+  reservationLength: z.optional(z.number().check(z.int())),
+  reservationTimeUnit: z.optional(z.string()),
   creator: z.string(),
-  autoRenew: z
-    .looseObject({ renewTime: z.number().optional(), renewTimeUnit: z.string().optional() })
-    .optional(),
+  autoRenew: z.optional(
+    z.looseObject({ renewTime: z.optional(z.number()), renewTimeUnit: z.optional(z.string()) }),
+  ),
 });
 export type ComputeUnit = z.infer<typeof ComputeUnitSchema>;
 
@@ -147,7 +150,7 @@ export const DescribeComputeUnitsResult = z.looseObject({
  */
 export const DescribeComputeUnitResult = z.looseObject({
   computeUnitInstance: ComputeUnitSchema,
-  serviceUsageList: z.array(z.unknown()).optional(),
+  serviceUsageList: z.optional(z.array(z.unknown())),
 });
 
 /** One entry of `serviceUsageList`, as far as it could be read. */
@@ -180,10 +183,10 @@ export function readServiceUsage(list: readonly unknown[] | undefined): ServiceU
  * `status`). `replicasCount` is what scale-services decides on, so it is required.
  */
 export const ServiceUnitSchema = z.looseObject({
-  instanceId: z.string().min(1),
+  instanceId: NonEmpty,
   replicasCount: NonNegativeInt,
-  paymentTiming: z.string().optional(),
-  status: z.string().optional(),
+  paymentTiming: z.optional(z.string()),
+  status: z.optional(z.string()),
 });
 export type ServiceUnit = z.infer<typeof ServiceUnitSchema>;
 
@@ -191,35 +194,35 @@ export const DescribeServiceUnitsResult = z.looseObject({ instances: z.array(z.u
 export const DescribeServiceUnitResult = z.looseObject({ instance: ServiceUnitSchema });
 
 /** PurchaseComputeUnit's result (not confirmed: `{instanceId}` like PurchaseTPMResource). */
-export const PurchaseResult = z.looseObject({ instanceId: z.string().min(1) });
+export const PurchaseResult = z.looseObject({ instanceId: NonEmpty });
 
 /** Paging of the Describe* list actions (shape from the official SDK's mock, not confirmed). */
 export const PageInfoSchema = z.looseObject({
-  marker: z.string().optional(),
-  maxKeys: z.number().int().optional(),
+  marker: z.optional(z.string()),
+  maxKeys: z.optional(z.number().check(z.int())),
   isTruncated: z.boolean(),
-  nextMarker: z.string().optional(),
+  nextMarker: z.optional(z.string()),
 });
 export type PageInfo = z.infer<typeof PageInfoSchema>;
 
 /** A custom service (DescribeService; list fields not confirmed). */
 export const ServiceSchema = z.looseObject({
-  serviceId: z.string().min(1),
+  serviceId: NonEmpty,
   name: z.string(),
   runStatus: z.enum(SERVICE_RUN_STATUSES),
-  chargeType: z.string().optional(),
-  payType: z.string().optional(),
-  createTime: TimeString.optional(),
-  updateTime: TimeString.optional(),
-  creator: z.string().optional(),
-  resourceConfig: z
-    .looseObject({
-      type: z.string().optional(),
-      qps: z.number().optional(),
-      replicasCount: NonNegativeInt.optional(),
-      region: z.string().optional(),
-    })
-    .optional(),
+  chargeType: z.optional(z.string()),
+  payType: z.optional(z.string()),
+  createTime: z.optional(TimeString),
+  updateTime: z.optional(TimeString),
+  creator: z.optional(z.string()),
+  resourceConfig: z.optional(
+    z.looseObject({
+      type: z.optional(z.string()),
+      qps: z.optional(z.number()),
+      replicasCount: z.optional(NonNegativeInt),
+      region: z.optional(z.string()),
+    }),
+  ),
 });
 export type Service = z.infer<typeof ServiceSchema>;
 
@@ -236,13 +239,13 @@ export const DescribeServicesResult = z.looseObject({
  * `parsePlatformTime`. `purchaseCount` and `model` are in no source: not required, never relied on.
  */
 export const TpmInstanceSchema = z.looseObject({
-  instanceId: z.string().min(1),
+  instanceId: NonEmpty,
   paymentTiming: z.enum(PAYMENT_TIMINGS),
-  rpm: z.number().optional(),
-  tpm: z.number().optional(),
+  rpm: z.optional(z.number()),
+  tpm: z.optional(z.number()),
   status: z.enum(TPM_STATUSES),
-  startTime: TimeString.optional(),
-  expiredTime: TimeString.optional(),
+  startTime: z.optional(TimeString),
+  expiredTime: z.optional(TimeString),
 });
 export type TpmInstance = z.infer<typeof TpmInstanceSchema>;
 
@@ -252,15 +255,15 @@ export const DescribeTpmResourceItems = z.looseObject({ instances: z.array(z.unk
 
 /** A batch inference task (DescribeBatchInferenceTasks). `startTime` is not confirmed. */
 export const BatchTaskSchema = z.looseObject({
-  taskId: z.string().min(1),
+  taskId: NonEmpty,
   name: z.string(),
-  description: z.string().optional(),
-  endpoint: z.string().optional(),
-  modelId: z.string().optional(),
+  description: z.optional(z.string()),
+  endpoint: z.optional(z.string()),
+  modelId: z.optional(z.string()),
   runStatus: z.enum(TASK_RUN_STATUSES),
   createTime: TimeString,
-  startTime: TimeString.optional(),
-  finishTime: TimeString.optional(),
+  startTime: z.optional(TimeString),
+  finishTime: z.optional(TimeString),
 });
 export type BatchTask = z.infer<typeof BatchTaskSchema>;
 

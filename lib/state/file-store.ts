@@ -1,12 +1,30 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
-import lockfile from "proper-lockfile";
 import { emptyStateData, type StateData, stateOps } from "./memory-store";
 import type { AuditRecord, StateStore } from "./types";
 
 export class StateFileError extends Error {
   override name = "StateFileError";
+}
+
+/**
+ * proper-lockfile, loaded with the first change: the deployed functions keep state in DynamoDB and
+ * are packaged without it (serverless.yml `custom.esbuild.exclude`); local runs have node_modules.
+ */
+let lockfile: Promise<typeof import("proper-lockfile")> | undefined;
+
+async function loadLockfile(path: string): Promise<typeof import("proper-lockfile")> {
+  lockfile ??= import("proper-lockfile").then((module) => module.default ?? module);
+  try {
+    return await lockfile;
+  } catch (error) {
+    lockfile = undefined;
+    throw new StateFileError(
+      `cannot write the state file ${path}: proper-lockfile is not installed (a deployed function keeps its state in the stage's table, QFHK_STATE_TABLE)`,
+      { cause: error },
+    );
+  }
 }
 
 /**
@@ -58,7 +76,8 @@ export class FileStateStore implements StateStore {
   async #change<R>(fn: (data: StateData) => R): Promise<R> {
     await mkdir(dirname(this.path), { recursive: true });
     let lost: Error | undefined;
-    const release = await lockfile.lock(this.path, {
+    const { lock } = await loadLockfile(this.path);
+    const release = await lock(this.path, {
       realpath: false,
       // A lock left by a crashed process is taken over once it has not been refreshed for this long.
       stale: 10_000,

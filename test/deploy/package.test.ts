@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
-import { copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -14,6 +14,9 @@ import { apiFor, emulatorWith, T0 } from "../support/emulator";
 
 const exec = promisify(execFile);
 const JOBS = ["scale-services", "tpm-windows", "release-units", "stop-batch-tasks"];
+const FUNCTIONS = [...JOBS, "chatops-webhook", "chatops-worker"];
+/** The factory of each job in {@link JOBS}, as lib/jobs names it. */
+const JOB_FACTORIES = ["scaleServicesJob", "tpmWindowsJob", "releaseUnitsJob", "stopBatchTasksJob"];
 const logicalName = (job: string) => job[0]!.toUpperCase() + job.slice(1).replaceAll("-", "Dash");
 
 // CloudFormation JSON is untyped: the assertions below are its types.
@@ -91,6 +94,7 @@ describe("the packaged CloudFormation template", () => {
       expect(fn.Properties.Environment.Variables).toMatchObject({
         QFHK_STATE_TABLE: "qianfan-housekeeper-dev-state",
         QFHK_DRY_RUN: "true",
+        QFHK_CONFIG: "dist/housekeeping.json",
         QFHK_SECRET_ARN: expect.stringMatching(/^arn:aws(-cn)?:secretsmanager:/),
       });
     },
@@ -194,13 +198,34 @@ describe("the packaged CloudFormation template", () => {
     }
   });
 
-  it("bundles each function with the config file and without the AWS SDK", async () => {
-    for (const job of JOBS) {
-      const { stdout } = await exec("unzip", ["-l", `.serverless/${job}.zip`]);
-      expect(stdout).toContain(`functions/${job}.js`);
+  it("bundles each function with the compiled config, and without the AWS SDK, a YAML parser or zod's classic API", async () => {
+    const compiled = readFileSync("dist/housekeeping.json", "utf8");
+    expect(JSON.parse(compiled).compiledFrom).toBe("housekeeping.example.yml");
+    for (const fn of FUNCTIONS) {
+      const { stdout } = await exec("unzip", ["-l", `.serverless/${fn}.zip`]);
+      expect(stdout).toContain(`functions/${fn}.js`);
       expect(stdout).toContain("functions/package.json");
-      expect(stdout).toContain("housekeeping.example.yml");
-      expect(stdout).not.toContain("node_modules/@aws-sdk");
+      expect(stdout).toContain("dist/housekeeping.json");
+      expect(stdout).not.toContain(".yml");
+      expect(stdout).not.toContain("node_modules/");
+      const { stdout: bundle } = await exec("unzip", ["-p", `.serverless/${fn}.zip`, `functions/${fn}.js`], {
+        maxBuffer: 16 * 1024 * 1024,
+      });
+      expect(bundle).not.toContain("YAMLParseError");
+      expect(bundle).not.toContain('"ZodString"');
+      expect(bundle).toContain('"ZodMiniString"');
+      // keepNames writes each function's name into the bundle: a job's function holds its job
+      // alone, the worker (every chat command) all of them, the webhook none.
+      const jobs = JOB_FACTORIES.filter((factory) => bundle.includes(`"${factory}"`));
+      expect(jobs).toEqual(
+        fn === "chatops-worker" ? JOB_FACTORIES : JOBS.includes(fn) ? [JOB_FACTORIES[JOBS.indexOf(fn)]] : [],
+      );
+      const { stdout: packagedConfig } = await exec("unzip", [
+        "-p",
+        `.serverless/${fn}.zip`,
+        "dist/housekeeping.json",
+      ]);
+      expect(packagedConfig).toBe(compiled);
     }
   });
 
@@ -216,6 +241,47 @@ describe("the packaged CloudFormation template", () => {
         `const m = await import(${JSON.stringify(pathToFileURL(join(dir, "functions/release-units.js")).href)}); console.log(typeof m.handler);`,
       ]);
       expect(stdout.trim()).toBe("function");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a bad event or a hand-edited config with errors named as in the code, naming the key and the file", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "qfhk-zip-"));
+    try {
+      await exec("unzip", ["-q", resolve(".serverless/release-units.zip"), "-d", dir]);
+      // As Lambda runs it: from the unpacked zip, with the stage's environment.
+      const invoke = async (events: unknown[]) => {
+        const script = `const { handler } = await import("./functions/release-units.js");
+          const out = [];
+          for (const event of ${JSON.stringify(events)}) {
+            try { await handler(event, {}); out.push({ ok: true }); }
+            catch (e) { out.push({ name: e.name, constructor: e.constructor.name, message: e.message }); }
+          }
+          console.log(JSON.stringify(out));`;
+        const { stdout } = await exec(process.execPath, ["--input-type=module", "-e", script], {
+          cwd: dir,
+          env: { PATH: process.env.PATH, QFHK_CONFIG: "dist/housekeeping.json", QFHK_DRY_RUN: "true" },
+        });
+        return JSON.parse(stdout.trim().split("\n").at(-1)!) as Array<Record<string, string>>;
+      };
+      const [notJson, list, badKey] = await invoke(["not json", [1], { dryRun: "yes" }]);
+      for (const refused of [notJson, list, badKey]) {
+        expect(refused).toMatchObject({ name: "EventError", constructor: "EventError" });
+      }
+      expect(notJson!.message).toContain("the event must be a JSON object");
+      expect(list!.message).toContain("the event must be a JSON object");
+      expect(badKey!.message).toBe("invalid event: dryRun: Invalid input: expected boolean, received string");
+
+      const config = JSON.parse(await readFile(join(dir, "dist/housekeeping.json"), "utf8"));
+      config.config.jobs["release-units"].minAge = "0s";
+      config.config.jobs["release-units"].idelFor = "2h";
+      await writeFile(join(dir, "dist/housekeeping.json"), JSON.stringify(config));
+      const [edited] = await invoke([{ dryRun: true }]);
+      expect(edited).toMatchObject({ name: "ConfigError", constructor: "ConfigError" });
+      const source = "dist/housekeeping.json (compiled from housekeeping.example.yml)";
+      expect(edited!.message).toContain(`${source}: jobs.release-units.minAge: "0s" is zero`);
+      expect(edited!.message).toContain(`${source}: jobs.release-units.idelFor: unknown key`);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,4 +1,3 @@
-import type { z } from "zod";
 import {
   DEMO_CREDENTIALS,
   EmulatorClock,
@@ -9,6 +8,7 @@ import {
 } from "../../lib/emulator";
 import { ACTIONS, type ActionName } from "../../lib/qianfan/actions";
 import { formatBceTimestamp, signRequest } from "../../lib/qianfan/signer";
+import type * as z from "../../lib/validation";
 
 export { postpaidUnit as unit, task } from "../support/emulator";
 
@@ -106,7 +106,7 @@ export async function call(
 }
 
 /** Calls an action that must succeed and returns its result, parsed with the client's schema. */
-export async function ok<S extends z.ZodType>(
+export async function ok<S extends z.ZodMiniType>(
   emulator: RunningEmulator,
   action: ActionName,
   body: unknown,

@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { releaseUnits } from "../../lib/app/job-entries";
 import {
   buildJobHandlerDeps,
   EventError,
@@ -16,6 +17,13 @@ import { secretsManagerCredentials } from "../../lib/aws/secrets";
 import { DEMO_CREDENTIALS, type RunningEmulator } from "../../lib/emulator";
 import { startDynalite } from "../support/dynalite";
 import { emulatorWith, postpaidUnit } from "../support/emulator";
+import { compileBeside } from "../support/temp-config";
+
+/** What the release-units function builds at cold start. */
+const jobDeps = (
+  vars: Record<string, string | undefined>,
+  extra: Parameters<typeof buildJobHandlerDeps>[1] = {},
+) => buildJobHandlerDeps(vars, { jobs: [releaseUnits], ...extra });
 
 const event = (name: string) => JSON.parse(readFileSync(`events/${name}.json`, "utf8"));
 
@@ -62,6 +70,19 @@ describe("parseJobEvent", () => {
     expect(() => parseJobEvent(bad)).toThrow(message);
   });
 
+  it.each([["not json"], [42], [[{ dryRun: true }]], [true]])(
+    "refuses %j: the event must be a JSON object",
+    (bad) => {
+      expect(() => parseJobEvent(bad)).toThrow(EventError);
+      expect(() => parseJobEvent(bad)).toThrow("invalid event: the event must be a JSON object");
+    },
+  );
+
+  it("takes an empty invocation as a manual run with the stage's settings", () => {
+    expect(parseJobEvent(null)).toEqual({ kind: "manual" });
+    expect(parseJobEvent(undefined)).toEqual({ kind: "manual" });
+  });
+
   it("tells a doctor request apart, and refuses a malformed one naming the key", () => {
     expect(parseDoctorEvent(event("doctor"))).toEqual({ doctor: true });
     expect(parseDoctorEvent(event("dry-run"))).toBeUndefined();
@@ -85,7 +106,7 @@ describe("job handlers against the emulator", () => {
       "version: 1\nstate: { kind: memory }\nguards: { maxFleetFraction: 1 }\n",
     );
     env = {
-      QFHK_CONFIG: join(dir, "housekeeping.yml"),
+      QFHK_CONFIG: await compileBeside(join(dir, "housekeeping.yml")),
       QIANFAN_ACCESS_KEY: DEMO_CREDENTIALS.accessKeyId,
       QIANFAN_SECRET_KEY: DEMO_CREDENTIALS.secretAccessKey,
       QIANFAN_CONSOLE_API_BASE_URL: emulator.url,
@@ -101,7 +122,7 @@ describe("job handlers against the emulator", () => {
       .map((e) => e.body);
 
   it("answers the doctor test event with the account's checks, changing nothing, even in a stage that applies", async () => {
-    const deps = await buildJobHandlerDeps({ ...env, QFHK_DRY_RUN: "false" });
+    const deps = await jobDeps({ ...env, QFHK_DRY_RUN: "false" });
     const doctor = parseDoctorEvent(event("doctor"))!;
     const report = await handleDoctorEvent(doctor, deps, () => new Date());
     expect(report.checks.filter((c) => c.status === "fail")).toEqual([]);
@@ -113,21 +134,21 @@ describe("job handlers against the emulator", () => {
   });
 
   it("runs dry on a schedule when neither the stage nor the config says otherwise", async () => {
-    const report = await handleJobEvent("release-units", event("scheduled"), await buildJobHandlerDeps(env));
+    const report = await handleJobEvent("release-units", event("scheduled"), await jobDeps(env));
     expect(report.dryRun).toBe(true);
     expect(report.jobs[0]!.totals.planned).toBe(2);
     expect(releases()).toEqual([]);
   });
 
   it("applies on a schedule when the stage says QFHK_DRY_RUN=false", async () => {
-    const deps = await buildJobHandlerDeps({ ...env, QFHK_DRY_RUN: "false" });
+    const deps = await jobDeps({ ...env, QFHK_DRY_RUN: "false" });
     const report = await handleJobEvent("release-units", event("scheduled"), deps);
     expect(report.dryRun).toBe(false);
     expect(releases()).toHaveLength(2);
   });
 
   it("acts on the selected unit only when a manual event names it in a stage that applies", async () => {
-    const deps = await buildJobHandlerDeps({ ...env, QFHK_DRY_RUN: "false" });
+    const deps = await jobDeps({ ...env, QFHK_DRY_RUN: "false" });
     const one = await handleJobEvent("release-units", { dryRun: false, only: ["unit-old-2"] }, deps);
     expect(one.dryRun).toBe(false);
     expect(one.jobs[0]!.totals.done).toBe(1);
@@ -135,7 +156,7 @@ describe("job handlers against the emulator", () => {
   });
 
   it("never acts wetter than the stage: dryRun false in an event leaves a dry stage dry", async () => {
-    const deps = await buildJobHandlerDeps({ ...env, QFHK_DRY_RUN: "true" });
+    const deps = await jobDeps({ ...env, QFHK_DRY_RUN: "true" });
     const report = await handleJobEvent("release-units", { dryRun: false }, deps);
     expect(report.dryRun).toBe(true);
     expect(report.jobs[0]!.totals.planned).toBe(2);
@@ -143,14 +164,14 @@ describe("job handlers against the emulator", () => {
   });
 
   it("lets an event make an applying stage's run dry", async () => {
-    const deps = await buildJobHandlerDeps({ ...env, QFHK_DRY_RUN: "false" });
+    const deps = await jobDeps({ ...env, QFHK_DRY_RUN: "false" });
     const report = await handleJobEvent("release-units", event("dry-run"), deps);
     expect(report.dryRun).toBe(true);
     expect(releases()).toEqual([]);
   });
 
   it("records nothing for a what-if event evaluated as of another moment", async () => {
-    const deps = await buildJobHandlerDeps({ ...env, QFHK_DRY_RUN: "false" });
+    const deps = await jobDeps({ ...env, QFHK_DRY_RUN: "false" });
     const clock = () => new Date("2026-11-23T12:00:00Z");
     const whatIf = { dryRun: true, now: "2026-11-23T10:00:00+08:00" };
     const report = await handleJobEvent("release-units", whatIf, deps, undefined, clock);
@@ -185,7 +206,7 @@ describe("job handlers against the emulator", () => {
       addMetric: (name, _unit, value) => metrics.push([name, value]),
       publishStoredMetrics: () => {},
     };
-    const deps = await buildJobHandlerDeps({ ...env, QFHK_DRY_RUN: "false" }, { logger, metrics: recorder });
+    const deps = await jobDeps({ ...env, QFHK_DRY_RUN: "false" }, { logger, metrics: recorder });
     const report = await handleJobEvent(
       "release-units",
       { ...event("chatops-request"), dryRun: false },
@@ -211,17 +232,17 @@ describe("job handlers against the emulator", () => {
   });
 
   it("does nothing on a bad event", async () => {
-    await expect(
-      handleJobEvent("release-units", { apply: true }, await buildJobHandlerDeps(env)),
-    ).rejects.toThrow("unknown key(s) 'apply'");
+    await expect(handleJobEvent("release-units", { apply: true }, await jobDeps(env))).rejects.toThrow(
+      "unknown key(s) 'apply'",
+    );
     expect(emulator.requestLog).toEqual([]);
   });
 
   it("fails fast without keys or with a bad stage setting, naming what to set", async () => {
-    await expect(buildJobHandlerDeps({ QFHK_CONFIG: env.QFHK_CONFIG! })).rejects.toThrow(
+    await expect(jobDeps({ QFHK_CONFIG: env.QFHK_CONFIG! })).rejects.toThrow(
       "no Qianfan keys: set QFHK_SECRET_ARN (deployments) or QIANFAN_ACCESS_KEY and QIANFAN_SECRET_KEY",
     );
-    await expect(buildJobHandlerDeps({ ...env, QFHK_DRY_RUN: "maybe" })).rejects.toThrow(
+    await expect(jobDeps({ ...env, QFHK_DRY_RUN: "maybe" })).rejects.toThrow(
       "QFHK_DRY_RUN must be true or false",
     );
   });
@@ -243,7 +264,7 @@ describe("job handlers against the emulator", () => {
     const report = await handleJobEvent(
       "release-units",
       event("dry-run"),
-      await buildJobHandlerDeps(noKeys, { credentials }),
+      await jobDeps(noKeys, { credentials }),
     );
     expect(report.jobs[0]!.status).toBe("ok");
     expect(reads).toBe(2);
@@ -257,7 +278,9 @@ describe("job handlers against the emulator", () => {
         join(dir, "housekeeping.yml"),
         "version: 1\nstate: { kind: dynamodb, table: qfhk-handler-state }\nguards: { maxFleetFraction: 1 }\n",
       );
-      const deps = await buildJobHandlerDeps({ ...env, QFHK_DRY_RUN: "false" }, { dynamoClient: db.client });
+      await compileBeside(join(dir, "housekeeping.yml"));
+      const deps = await jobDeps({ ...env, QFHK_DRY_RUN: "false" }, { dynamoClient: db.client });
+      expect(deps.store.constructor.name).toBe("DynamoDbStateStore");
       await handleJobEvent("release-units", { dryRun: false }, deps);
       const audit = await deps.store.listAudit();
       expect(audit.map((r) => r.resourceId).sort()).toEqual(["unit-old-1", "unit-old-2"]);
