@@ -26,10 +26,6 @@ import type { JobEntry } from "./job-entries";
 import { logRunReport, publishRunMetrics, type RunLogger, type RunMetrics } from "./observability";
 import { runSelectedJobs } from "./run-jobs";
 import { locateState, openStateStore } from "./state-store";
-import { emfMetrics, jsonLogger } from "./structured-log";
-
-/** The service name of every log line and metric. */
-const SERVICE = "qianfan-housekeeper";
 
 /** An EventBridge scheduled event (only the fields used; the rest pass). */
 const ScheduledEvent = z.looseObject({
@@ -336,10 +332,14 @@ export function makeJobHandler(entry: JobEntry) {
     const doctor = parseDoctorEvent(event);
     if (!doctor) parseJobEvent(event);
     if (!deps) {
+      const { Logger } = await import("@aws-lambda-powertools/logger");
+      const { Metrics } = await import("@aws-lambda-powertools/metrics");
+      const logger = new Logger({ serviceName: "qianfan-housekeeper" });
+      const metrics = new Metrics({ namespace: "QianfanHousekeeper", serviceName: "qianfan-housekeeper" });
       deps = buildJobHandlerDeps(processEnv(), {
         jobs: [entry],
-        logger: jsonLogger({ service: SERVICE }),
-        metrics: emfMetrics({ namespace: "QianfanHousekeeper", service: SERVICE }),
+        logger: logger as unknown as RunLogger,
+        metrics: metrics as unknown as RunMetrics,
       });
       // A failed cold start must not stick to the container: the next invocation tries again.
       deps.catch(() => {

@@ -1,6 +1,6 @@
 import type { RunReport } from "../engine/types";
 
-/** The logging calls used (lib/app/structured-log.ts); tests pass a small recorder. */
+/** The logging calls used (Powertools Logger has them); tests pass a small recorder. */
 export interface RunLogger {
   info(message: string, extra?: Record<string, unknown>): void;
   warn(message: string, extra?: Record<string, unknown>): void;
@@ -9,7 +9,7 @@ export interface RunLogger {
   removeKeys(keys: string[]): void;
 }
 
-/** The metric calls used (lib/app/structured-log.ts writes them as CloudWatch EMF). */
+/** The metric calls used (Powertools Metrics writes them as CloudWatch EMF). */
 export interface RunMetrics {
   addDimensions(dimensions: Record<string, string>): void;
   addMetric(name: string, unit: "Count", value: number): void;
