@@ -1,4 +1,5 @@
-import { dayBefore, wallClock } from "../text/wall-clock";
+import { TZDate } from "@date-fns/tz";
+import { format, subDays } from "date-fns";
 import type { Schedule, Term } from "./parse";
 import { WEEKDAYS } from "./parse";
 
@@ -43,21 +44,22 @@ export function activeTerm(schedule: Schedule, at: Date, options: EvaluateOption
       continue;
     }
     // Wall-clock comparison in the term's zone: on DST days a range keeps its local hours.
-    const local = wallClock(at, term.zone ?? options.defaultZone);
-    const minute = local.hour * 60 + local.minute;
+    const local = new TZDate(at.getTime(), term.zone ?? options.defaultZone);
+    const minute = local.getHours() * 60 + local.getMinutes();
+    const today = format(local, "yyyy-MM-dd");
     if (term.startMinute < term.endMinute) {
       if (
         minute >= term.startMinute &&
         minute < term.endMinute &&
-        dayApplies(term, local.date, local.weekday, calendar)
+        dayApplies(term, today, local.getDay(), calendar)
       )
         return term;
       continue;
     }
-    if (minute >= term.startMinute && dayApplies(term, local.date, local.weekday, calendar)) return term;
+    if (minute >= term.startMinute && dayApplies(term, today, local.getDay(), calendar)) return term;
     if (minute < term.endMinute) {
-      const yesterday = dayBefore(local);
-      if (dayApplies(term, yesterday.date, yesterday.weekday, calendar)) return term;
+      const yesterday = subDays(local, 1);
+      if (dayApplies(term, format(yesterday, "yyyy-MM-dd"), yesterday.getDay(), calendar)) return term;
     }
   }
   return undefined;

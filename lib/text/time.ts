@@ -1,4 +1,5 @@
-import { hourMinute, wallClock } from "./wall-clock";
+import { TZDate } from "@date-fns/tz";
+import { format } from "date-fns";
 
 /**
  * A span of time for people, in its two largest units, rounded at the second: "2h15m", "1d5h",
@@ -26,9 +27,9 @@ export function formatSpan(ms: number): string {
  * `now`, else "11-21 14:00", else with the year.
  */
 export function formatMoment(at: Date, now: Date, timeZone: string): string {
-  const local = wallClock(at, timeZone);
-  const ref = wallClock(now, timeZone);
-  if (local.date === ref.date) return hourMinute(local);
-  if (local.year === ref.year) return `${local.date.slice(5)} ${hourMinute(local)}`;
-  return `${local.date} ${hourMinute(local)}`;
+  const local = new TZDate(at, timeZone);
+  const ref = new TZDate(now, timeZone);
+  if (format(local, "yyyy-MM-dd") === format(ref, "yyyy-MM-dd")) return format(local, "HH:mm");
+  if (local.getFullYear() === ref.getFullYear()) return format(local, "MM-dd HH:mm");
+  return format(local, "yyyy-MM-dd HH:mm");
 }

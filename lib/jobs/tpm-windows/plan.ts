@@ -1,9 +1,10 @@
+import { TZDate } from "@date-fns/tz";
+import { format } from "date-fns";
 import type { InvalidItem } from "../../engine/job";
 import type { Decision } from "../../engine/types";
 import { isPlaceholderTime, parsePlatformTime, type TpmInstance } from "../../qianfan";
 import { type Calendar, currentStretchEnd, isActive, type Schedule } from "../../schedule";
 import { formatMoment, formatSpan } from "../../text";
-import { formatOffset, hourMinute, wallClock } from "../../text/wall-clock";
 
 /** A peak window: TPM quota of `model` bought while `schedule` is on. */
 export interface TpmWindow {
@@ -98,9 +99,7 @@ export function isSettling(since: string, now: Date, settleMs: number): boolean 
 
 /** RFC 3339 with the zone's offset, as PurchaseTPMResource's `billing.releaseTime` accepts. */
 export function formatReleaseTime(at: Date, timeZone: string): string {
-  const local = wallClock(at, timeZone);
-  const seconds = String(local.second).padStart(2, "0");
-  return `${local.date}T${hourMinute(local)}:${seconds}${formatOffset(local.offsetMinutes)}`;
+  return format(new TZDate(at.getTime(), timeZone), "yyyy-MM-dd'T'HH:mm:ssXXX");
 }
 
 /**
