@@ -137,7 +137,7 @@ export const COMMANDS = {
       "qfhk run all",
       "qfhk run release-units --apply",
       "qfhk run release-units --apply --only unit-abc123",
-      "qfhk run all --simulate --apply --now 2026-12-01T02:00:00+08:00 --state /tmp/copy.json",
+      "qfhk run all --simulate --apply --now 2026-12-01T02:00:00+08:00",
     ],
   },
   plan: {
@@ -267,7 +267,7 @@ export const COMMANDS = {
     },
     examples: [
       'qfhk schedule explain "Mon-Fri 08:00-20:00 Asia/Shanghai"',
-      'qfhk schedule explain "Mon-Fri 09:00-18:00" --zone Europe/Berlin --now 2026-12-24T10:00:00+01:00',
+      'qfhk schedule explain "Mon-Fri 09:00-18:00" --zone Europe/Berlin --count 2',
     ],
   },
   history: {
@@ -366,7 +366,7 @@ export const COMMANDS = {
     },
     examples: [
       "qfhk emulator",
-      "qfhk emulator --port 8790 --fleet fleets/demo-fleet.json --latency-ms 25 --fail-rate 0.1",
+      "qfhk emulator --port 8790 --latency-ms 25 --fail-rate 0.1 --seed 7",
       "qfhk emulator --drop-field DescribeComputeUnits:paymentTiming",
     ],
   },

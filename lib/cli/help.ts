@@ -86,7 +86,7 @@ export function commandHelp(spec: CommandSpec, columns = 80): string {
     lines.push(
       ...definitionList(
         spec.args.map((arg) => [
-          argumentUsage({ ...spec, args: [arg] })[0]!,
+          /^[A-Z_]+$/.test(arg.name) ? arg.name : `<${arg.name}>`,
           arg.choices ? `${arg.help}: ${arg.choices.join(", ")}` : arg.help,
         ]),
         width,

@@ -58,6 +58,10 @@ export async function main(
       return 0;
     }
     if (first === "help") {
+      if (asksForHelp(argv.slice(1))) {
+        io.stdout(commandHelp(COMMANDS.help, io.columns));
+        return 0;
+      }
       if (argv.length === 1) {
         io.stdout(overviewHelp(io.columns));
         return 0;

@@ -6,7 +6,7 @@ import { renderRunReport } from "../engine/report";
 import { type AuditRecord, checkResourceId, JobMemory } from "../state";
 import { type Column, closestMatch, formatInstant, renderTable } from "../text";
 import { COMMANDS, didYouMean, JOBS, parseCommand } from "./commands";
-import { resolveConfigPath } from "./config-path";
+import { exampleConfigNote, resolveConfigPath } from "./config-path";
 import { connectQianfan, isLoopbackUrl, runsOnBuiltInEmulator } from "./connect";
 import { usageLines } from "./help";
 import { type CliIo, tableWidth, UsageError } from "./io";
@@ -93,6 +93,8 @@ export async function runRunCommand(
     });
     if (time.simulated) checkRehearsalStore(opened);
     if (connection.emulated) io.stderr(`Using ${connection.target}.`);
+    const note = exampleConfigNote(values.config, env);
+    if (note) io.stderr(note);
     const dryRun =
       mode === "plan" || values["dry-run"] || time.whatIf
         ? true
@@ -142,6 +144,12 @@ export async function runRunCommand(
   }
 }
 
+/** " (did you mean 'x'?)" inside a sentence, or nothing. */
+function meant(id: string, ids: readonly string[]): string {
+  const near = closestMatch(id, ids);
+  return near ? ` (did you mean '${near}'?)` : "";
+}
+
 /** `--only` ids that no listed resource has select nothing: each is named, with the nearest listed id. */
 function warnUnlisted(io: CliIo, only: readonly string[] | undefined, listed: readonly string[]): void {
   const known = new Set(listed);
@@ -178,6 +186,12 @@ export async function runSnoozeCommand(
   env: Record<string, string | undefined>,
   clock: Clock = systemClock,
 ): Promise<number> {
+  // "-1d" would read as options: a length below zero is refused in words of its own.
+  const negative = mode === "unsnooze" ? undefined : argv.find((arg) => /^-\d/.test(arg));
+  if (negative)
+    throw new UsageError(
+      `qfhk ${mode}: a ${mode} must last longer than zero, got '${negative}'; give a length such as 90m, 12h, 3d or 2w`,
+    );
   // unsnooze takes no --reason: parsed by its own entry, read as undefined.
   const { values, positionals } = parseCommand(COMMANDS[mode] as typeof COMMANDS.snooze, argv);
   const [resourceId, duration, ...extra] = positionals;
@@ -277,11 +291,11 @@ async function checkListed(
       const other = units.some((u) => u.instanceId === id) || tasks.some((t) => t.taskId === id);
       return other
         ? `${id} is not a service: a force-up keeps a scheduled service up and does nothing for it`
-        : `no service on ${where} has the id ${id}${didYouMean(id, serviceIds)}; the force-up is recorded and holds once one does`;
+        : `no service on ${where} has the id ${id}${meant(id, serviceIds)}; the force-up is recorded and holds once one does`;
     }
     const ids = [...units.map((u) => u.instanceId), ...serviceIds, ...tasks.map((t) => t.taskId)];
     if (ids.includes(id)) return undefined;
-    return `no compute unit, service or task on ${where} has the id ${id}${didYouMean(id, ids)}; the snooze is recorded and holds once one does`;
+    return `no compute unit, service or task on ${where} has the id ${id}${meant(id, ids)}; the snooze is recorded and holds once one does`;
   } catch (error) {
     return `could not check that ${id} exists (${(error as Error).message}); recorded anyway`;
   } finally {

@@ -21,19 +21,30 @@ function distance(a: string, b: string): number {
 
 /**
  * The candidate a mistyped word most likely meant, for "did you mean …?": the nearest by edit
- * distance (at most a third of the word, and at least 1), else the only one it begins; undefined
- * when none is close.
+ * distance (1 to 3 slips, by the word's length), else the one that shares its beginning longest;
+ * undefined when none is close.
  */
 export function closestMatch(word: string, candidates: readonly string[]): string | undefined {
   const typed = word.toLowerCase();
+  // One slip in a short word, two in a longer one, three in a long one (as gh and git suggest).
+  const allowed = typed.length <= 3 ? 1 : typed.length < 8 ? 2 : 3;
   let best: { candidate: string; d: number } | undefined;
   for (const candidate of candidates) {
     const d = distance(typed, candidate.toLowerCase());
-    if (d <= Math.max(1, Math.floor(typed.length / 3)) && (!best || d < best.d)) best = { candidate, d };
+    if (d <= allowed && (!best || d < best.d)) best = { candidate, d };
   }
   if (best) return best.candidate;
-  const prefixed = typed.length >= 3 ? candidates.filter((c) => c.toLowerCase().startsWith(typed)) : [];
-  return prefixed.length === 1 ? prefixed[0] : undefined;
+  // Else the one candidate that starts the same way for the longest stretch (4 letters at least): "Serve" → "Serving".
+  const shared = (c: string) => {
+    let n = 0;
+    while (n < typed.length && n < c.length && typed[n] === c[n]!.toLowerCase()) n++;
+    return n;
+  };
+  const longest = Math.max(0, ...candidates.map(shared));
+  const alike = candidates.filter((c) => shared(c) === longest);
+  return longest >= Math.min(4, typed.length) && typed.length >= 3 && alike.length === 1
+    ? alike[0]
+    : undefined;
 }
 
 /** Text broken into lines of at most `width` columns, between words (a longer word gets a line of its own). */
