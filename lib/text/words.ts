@@ -34,7 +34,7 @@ export function closestMatch(word: string, candidates: readonly string[]): strin
     if (d <= allowed && (!best || d < best.d)) best = { candidate, d };
   }
   if (best) return best.candidate;
-  // Else the one candidate that starts the same way for the longest stretch (4 letters at least): "Serve" → "Serving".
+  // Else the one candidate that starts with all but the last letter or two typed: "Serve" → "Serving".
   const shared = (c: string) => {
     let n = 0;
     while (n < typed.length && n < c.length && typed[n] === c[n]!.toLowerCase()) n++;
@@ -42,9 +42,8 @@ export function closestMatch(word: string, candidates: readonly string[]): strin
   };
   const longest = Math.max(0, ...candidates.map(shared));
   const alike = candidates.filter((c) => shared(c) === longest);
-  return longest >= Math.min(4, typed.length) && typed.length >= 3 && alike.length === 1
-    ? alike[0]
-    : undefined;
+  const enough = typed.length >= 4 && longest >= Math.max(4, typed.length - 2);
+  return enough && alike.length === 1 ? alike[0] : undefined;
 }
 
 /** Text broken into lines of at most `width` columns, between words (a longer word gets a line of its own). */
