@@ -213,7 +213,8 @@ export async function runSnoozeCommand(
     );
   }
   const where = `(${opened.description}${time.simulated ? ", simulated" : ""})`;
-  if (mode !== "unsnooze") {
+  // Only against a configured endpoint: the built-in emulator's demo fleet says nothing of real ids.
+  if (mode !== "unsnooze" && !runsOnBuiltInEmulator(env, loaded.config.qianfan.baseUrl)) {
     const warning = await checkListed(mode, resourceId, loaded, env);
     if (warning) io.stderr(`warning: ${warning}`);
   }
@@ -285,7 +286,7 @@ async function checkListed(
       api.describeBatchTasks({}),
     ]);
     const serviceIds = services.map((s) => s.serviceId);
-    const where = connection.emulated ? "the built-in emulator" : connection.target;
+    const where = connection.target;
     if (mode === "force-up") {
       if (serviceIds.includes(id)) return undefined;
       const other = units.some((u) => u.instanceId === id) || tasks.some((t) => t.taskId === id);

@@ -11,6 +11,7 @@ import { main } from "../../lib/cli/main";
 import { runEmulatorCommand } from "../../lib/emulator";
 import { FileStateStore, JobMemory } from "../../lib/state";
 import { capture } from "../support/cli";
+import { emulatorWith, postpaidUnit } from "../support/emulator";
 
 const exec = promisify(execFile);
 /** Monday 2026-11-23 14:00 in Shanghai, 01:00 in New York. */
@@ -158,29 +159,42 @@ describe("one time zone for people, ISO 8601 UTC for machines", () => {
 });
 
 describe("ids no listed resource has", () => {
-  it("warns of a snooze for an unknown id, says it is kept for when one appears, and records it", async () => {
-    const env = { QFHK_STATE_PATH: statePath };
-    const c = terminal();
-    expect(await main(["snooze", "unit-3fj9v0kf", "1d", "--config", config], c.io, env, clock)).toBe(0);
-    expect(c.err).toContainEqual(
-      "warning: no compute unit, service or task on the built-in emulator has the id unit-3fj9v0kf (did you mean 'unit-3fj9v0ke'?); the snooze is recorded and holds once one does",
-    );
-    const store = new FileStateStore(statePath, { clock: () => NOON.getTime() });
-    const ids = (await new JobMemory(store).listSnoozes(NOON)).map((s) => s.resourceId);
-    expect(ids).toContain("unit-3fj9v0kf");
+  it("warns of a snooze for an id the endpoint does not list, and records it for when one appears", async () => {
+    const emulator = await emulatorWith({ computeUnits: [postpaidUnit("unit-3fj9v0ke")] });
+    try {
+      const env = { QFHK_STATE_PATH: statePath, QIANFAN_CONSOLE_API_BASE_URL: emulator.url };
+      const c = terminal();
+      expect(await main(["snooze", "unit-3fj9v0kf", "1d", "--config", config], c.io, env, clock)).toBe(0);
+      expect(c.err).toEqual([
+        `warning: no compute unit, service or task on ${new URL(emulator.url).origin} has the id unit-3fj9v0kf (did you mean 'unit-3fj9v0ke'?); the snooze is recorded and holds once one does`,
+      ]);
+      const store = new FileStateStore(statePath, { clock: () => NOON.getTime() });
+      const ids = (await new JobMemory(store).listSnoozes(NOON)).map((s) => s.resourceId);
+      expect(ids).toContain("unit-3fj9v0kf");
+      const known = terminal();
+      expect(await main(["snooze", "unit-3fj9v0ke", "1d", "--config", config], known.io, env, clock)).toBe(0);
+      expect(known.err).toEqual([]);
+      const forced = terminal();
+      await main(["force-up", "unit-3fj9v0ke", "1h", "--config", config], forced.io, env, clock);
+      expect(forced.err).toEqual([
+        "warning: unit-3fj9v0ke is not a service: a force-up keeps a scheduled service up and does nothing for it",
+      ]);
+    } finally {
+      await emulator.close();
+    }
   });
 
-  it("warns of a force-up for something that is not a service", async () => {
+  it("checks no id against the built-in emulator's demo fleet, which says nothing of real ids", async () => {
     const c = terminal();
-    await main(
-      ["force-up", "unit-3fj9v0ke", "1h", "--config", config],
-      c.io,
-      { QFHK_STATE_PATH: statePath },
-      clock,
-    );
-    expect(c.err).toContainEqual(
-      "warning: unit-3fj9v0ke is not a service: a force-up keeps a scheduled service up and does nothing for it",
-    );
+    expect(
+      await main(
+        ["snooze", "unit-real-1", "1d", "--config", config],
+        c.io,
+        { QFHK_STATE_PATH: statePath },
+        clock,
+      ),
+    ).toBe(0);
+    expect(c.err.join("\n")).not.toContain("warning");
   });
 
   it("warns of an --only id that selects nothing", async () => {
