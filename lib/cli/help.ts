@@ -49,6 +49,11 @@ export function usageLines(spec: CommandSpec, width: number): string[] {
   return lines;
 }
 
+/** "usage: qfhk run <job|all> [--apply | --dry-run] …" on one line, for a usage error. */
+export function usageText(spec: CommandSpec): string {
+  return `usage: ${usageLines(spec, Number.POSITIVE_INFINITY).join(" ")}`;
+}
+
 /** Rows of `term  description`, the descriptions aligned in one column and wrapped to `width`. */
 function definitionList(rows: readonly [string, string][], width: number): string[] {
   const termWidth = Math.min(Math.max(...rows.map(([term]) => term.length)), 30);

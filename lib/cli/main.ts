@@ -27,6 +27,9 @@ function commandOf(argv: readonly string[]): { spec: CommandSpec; rest: string[]
   if (found) return found;
   const [first, second] = argv;
   const groups = Object.keys(COMMANDS).filter((name) => name.startsWith(`${first} `));
+  // `qfhk schedule --help`: the group has one command, whose help it is.
+  if (groups.length === 1 && (second === undefined || asksForHelp([second])))
+    return { spec: COMMANDS[groups[0] as CommandName], rest: argv.slice(1) };
   if (groups.length > 0) {
     const subs = groups.map((name) => name.split(" ")[1]!);
     throw new UsageError(

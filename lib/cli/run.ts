@@ -8,7 +8,7 @@ import { type Column, closestMatch, formatInstant, renderTable } from "../text";
 import { COMMANDS, didYouMean, JOBS, parseCommand } from "./commands";
 import { exampleConfigNote, resolveConfigPath } from "./config-path";
 import { connectQianfan, isLoopbackUrl, runsOnBuiltInEmulator } from "./connect";
-import { usageLines } from "./help";
+import { usageText } from "./help";
 import { type CliIo, tableWidth, UsageError } from "./io";
 import { parseNow } from "./now";
 import { checkRehearsalStore, type OpenedStore, openStore } from "./state";
@@ -16,10 +16,8 @@ import { checkRehearsalStore, type OpenedStore, openStore } from "./state";
 /** The longest snooze or force-up: a year (longer ones are forgotten, not meant). */
 const MAX_SNOOZE_MS = 365 * 86_400_000;
 
-/** "usage: qfhk run <job|all> [--apply | --dry-run] …": the table's usage line, on one line. */
-function usage(name: keyof typeof COMMANDS): string {
-  return `usage: ${usageLines(COMMANDS[name], Number.POSITIVE_INFINITY).join(" ")}`;
-}
+/** The table's usage line of a command, for a usage error. */
+const usage = (name: keyof typeof COMMANDS) => usageText(COMMANDS[name]);
 
 /**
  * When a command may act or write as of `--now`: only now (within a minute), or in a rehearsal

@@ -11,7 +11,7 @@ import {
 } from "../schedule";
 import { formatMoment, formatSpan } from "../text";
 import { COMMANDS, parseCommand } from "./commands";
-import { usageLines } from "./help";
+import { usageText } from "./help";
 import type { CliIo } from "./io";
 import { UsageError } from "./io";
 import { parseNow } from "./now";
@@ -29,7 +29,7 @@ export async function runScheduleCommand(
   const { values, positionals } = parseCommand(spec, argv);
   const [expression] = positionals;
   if (expression === undefined || positionals.length > 1) {
-    throw new UsageError(`usage: ${usageLines(spec, Number.POSITIVE_INFINITY).join(" ")}`);
+    throw new UsageError(usageText(spec));
   }
   if (!isTimeZone(values.zone))
     throw new UsageError(`--zone must be an IANA time zone, got '${values.zone}'`);

@@ -1,6 +1,6 @@
 import { COMMANDS, parseCommand } from "../cli/commands";
 import { DEMO_FLEET_PATH } from "../cli/connect";
-import { usageLines } from "../cli/help";
+import { usageText } from "../cli/help";
 import { type CliIo, UsageError } from "../cli/io";
 import { routesOf } from "../qianfan/actions";
 import { type Credentials, checkCredentials, readQianfanEnv } from "../qianfan/credentials";
@@ -9,7 +9,7 @@ import type { FaultOptions } from "./faults";
 import { loadFleetFile } from "./fleet";
 import { DEMO_CREDENTIALS, type RequestLogEntry, startEmulator } from "./server";
 
-const USAGE = `usage: ${usageLines(COMMANDS.emulator, Number.POSITIVE_INFINITY).join(" ")}`;
+const USAGE = usageText(COMMANDS.emulator);
 
 /**
  * `qfhk emulator`: serves a fleet (default the demo fleet) on 127.0.0.1 in the foreground, one line per request, until

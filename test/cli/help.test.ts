@@ -158,3 +158,21 @@ describe("qfhk completion", () => {
     expect(JOBS).toEqual(JOB_NAMES);
   });
 });
+
+describe("commands that parse their own options", () => {
+  /** The option names of the first parseArgs call in a source file. */
+  const parsedOptions = (file: string) => {
+    const source = readFileSync(file, "utf8");
+    const block = /parseArgs\(\{[\s\S]*?options: \{([\s\S]*?)\n {4}\},/.exec(source)?.[1] ?? "";
+    return [...block.matchAll(/^ {6}"?([a-z-]+)"?: \{ type:/gm)].map((m) => m[1]);
+  };
+
+  it.each([
+    ["chat", "lib/cli/chat.ts"],
+    ["offline", "lib/cli/offline.ts"],
+  ] as const)("qfhk %s documents exactly the options it parses", (name, file) => {
+    const parsed = parsedOptions(file);
+    expect(parsed.length).toBeGreaterThan(0);
+    expect(parsed.sort()).toEqual(Object.keys(COMMANDS[name].options).sort());
+  });
+});
