@@ -18,15 +18,15 @@ type When = (value: string | undefined) => string | undefined;
 
 const unitColumns = (when: When): Column<ComputeUnit>[] => [
   { header: "INSTANCE", value: (u) => u.instanceId },
-  { header: "REGION", value: (u) => u.region, optional: true },
+  { header: "REGION", value: (u) => u.region, optional: 3 },
   { header: "TYPE", value: (u) => u.type },
   { header: "PAYMENT", value: (u) => u.paymentTiming },
   { header: "STATUS", value: (u) => u.status },
   { header: "USED", value: (u) => `${u.usedComputeUnits}/${u.totalComputeUnits}`, align: "right" },
-  { header: "CREATOR", value: (u) => u.creator, shrink: "truncate", optional: true },
-  { header: "STARTED", value: (u) => when(u.startTime), optional: true },
-  { header: "EXPIRES", value: (u) => when(u.expiredTime) },
-  { header: "AUTO-RELEASE", value: (u) => when(u.releaseTime) },
+  { header: "CREATOR", value: (u) => u.creator, shrink: "truncate", optional: 2 },
+  { header: "STARTED", value: (u) => when(u.startTime), optional: 1 },
+  { header: "EXPIRES", value: (u) => when(u.expiredTime), optional: 4 },
+  { header: "AUTO-RELEASE", value: (u) => when(u.releaseTime), optional: 5 },
 ];
 
 const serviceColumns = (when: When): Column<Service>[] => [
@@ -35,8 +35,8 @@ const serviceColumns = (when: When): Column<Service>[] => [
   { header: "STATUS", value: (s) => s.runStatus },
   { header: "REPLICAS", value: (s) => s.resourceConfig?.replicasCount, align: "right" },
   { header: "TYPE", value: (s) => s.resourceConfig?.type },
-  { header: "CREATOR", value: (s) => s.creator, shrink: "truncate", optional: true },
-  { header: "UPDATED", value: (s) => when(s.updateTime ?? s.createTime), optional: true },
+  { header: "CREATOR", value: (s) => s.creator, shrink: "truncate", optional: 2 },
+  { header: "UPDATED", value: (s) => when(s.updateTime ?? s.createTime), optional: 1 },
 ];
 
 const taskColumns = (when: When): Column<BatchTask>[] => [
@@ -44,9 +44,9 @@ const taskColumns = (when: When): Column<BatchTask>[] => [
   { header: "NAME", value: (t) => t.name, shrink: "truncate" },
   { header: "MODEL", value: (t) => t.modelId, shrink: "truncate" },
   { header: "STATUS", value: (t) => t.runStatus },
-  { header: "CREATED", value: (t) => when(t.createTime), optional: true },
-  { header: "STARTED", value: (t) => when(t.startTime) },
-  { header: "FINISHED", value: (t) => when(t.finishTime), optional: true },
+  { header: "CREATED", value: (t) => when(t.createTime), optional: 2 },
+  { header: "STARTED", value: (t) => when(t.startTime), optional: 3 },
+  { header: "FINISHED", value: (t) => when(t.finishTime), optional: 1 },
 ];
 
 const tpmColumns = (when: When): Column<TpmInstance>[] => [
@@ -55,8 +55,8 @@ const tpmColumns = (when: When): Column<TpmInstance>[] => [
   { header: "PAYMENT", value: (t) => t.paymentTiming },
   { header: "TPM", value: (t) => t.tpm, align: "right" },
   { header: "RPM", value: (t) => t.rpm, align: "right" },
-  { header: "STARTED", value: (t) => when(t.startTime), optional: true },
-  { header: "EXPIRES", value: (t) => when(t.expiredTime) },
+  { header: "STARTED", value: (t) => when(t.startTime), optional: 1 },
+  { header: "EXPIRES", value: (t) => when(t.expiredTime), optional: 2 },
 ];
 
 /** `qfhk units|services|tasks|tpm`: what the platform lists, as a table or as JSON. */
@@ -87,6 +87,8 @@ export async function runInventoryCommand(
     env,
     baseUrl: values["base-url"] ?? loaded.config.qianfan.baseUrl,
     fleetFile: values.fleet,
+    // The built-in emulator's fleet times are relative: they start at the clock the table is read by.
+    emulatorStart: clock(),
   });
   try {
     if (connection.emulated && !values.json) io.stderr(`Using ${connection.target}.`);

@@ -345,7 +345,7 @@ export async function runSnoozesCommand(
     { header: "RESOURCE", value: (s) => s.resourceId },
     { header: "KIND", value: (s) => s.kind ?? "snooze" },
     { header: "UNTIL", value: (s) => shownAt(s.until, zone, false) },
-    { header: "BY", value: (s) => s.by, shrink: "truncate", optional: true },
+    { header: "BY", value: (s) => s.by, shrink: "truncate", optional: 1 },
     { header: "REASON", value: (s) => s.reason, shrink: "wrap" },
   ]);
 }
@@ -401,7 +401,7 @@ export async function runHistoryCommand(
       header: "DETAIL",
       value: (r) => [r.detail, r.requestId].filter(Boolean).join(" "),
       shrink: "wrap",
-      optional: true,
+      optional: 1,
     },
   ]);
 }

@@ -12,8 +12,11 @@ export interface Column<T> {
    * Columns without it (ids, numbers) are never narrowed, so what is shown can be copied.
    */
   shrink?: "truncate" | "wrap";
-  /** May be left out when the table does not fit even shrunk (the rightmost such column first). */
-  optional?: boolean;
+  /**
+   * May be left out when the table does not fit even shrunk: rank 1 goes first, then 2, …; within
+   * a rank, the rightmost first. Columns without a rank are always shown.
+   */
+  optional?: number;
 }
 
 export interface TableOptions {
@@ -143,16 +146,18 @@ export function renderTable<T>(
     });
     cells.push(line);
   }
-  // Fit by shrinking; failing that, leave out optional columns (the rightmost first), then shrink harder.
+  // Fit by shrinking; failing that, leave out optional columns (lowest rank, rightmost first), then shrink harder.
   let shown = columns.map((_, i) => i);
   let fitted = widths;
   if (options.maxWidth !== undefined) {
     const pick = <X>(list: readonly X[]) => shown.map((i) => list[i]!);
     for (;;) {
       const soft = fitWidths(pick(widths), pick(columns), pick(headers), options.maxWidth, false);
-      const optional = shown.filter((i) => columns[i]!.optional);
+      const optional = shown.filter((i) => columns[i]!.optional !== undefined);
       if (soft.total <= options.maxWidth || optional.length === 0) break;
-      shown = shown.filter((i) => i !== optional.at(-1));
+      const rank = Math.min(...optional.map((i) => columns[i]!.optional!));
+      const next = optional.filter((i) => columns[i]!.optional === rank).at(-1);
+      shown = shown.filter((i) => i !== next);
     }
     const fit = fitWidths(pick(widths), pick(columns), pick(headers), options.maxWidth, true).fitted;
     fitted = columns.map((_, i) => (shown.includes(i) ? fit[shown.indexOf(i)]! : 0));

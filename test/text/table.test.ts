@@ -111,12 +111,21 @@ describe("renderTable within a width", () => {
     expect(lines[1]).toContain(rows[0]!.reason);
   });
 
-  it("leaves out optional columns, the rightmost first, and names them", () => {
-    const wide = [...columns, { header: "STARTED", value: () => "2026-11-23 14:00", optional: true }];
-    const text = renderTable(rows, wide, { maxWidth: 50 });
-    expect(text.split("\n")[0]).not.toContain("STARTED");
-    expect(text.split("\n").at(-1)).toBe("(left out to fit: STARTED; --wide shows them)");
-    expect(renderTable(rows, wide, { maxWidth: 200 })).toContain("STARTED");
+  it("leaves out optional columns, the lowest rank first, and names them", () => {
+    const wide = [
+      { header: "CREATED", value: () => "2026-11-23 13:00", optional: 2 },
+      ...columns,
+      { header: "STARTED", value: () => "2026-11-23 14:00", optional: 1 },
+    ];
+    const roomy = renderTable(rows, wide, { maxWidth: 60 }).split("\n");
+    expect(roomy[0]).toMatch(/^CREATED +ID +LABEL +REASON$/);
+    expect(roomy.at(-1)).toBe("(left out to fit: STARTED; --wide shows them)");
+    const narrow = renderTable(rows, wide, { maxWidth: 50 }).split("\n");
+    expect(narrow[0]).toMatch(/^ID +LABEL +REASON$/);
+    expect(narrow.at(-1)).toBe("(left out to fit: CREATED, STARTED; --wide shows them)");
+    expect(renderTable(rows, wide, { maxWidth: 200 }).split("\n")[0]).toMatch(
+      /^CREATED +ID +LABEL +REASON +STARTED$/,
+    );
   });
 
   it("keeps any table within any width that its ids leave room for", () => {
