@@ -62,21 +62,30 @@ export function wrapToWidth(text: string, width: number): string[] {
   if (widthOf(text) <= width) return [text];
   const lines: string[] = [];
   let line = "";
+  let used = 0;
   for (const word of text.split(" ")) {
     let rest = word;
-    while (widthOf(rest) > width) {
+    let restWidth = widthOf(rest);
+    while (restWidth > width) {
       if (line) lines.push(line);
       // At least one grapheme a line, even in a column narrower than a wide character.
       const head = headOf(rest, width) || ([...segmenter.segment(rest)][0]?.segment ?? rest);
       lines.push(head);
       rest = rest.slice(head.length);
+      restWidth = widthOf(rest);
       line = "";
+      used = 0;
     }
-    if (!line) line = rest;
-    else if (widthOf(line) + 1 + widthOf(rest) <= width) line = `${line} ${rest}`;
-    else {
+    if (!line) {
+      line = rest;
+      used = restWidth;
+    } else if (used + 1 + restWidth <= width) {
+      line = `${line} ${rest}`;
+      used += 1 + restWidth;
+    } else {
       lines.push(line);
       line = rest;
+      used = restWidth;
     }
   }
   if (line) lines.push(line);
@@ -162,23 +171,40 @@ export function renderTable<T>(
     const fit = fitWidths(pick(widths), pick(columns), pick(headers), options.maxWidth, true).fitted;
     fitted = columns.map((_, i) => (shown.includes(i) ? fit[shown.indexOf(i)]! : 0));
   }
-  const pad = (text: string, i: number) => {
-    const gap = " ".repeat(Math.max(0, fitted[i]! - widthOf(text)));
+  const pad = (text: string, width: number, i: number) => {
+    const gap = " ".repeat(Math.max(0, fitted[i]! - width));
     return columns[i]!.align === "right" ? gap + text : text + gap;
   };
   const join = (texts: string[]) => texts.join(" ".repeat(GAP)).trimEnd();
-  /** One row, as one line or (with wrapped cells) several. */
+  /** One row, as one line or (with wrapped cells) several. Cells that fit take the fast path. */
   const render = (line: { text: string; width: number }[]) => {
-    const parts = shown.map((i) => {
+    const texts: string[] = [];
+    let wrapped: (string[] | undefined)[] | undefined;
+    for (let j = 0; j < shown.length; j++) {
+      const i = shown[j]!;
       const c = line[i]!;
-      if (c.width <= fitted[i]!) return [c.text];
-      return columns[i]!.shrink === "wrap"
-        ? wrapToWidth(c.text, fitted[i]!)
-        : [truncateToWidth(c.text, fitted[i]!)];
-    });
-    const height = Math.max(...parts.map((cell) => cell.length));
+      if (c.width <= fitted[i]!) texts.push(pad(c.text, c.width, i));
+      else if (columns[i]!.shrink === "wrap") {
+        wrapped ??= [];
+        wrapped[j] = wrapToWidth(c.text, fitted[i]!);
+        texts.push("");
+      } else {
+        const cut = truncateToWidth(c.text, fitted[i]!);
+        texts.push(pad(cut, widthOf(cut), i));
+      }
+    }
+    if (!wrapped) return join(texts);
+    let height = 1;
+    for (const cell of wrapped) if (cell && cell.length > height) height = cell.length;
     const out: string[] = [];
-    for (let k = 0; k < height; k++) out.push(join(parts.map((cell, j) => pad(cell[k] ?? "", shown[j]!))));
+    for (let k = 0; k < height; k++) {
+      const parts = texts.map((text, j) => {
+        const cell = wrapped![j];
+        if (cell) return pad(cell[k] ?? "", widthOf(cell[k] ?? ""), shown[j]!);
+        return k === 0 ? text : pad("", 0, shown[j]!);
+      });
+      out.push(join(parts));
+    }
     return out.join("\n");
   };
   const lines = [render(headers.map((header) => ({ text: header, width: widthOf(header) })))];
