@@ -128,7 +128,7 @@ export function overviewHelp(columns = 80): string {
     ),
     "",
     ...wrapText(
-      "Remembered state (snoozes, marks, the audit trail) is the store the config names: --state FILE or QFHK_STATE_PATH, else QFHK_STATE_TABLE or state.kind dynamodb (the deployed table), else state.path; every command says which one it used.",
+      "Remembered state (snoozes, marks, the audit trail) is the store the config names: --state FILE or QFHK_STATE_PATH, else QFHK_STATE_TABLE or state.kind dynamodb (the deployed table), else state.path; every command says which one it used. Runs on the built-in emulator keep their own demo file beside it.",
       width,
     ),
     "",
