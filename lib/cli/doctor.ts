@@ -1,7 +1,7 @@
-import { parseArgs } from "node:util";
 import { loadConfig, TpmModelId } from "../config";
 import { DOCTOR_DEFAULT_MODEL, formatDoctorReport, ResponseDates, runDoctor } from "../doctor";
 import type { Clock } from "../engine/clock";
+import { COMMANDS, parseCommand } from "./commands";
 import { resolveConfigPath } from "./config-path";
 import { connectQianfan } from "./connect";
 import { type CliIo, UsageError } from "./io";
@@ -17,18 +17,9 @@ export async function runDoctorCommand(
   env: Record<string, string | undefined>,
   clock: Clock,
 ): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      json: { type: "boolean", default: false },
-      config: { type: "string" },
-      "base-url": { type: "string" },
-      fleet: { type: "string" },
-      model: { type: "string", multiple: true },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
+  const { values, positionals } = parseCommand(COMMANDS.doctor, argv);
+  if (positionals.length > 0)
+    throw new UsageError(`qfhk doctor takes no arguments, got '${positionals[0]}' (qfhk doctor --help)`);
   for (const model of values.model ?? []) {
     const checked = TpmModelId.safeParse(model);
     if (!checked.success) throw new UsageError(`--model '${model}': ${checked.error.issues[0]!.message}`);

@@ -1,8 +1,17 @@
-import { parseArgs } from "node:util";
 import { isTimeZone } from "../config";
 import { type Clock, systemClock } from "../engine/clock";
-import { activeTerm, buildCalendar, describeTerm, nextTransitions, parseSchedule } from "../schedule";
+import {
+  activeTerm,
+  buildCalendar,
+  describeTerm,
+  nextTransitions,
+  parseSchedule,
+  type Schedule,
+  type Transition,
+} from "../schedule";
 import { formatMoment, formatSpan } from "../text";
+import { COMMANDS, parseCommand } from "./commands";
+import { usageText } from "./help";
 import type { CliIo } from "./io";
 import { UsageError } from "./io";
 import { parseNow } from "./now";
@@ -16,20 +25,11 @@ export async function runScheduleCommand(
   io: CliIo,
   clock: Clock = systemClock,
 ): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      now: { type: "string" },
-      zone: { type: "string", default: "Asia/Shanghai" },
-      count: { type: "string", default: "6" },
-      holiday: { type: "string", multiple: true },
-      workday: { type: "string", multiple: true },
-    },
-  });
-  const [verb, expression] = positionals;
-  if (verb !== "explain" || expression === undefined || positionals.length > 2) {
-    throw new UsageError('usage: qfhk schedule explain "<expression>" [--now T] [--zone Z]');
+  const spec = COMMANDS["schedule explain"];
+  const { values, positionals } = parseCommand(spec, argv);
+  const [expression] = positionals;
+  if (expression === undefined || positionals.length > 1) {
+    throw new UsageError(usageText(spec));
   }
   if (!isTimeZone(values.zone))
     throw new UsageError(`--zone must be an IANA time zone, got '${values.zone}'`);
@@ -37,7 +37,7 @@ export async function runScheduleCommand(
   const count = Number(values.count);
   if (!Number.isInteger(count) || count < 1 || count > 50)
     throw new UsageError("--count must be from 1 to 50");
-  let schedule: ReturnType<typeof parseSchedule>;
+  let schedule: Schedule;
   try {
     schedule = parseSchedule(expression);
   } catch (error) {
@@ -53,12 +53,26 @@ export async function runScheduleCommand(
   const transitions = nextTransitions(schedule, now, { ...options, count });
   if (transitions.length === 0) lines.push("  no change in the next 15 days");
   for (const t of transitions) {
-    const when = formatMoment(t.at, new Date(0), values.zone);
-    const weekday = new Intl.DateTimeFormat("en", { weekday: "short", timeZone: values.zone }).format(t.at);
+    const zone = transitionZone(schedule, t, options);
+    const when = formatMoment(t.at, new Date(0), zone);
+    const weekday = new Intl.DateTimeFormat("en", { weekday: "short", timeZone: zone }).format(t.at);
     lines.push(
-      `  ${t.active ? "turns ON " : "turns OFF"} ${weekday} ${when} (in ${formatSpan(t.at.getTime() - now.getTime())})`,
+      `  ${t.active ? "turns ON " : "turns OFF"} ${weekday} ${when} ${zone} (in ${formatSpan(t.at.getTime() - now.getTime())})`,
     );
   }
   io.stdout(lines.join("\n"));
   return 0;
+}
+
+/**
+ * The zone of the term a change belongs to (the one that starts at it, or that was on just before
+ * it ends), so "Mon-Fri 09:00-17:00 Europe/Berlin" is shown turning on at 09:00 Berlin time.
+ */
+function transitionZone(
+  schedule: Schedule,
+  t: Transition,
+  options: { defaultZone: string; calendar: ReturnType<typeof buildCalendar> },
+): string {
+  const term = activeTerm(schedule, t.active ? t.at : new Date(t.at.getTime() - 60_000), options);
+  return (term?.kind === "weekly" ? term.zone : undefined) ?? options.defaultZone;
 }

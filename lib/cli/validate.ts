@@ -1,5 +1,6 @@
-import { parseArgs } from "node:util";
 import { ConfigError, type LoadedConfig, loadConfig } from "../config";
+import { plural } from "../text";
+import { COMMANDS, parseCommand } from "./commands";
 import { resolveConfigPath } from "./config-path";
 import { type CliIo, UsageError } from "./io";
 
@@ -13,12 +14,7 @@ export async function runValidateCommand(
   io: CliIo,
   env: Record<string, string | undefined>,
 ): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { config: { type: "string" } },
-    allowPositionals: true,
-    strict: true,
-  });
+  const { values, positionals } = parseCommand(COMMANDS.validate, argv);
   if (positionals.length > 1) throw new UsageError("qfhk validate takes at most one FILE");
   const [given] = positionals;
   if (given !== undefined && values.config !== undefined && given !== values.config) {
@@ -39,8 +35,6 @@ export async function runValidateCommand(
   io.stdout(summarizeConfig(loaded));
   return 0;
 }
-
-const plural = (count: number, one: string, many = `${one}s`) => `${count} ${count === 1 ? one : many}`;
 
 /** One line: which jobs are on, how many bindings and windows, where state lives. */
 export function summarizeConfig({ config, statePath }: LoadedConfig): string {

@@ -23,7 +23,8 @@ type Rule = { reason?: string } & Record<string, string | undefined>;
 
 /**
  * Describes the first rule whose every field matches the resource (globs; a field the resource
- * lacks never matches), e.g. "production — rule instanceId 'unit-prod-*'", or undefined.
+ * lacks never matches), e.g. "rule instanceId 'unit-prod-*' (production)", or undefined. It reads
+ * after "protected by", whatever words the rule's reason is in.
  */
 export function findProtection(
   rules: readonly Rule[],
@@ -37,7 +38,7 @@ export function findProtection(
     });
     if (fields.length > 0 && matches) {
       const words = fields.map(([key, pattern]) => `${key} '${pattern}'`).join(", ");
-      return `${rule.reason ? `${rule.reason} — ` : ""}rule ${words}`;
+      return `rule ${words}${rule.reason ? ` (${rule.reason})` : ""}`;
     }
   }
   return undefined;

@@ -19,6 +19,7 @@ import {
   ServiceUnitSchema,
   TpmInstanceSchema,
 } from "../qianfan";
+import { plural } from "../text";
 import * as z from "../validation";
 
 /** One thing the doctor looked at. */
@@ -355,7 +356,7 @@ function listingFieldsCheck(
   if (list.length === 0) return assumption(id, "info", `not checked: no ${noun} listed`, answer.requestId);
   const { invalid } = checkItems(list, schema, idField);
   if (invalid.length === 0) {
-    return assumption(id, "pass", `held for ${list.length} ${noun}(s)`, answer.requestId);
+    return assumption(id, "pass", `held for ${plural(list.length, noun)}`, answer.requestId);
   }
   return assumption(id, "fail", `did not hold: ${describeInvalid(invalid, noun)}`, answer.requestId);
 }
@@ -382,7 +383,7 @@ function serviceListCheck(answers: Array<{ version: number; probe: Probe }>): Do
   return assumption(
     "service-list-shape",
     count > 0 ? "pass" : "info",
-    count > 0 ? `held for ${count} service(s)` : "shape held; no service listed to check fields",
+    count > 0 ? `held for ${plural(count, "service")}` : "shape held; no service listed to check fields",
     requestId,
   );
 }
@@ -445,7 +446,7 @@ async function pagingCheck(
     return assumption(
       "paging-markers",
       "fail",
-      `did not hold: ${source.action} with maxKeys 1 gave ${first.length} item(s) and did not say more follow`,
+      `did not hold: ${source.action} with maxKeys 1 gave ${plural(first.length, "item")} and did not say more follow`,
       page1.requestId,
     );
   }
@@ -534,7 +535,7 @@ function serviceResourcesCheck(
   return assumption(
     "service-resources-shape",
     "pass",
-    `held for ${answers.length} service(s), ${count} unit(s) in use`,
+    `held for ${plural(answers.length, "service")}, ${plural(count, "unit")} in use`,
   );
 }
 
@@ -622,7 +623,7 @@ function tpmCheck(answers: Array<{ model: string; probe: Probe }>): DoctorCheck 
     (i) => (i as { expiredTime?: unknown } | null)?.expiredTime === "-",
   ).length;
   const note = placeholders > 0 ? `; ${placeholders} with expiredTime '-' (read as no time)` : "";
-  return assumption("tpm-fields", "pass", `held for ${items.length} instance(s) of ${models}${note}`);
+  return assumption("tpm-fields", "pass", `held for ${plural(items.length, "instance")} of ${models}${note}`);
 }
 
 function taskStartCheck(tasks: unknown[] | undefined): DoctorCheck {
@@ -640,7 +641,7 @@ function taskStartCheck(tasks: unknown[] | undefined): DoctorCheck {
   return assumption(
     "task-start-time",
     "warn",
-    `${tasks.length - withStart} of ${tasks.length} task(s) give no startTime: their runtime is counted from createTime, queue time included`,
+    `${tasks.length - withStart} of ${plural(tasks.length, "task")} give no startTime: their runtime is counted from createTime, queue time included`,
   );
 }
 
@@ -649,7 +650,7 @@ function describeInvalid(
   noun: string,
 ): string {
   const shown = invalid.slice(0, 3).map((i) => `${noun} ${i.id ?? `#${i.index}`}: ${i.problem}`);
-  return `${invalid.length} ${noun}(s) lack what the jobs read — ${shown.join("; ")}${invalid.length > 3 ? "; …" : ""}`;
+  return `${plural(invalid.length, noun)} ${invalid.length === 1 ? "lacks" : "lack"} what the jobs read — ${shown.join("; ")}${invalid.length > 3 ? "; …" : ""}`;
 }
 
 function asList(result: unknown, field: string): unknown[] | undefined {

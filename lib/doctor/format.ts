@@ -1,3 +1,4 @@
+import { plural } from "../text";
 import type { DoctorCheck, DoctorReport } from "./checks";
 
 const MARK: Record<DoctorCheck["status"], string> = {
@@ -29,7 +30,7 @@ export function formatDoctorReport(report: DoctorReport): string {
   const t = report.totals;
   lines.push(
     "",
-    `${t.pass} passed, ${t.fail} failed, ${t.warn} warning(s), ${t.info} not checked${
+    `${t.pass} passed, ${t.fail} failed, ${plural(t.warn, "warning")}, ${t.info} not checked${
       report.ok ? "" : " — fix what failed before the first run with --apply"
     }`,
   );

@@ -1,4 +1,6 @@
-import { parseArgs } from "node:util";
+import { COMMANDS, parseCommand } from "../cli/commands";
+import { DEMO_FLEET_PATH } from "../cli/connect";
+import { usageText } from "../cli/help";
 import { type CliIo, UsageError } from "../cli/io";
 import { routesOf } from "../qianfan/actions";
 import { type Credentials, checkCredentials, readQianfanEnv } from "../qianfan/credentials";
@@ -7,11 +9,10 @@ import type { FaultOptions } from "./faults";
 import { loadFleetFile } from "./fleet";
 import { DEMO_CREDENTIALS, type RequestLogEntry, startEmulator } from "./server";
 
-const USAGE =
-  "qfhk emulator --fleet FILE [--port 8790] [--latency-ms N] [--qps N] [--fail-rate X] [--seed N] [--drop-field [ACTION:]FIELD]... [--access-key K --secret-key S]";
+const USAGE = usageText(COMMANDS.emulator);
 
 /**
- * `qfhk emulator`: serves a fleet on 127.0.0.1 in the foreground, one line per request, until
+ * `qfhk emulator`: serves a fleet (default the demo fleet) on 127.0.0.1 in the foreground, one line per request, until
  * SIGINT or SIGTERM (or `until` settles). Keys come from the flags, else QIANFAN_ACCESS_KEY /
  * QIANFAN_SECRET_KEY in `env`, else the demo pair, which is printed; a user's secret never is.
  */
@@ -21,24 +22,9 @@ export async function runEmulatorCommand(
   env: Record<string, string | undefined> = process.env,
   until?: Promise<unknown>,
 ): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      port: { type: "string", default: "8790" },
-      fleet: { type: "string" },
-      "latency-ms": { type: "string" },
-      qps: { type: "string" },
-      "fail-rate": { type: "string" },
-      seed: { type: "string" },
-      "drop-field": { type: "string", multiple: true },
-      "access-key": { type: "string" },
-      "secret-key": { type: "string" },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
-  if (!values.fleet)
-    throw new UsageError(`--fleet is required (the demo fleet is fleets/demo-fleet.json)\n${USAGE}`);
+  const { values, positionals } = parseCommand(COMMANDS.emulator, argv);
+  if (positionals.length > 0) throw new UsageError(`qfhk emulator takes no arguments\n${USAGE}`);
+  const fleetFile = values.fleet ?? DEMO_FLEET_PATH;
   const port = numberFlag("port", values.port, 0, 65_535, true)!;
   const faults: FaultOptions = {
     latencyMs: numberFlag("latency-ms", values["latency-ms"], 0, 600_000),
@@ -52,7 +38,7 @@ export async function runEmulatorCommand(
     if (!dropped) throw new UsageError(`--drop-field takes FIELD or ACTION:FIELD, got '${text}'\n${USAGE}`);
     return dropped;
   });
-  const fleet = await loadFleetFile(values.fleet);
+  const fleet = await loadFleetFile(fleetFile);
 
   const emulator = await startEmulator({
     fleet,
@@ -66,7 +52,7 @@ export async function runEmulatorCommand(
     if (error.code === "EADDRINUSE") throw new UsageError(`port ${port} is in use; pick another with --port`);
     throw error;
   });
-  io.stdout(`Qianfan emulator listening at ${emulator.url} with fleet ${values.fleet}`);
+  io.stdout(`Qianfan emulator listening at ${emulator.url} with fleet ${fleetFile}`);
   if (credentials) {
     io.stdout(`Accepting access key ${credentials.accessKeyId}`);
   } else {

@@ -33,3 +33,21 @@ export function formatMoment(at: Date, now: Date, timeZone: string): string {
   if (local.getFullYear() === ref.getFullYear()) return format(local, "MM-dd HH:mm");
   return format(local, "yyyy-MM-dd HH:mm");
 }
+
+/** The zone's offset from UTC at `at`, as ISO 8601 writes it: "+08:00", "-05:00", "+00:00". */
+export function formatOffset(at: Date, timeZone: string): string {
+  return format(new TZDate(at, timeZone), "xxx");
+}
+
+/**
+ * A moment for people with its offset, so it can be read anywhere: "14:00 +08:00",
+ * "11-21 14:00 +08:00" (see {@link formatMoment}).
+ */
+export function formatLocalMoment(at: Date, now: Date, timeZone: string): string {
+  return `${formatMoment(at, now, timeZone)} ${formatOffset(at, timeZone)}`;
+}
+
+/** An instant in full for people, in the zone with its offset: "2026-11-23 14:00:05 +08:00". */
+export function formatInstant(at: Date, timeZone: string, seconds = true): string {
+  return format(new TZDate(at, timeZone), seconds ? "yyyy-MM-dd HH:mm:ss xxx" : "yyyy-MM-dd HH:mm xxx");
+}

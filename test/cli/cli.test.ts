@@ -255,8 +255,8 @@ describe("qfhk schedule explain", () => {
       [
         '"Mon-Fri 08:00-20:00" (default zone Asia/Shanghai), at 18:00 Asia/Shanghai:',
         "  ON now, by Mon, Tue, Wed, Thu, Fri 08:00–20:00 Asia/Shanghai",
-        "  turns OFF Fri 2026-11-27 20:00 (in 2h)",
-        "  turns ON  Mon 2026-11-30 08:00 (in 2d14h)",
+        "  turns OFF Fri 2026-11-27 20:00 Asia/Shanghai (in 2h)",
+        "  turns ON  Mon 2026-11-30 08:00 Asia/Shanghai (in 2d14h)",
       ].join("\n"),
     );
   });
@@ -267,7 +267,7 @@ describe("qfhk schedule explain", () => {
     expect(await main(["schedule", "explain", "Mon-Fri 08:00-20:00", "--count", "1"], c.io, {}, friday)).toBe(
       0,
     );
-    expect(c.out[0]).toContain("turns OFF Fri 2026-11-27 20:00 (in 2h)");
+    expect(c.out[0]).toContain("turns OFF Fri 2026-11-27 20:00 Asia/Shanghai (in 2h)");
     const bad = capture();
     expect(await main(["schedule", "explain", "always", "--now", "2026-02-30T10:00:00Z"], bad.io, {})).toBe(
       2,
@@ -317,7 +317,7 @@ describe("qfhk force-up", () => {
       const noon = () => new Date("2026-11-23T12:00:00Z");
       expect(await main(["force-up", "svco-chat", "4h"], c.io, env, noon)).toBe(0);
       expect(c.out[0]).toBe(
-        `svco-chat is kept up until 2026-11-23T16:00:00.000Z, whatever its schedule says (file ${env.QFHK_STATE_PATH})`,
+        `svco-chat is kept up until 2026-11-24 00:00 +08:00 (Asia/Shanghai), whatever its schedule says (file ${env.QFHK_STATE_PATH})`,
       );
       const at = new Date("2026-11-23T13:00:00Z");
       const store = new FileStateStore(env.QFHK_STATE_PATH, { clock: () => at.getTime() });

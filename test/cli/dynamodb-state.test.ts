@@ -33,15 +33,17 @@ it("writes a snooze typed without Qianfan keys into the deployed DynamoDB table,
       ["bin/qfhk.mjs", "snooze", "unit-abc", "2d", "--config", config, "--reason", "demo on Friday"],
       { env, timeout: 150_000 },
     );
-    const until = /until (\S+):/.exec(stdout)?.[1];
     expect(stdout).toContain("(DynamoDB table qfhk-prod-state)");
+    // People read the end in the config's zone, with its offset; the table keeps ISO 8601 UTC.
+    expect(stdout).toMatch(/^unit-abc snoozed until \d{4}-\d\d-\d\d \d\d:\d\d \+08:00 \(Asia\/Shanghai\): /);
     const memory = new JobMemory(
       await DynamoDbStateStore.open({ table: "qfhk-prod-state", client: db.client }),
     );
-    const [snooze] = await memory.listSnoozes(new Date(Date.parse(until!) - 86_400_000));
+    const [snooze] = await memory.listSnoozes(new Date(Date.now() + 86_400_000));
+    const until = snooze?.until;
     expect(snooze).toEqual({
       resourceId: "unit-abc",
-      until,
+      until: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       by: "cli",
       reason: "demo on Friday",
       kind: "snooze",

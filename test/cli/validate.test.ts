@@ -130,9 +130,12 @@ describe("qfhk validate", () => {
     expect(await main(["validate", "--bogus"], capture().io, {})).toBe(2);
   });
 
-  it("is listed in the help", async () => {
+  it("is listed in the help, and its own help gives its usage", async () => {
     const c = capture();
     expect(await main(["help"], c.io, {})).toBe(0);
-    expect(c.out[0]).toContain("qfhk validate [FILE]");
+    expect(c.out[0]).toMatch(/^ {2}validate +check a config file/m);
+    const own = capture();
+    expect(await main(["help", "validate"], own.io, {})).toBe(0);
+    expect(own.out[0]).toContain("qfhk validate [FILE] [--config FILE]");
   });
 });

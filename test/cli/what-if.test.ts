@@ -58,14 +58,16 @@ describe("a what-if (--now far from the clock) never writes", () => {
     expect(whatIf.code).toBe(0);
     const report = JSON.parse(whatIf.out) as RunReport;
     expect(report).toMatchObject({ whatIf: true, dryRun: true, recorded: false });
-    expect(whatIf.err).toContain("a what-if as of 2026-11-23T02:00:00.000Z records nothing");
+    expect(whatIf.err).toContain(
+      "a what-if as of 2026-11-23 10:00:00 +08:00 (Asia/Shanghai) records nothing",
+    );
     expect(existsSync(statePath)).toBe(false);
 
     const real = await qfhk(["run", "release-units", "--apply", "--config", config, "--json"], clock);
     expect(real.code).toBe(0);
     const decisions = (JSON.parse(real.out) as RunReport).jobs[0]!.decisions;
     expect(decisions.map((d) => d.rule)).toEqual(["idle-too-short", "idle-too-short"]);
-    expect(decisions[0]!.reason).toBe("idle since 13:00, 0s < 2h");
+    expect(decisions[0]!.reason).toBe("idle since 13:00 +08:00, 0s < 2h");
     expect(releases()).toEqual([]);
   });
 
@@ -248,7 +250,9 @@ describe("a rehearsal (--simulate) acts and remembers as of the simulated instan
       at(new Date("2030-01-01T00:00:00Z")),
     );
     expect(run.code).toBe(0);
-    expect(run.err).toContain(`State: file ${copy} (simulated at 2026-11-23T02:00:00.000Z).`);
+    expect(run.err).toContain(
+      `State: file ${copy} (simulated at 2026-11-23 10:00:00 +08:00 (Asia/Shanghai)).`,
+    );
     expect(existsSync(copy)).toBe(true);
     expect(existsSync(statePath)).toBe(false);
   });
@@ -259,14 +263,14 @@ describe("which store a command uses", () => {
     const clock = at(T0);
     const snooze = await qfhk(["snooze", "unit-idle-a", "3d", "--reason", "demo", "--config", config], clock);
     expect(snooze.out).toBe(
-      `unit-idle-a snoozed until 2026-11-26T02:00:00.000Z: no job touches it before then (file ${statePath})`,
+      `unit-idle-a snoozed until 2026-11-26 10:00 +08:00 (Asia/Shanghai): no job touches it before then (file ${statePath})`,
     );
     await qfhk(["force-up", "svco-chat", "4h", "--config", config], clock);
     const listed = await qfhk(["snoozes", "--config", config], clock);
     expect(listed.out.split("\n")).toEqual([
       expect.stringMatching(/^RESOURCE +KIND +UNTIL +BY +REASON$/),
-      expect.stringMatching(/^svco-chat +force-up +2026-11-23T06:00:00.000Z +cli +-$/),
-      expect.stringMatching(/^unit-idle-a +snooze +2026-11-26T02:00:00.000Z +cli +demo$/),
+      expect.stringMatching(/^svco-chat +force-up +2026-11-23 14:00 \+08:00 +cli +-$/),
+      expect.stringMatching(/^unit-idle-a +snooze +2026-11-26 10:00 \+08:00 +cli +demo$/),
     ]);
     const history = await qfhk(["history", "--config", config, "--json"], clock);
     expect(JSON.parse(history.out).map((r: { action: string }) => r.action)).toEqual(["force-up", "snooze"]);

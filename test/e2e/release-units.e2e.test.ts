@@ -97,7 +97,7 @@ describe("qfhk run release-units against the emulator over HTTP", () => {
       ["unit-idle-c", "done", "status Releasing"],
       ["unit-new", "done", "status Releasing"],
     ]);
-    expect(acted[0]!.reason).toBe("idle since 10:00, 2h ≥ 2h");
+    expect(acted[0]!.reason).toBe("idle since 10:00 +08:00, 2h ≥ 2h");
     expect(releaseCalls().sort()).toEqual(["unit-idle-a", "unit-idle-b", "unit-idle-c", "unit-new"]);
     expect(report2.jobs[0]!.totals).toMatchObject({ done: 4, computeUnitsReleased: 20 });
 
@@ -147,7 +147,7 @@ describe("qfhk run release-units against the emulator over HTTP", () => {
       "--now",
       T0.toISOString(),
     ]);
-    expect(snooze.stdout).toContain("unit-idle-b snoozed until 2026-11-24T02:00:00.000Z");
+    expect(snooze.stdout).toContain("unit-idle-b snoozed until 2026-11-24 10:00 +08:00 (Asia/Shanghai)");
     const later = new Date(T0.getTime() + 2 * H);
     emulator.clock.set(later);
     await qfhk([

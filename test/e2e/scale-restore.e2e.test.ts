@@ -76,7 +76,7 @@ it("reports a restore that does not fit on the unit, sends nothing, and keeps th
   });
   // The size per replica was measured when the service was scaled down (4 units freed by 2 replicas).
   expect(restore.outcome!.message).toBe(
-    "not enough free compute units on unit-a to restore svc-chat to 2 replicas: 1 of 4 free, and 2 more replica(s) need 2 compute unit(s) each, 4 in all",
+    "not enough free compute units on unit-a to restore svc-chat to 2 replicas: 1 of 4 free, and 2 more replicas need 2 compute units each, 4 in all",
   );
   // The check is made before the request: nothing was sent that the platform would refuse.
   expect(emulator.requestLog.filter((e) => e.action === "ScaleService")).toEqual([]);
@@ -101,7 +101,7 @@ it("checks a restore against the unit's free compute units even when the size pe
     status: "failed",
     code: "NotEnoughFreeComputeUnits",
     message:
-      "not enough free compute units on unit-a to restore svc-chat to 1 replicas: 0 of 4 free, and 1 more replica(s) need at least 1 compute unit each (the size per replica is not known), 1 in all",
+      "not enough free compute units on unit-a to restore svc-chat to 1 replica: 0 of 4 free, and 1 more replica needs at least 1 compute unit each (the size per replica is not known), 1 in all",
   });
 });
 
@@ -115,7 +115,7 @@ it("uses the binding's computeUnitsPerReplica when no size was measured", async 
   );
   const report = await run(TUESDAY_MORNING);
   expect(report.jobs[0]!.decisions[0]!.outcome!.message).toContain(
-    "2 of 4 free, and 1 more replica(s) need 3 compute unit(s) each, 3 in all",
+    "2 of 4 free, and 1 more replica needs 3 compute units each, 3 in all",
   );
 });
 

@@ -42,6 +42,6 @@ it("never releases a unit that scale-services parks at zero, however idle or old
   expect(report.jobs[0]!.decisions.find((d) => d.resourceId === "unit-parked")).toMatchObject({
     verdict: "keep",
     rule: "protected",
-    reason: "protected by parked by scale-services — rule instanceId 'unit-parked'",
+    reason: "protected by rule instanceId 'unit-parked' (parked by scale-services)",
   });
 });

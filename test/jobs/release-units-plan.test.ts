@@ -72,7 +72,7 @@ describe("planUnitReleases", () => {
       marks: { "unit-a": { idleSince: "2026-11-23T04:10:00Z" } },
       verdict: "act",
       rule: "idle",
-      reason: "idle since 12:10, 2h15m ≥ 2h",
+      reason: "idle since 12:10 +08:00, 2h15m ≥ 2h",
     },
     {
       name: "keeps a unit idle for less than idleFor",
@@ -145,7 +145,7 @@ describe("planUnitReleases", () => {
       snoozed: { "unit-a": "2026-11-23T08:00:00Z" },
       verdict: "keep",
       rule: "snoozed",
-      reason: "snoozed until 16:00",
+      reason: "snoozed until 16:00 +08:00",
     },
     {
       name: "releases once a snooze has run out",
@@ -167,14 +167,14 @@ describe("planUnitReleases", () => {
       unit: { releaseTime: "2026-11-23T02:00:00Z" },
       verdict: "act",
       rule: "expired",
-      reason: "auto-release time 10:00 passed 4h25m ago and it is still Running",
+      reason: "auto-release time 10:00 +08:00 passed 4h25m ago and it is still Running",
     },
     {
       name: "reads a Beijing-time release time",
       unit: { releaseTime: "2026-11-23 10:00:00" },
       verdict: "act",
       rule: "expired",
-      reason: /auto-release time 10:00 passed 4h25m ago/,
+      reason: /auto-release time 10:00 \+08:00 passed 4h25m ago/,
     },
     {
       name: "does not release before the auto-release time",
@@ -274,7 +274,7 @@ describe("planUnitReleases", () => {
         rule: "idle",
         dueAt: "2026-11-23T07:25:00.000Z",
       });
-      expect(decisions[0]!.reason).toMatch(/will be released at 15:25 unless snoozed$/);
+      expect(decisions[0]!.reason).toMatch(/will be released at 15:25 \+08:00 unless snoozed$/);
       expect(marks.get("unit-a")).toMatchObject({
         noticeGivenAt: NOW.toISOString(),
         noticeDueAt: "2026-11-23T07:25:00.000Z",
@@ -303,7 +303,7 @@ describe("planUnitReleases", () => {
       };
       const { decisions } = plan([unit()], { marks, policy: notice });
       expect(decisions[0]).toMatchObject({ verdict: "act", rule: "idle" });
-      expect(decisions[0]!.reason).toContain("announced at 13:00");
+      expect(decisions[0]!.reason).toContain("announced at 13:00 +08:00");
     });
 
     it("drops the notice when the unit is used again", () => {
@@ -351,7 +351,7 @@ describe("planUnitReleases", () => {
     it.each(PLACEHOLDER_TIMES)("still releases on a real expiry when the other time is %j", (placeholder) => {
       const { decisions } = plan([unit({ releaseTime: placeholder, expiredTime: "2026-11-23T02:00:00Z" })]);
       expect(decisions[0]).toMatchObject({ verdict: "act", rule: "expired" });
-      expect(decisions[0]!.reason).toMatch(/^expiry time 10:00 passed/);
+      expect(decisions[0]!.reason).toMatch(/^expiry time 10:00 \+08:00 passed/);
     });
 
     it.each(PLACEHOLDER_TIMES)("keeps a unit whose startTime is %j: its age is unknown", (placeholder) => {

@@ -135,7 +135,7 @@ describe("planTaskStops", () => {
       snoozed: { "infer-1": "2026-11-23T08:00:00Z" },
       verdict: "keep",
       rule: "snoozed",
-      reason: "snoozed until 16:00",
+      reason: "snoozed until 16:00 +08:00",
     },
     {
       name: "leaves finished tasks alone",
@@ -167,7 +167,7 @@ describe("planTaskStops", () => {
   it("announces first, then stops when the notice is due", () => {
     const first = plan([task()], { policy: { noticeForMs: 30 * 60_000 } });
     expect(first.decisions[0]).toMatchObject({ verdict: "notice" });
-    expect(first.decisions[0]!.reason).toMatch(/will be stopped at 14:30 unless snoozed$/);
+    expect(first.decisions[0]!.reason).toMatch(/will be stopped at 14:30 \+08:00 unless snoozed$/);
     const due = { "infer-1": { noticeGivenAt: ago(H), noticeDueAt: ago(30 * 60_000) } };
     expect(plan([task()], { policy: { noticeForMs: 30 * 60_000 }, marks: due }).decisions[0]).toMatchObject({
       verdict: "act",

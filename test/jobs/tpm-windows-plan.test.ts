@@ -109,7 +109,7 @@ describe("planTpmWindows", () => {
       attemptedAt: "2026-11-23T02:20:00Z",
     };
     expect(plan([], { pending }).decisions[0]).toMatchObject({ verdict: "keep", rule: "pending" });
-    expect(plan([], { pending }).decisions[0]!.reason).toContain("not buying again before 10:35");
+    expect(plan([], { pending }).decisions[0]!.reason).toContain("not buying again before 10:35 +08:00");
     const adopted = plan([instance("tpm-lost", "Running", "2026-11-23T02:20:05Z")], { pending });
     expect(adopted.decisions[0]).toMatchObject({ verdict: "keep", rule: "adopted" });
     expect(adopted.adopted.get("peak")).toMatchObject({ instanceId: "tpm-lost", count: 2 });

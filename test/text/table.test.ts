@@ -1,3 +1,5 @@
+import fc from "fast-check";
+import stringWidth from "string-width";
 import { describe, expect, it } from "vitest";
 import { renderTable } from "../../lib/text";
 
@@ -75,5 +77,73 @@ describe("renderTable", () => {
         expect.fail(`row ${i} is misaligned: ${JSON.stringify(line)}`);
     });
     expect(lines[123_457]!.indexOf("the-longest")).toBe(sizeEnd + 2);
+  });
+});
+
+describe("renderTable within a width", () => {
+  const rows = [
+    {
+      id: "unit-a",
+      label: "gpu-2 8/8 Postpaid bj",
+      reason: "auto-release time 15:58 +08:00 passed 1h30m ago and it is still Running",
+    },
+    { id: "unit-bb", label: "千帆 客服对话 生产", reason: "busy" },
+  ];
+  const columns = [
+    { header: "ID", value: (r: (typeof rows)[number]) => r.id },
+    { header: "LABEL", value: (r: (typeof rows)[number]) => r.label, shrink: "truncate" as const },
+    { header: "REASON", value: (r: (typeof rows)[number]) => r.reason, shrink: "wrap" as const },
+  ];
+
+  it("cuts truncated cells with an ellipsis and wraps wrapped ones, never touching ids", () => {
+    const text = renderTable(rows, columns, { maxWidth: 40 });
+    const lines = text.split("\n");
+    for (const line of lines) expect(stringWidth(line)).toBeLessThanOrEqual(40);
+    expect(lines[1]).toMatch(/^unit-a {3}gpu-2 8/);
+    expect(text).toContain("…");
+    const reason = lines.slice(1, -1).map((line) => line.slice(lines[0]!.indexOf("REASON")).trim());
+    expect(reason.join(" ")).toBe(rows[0]!.reason);
+  });
+
+  it("shows everything on one line each without a width", () => {
+    const lines = renderTable(rows, columns).split("\n");
+    expect(lines).toHaveLength(3);
+    expect(lines[1]).toContain(rows[0]!.reason);
+  });
+
+  it("leaves out optional columns, the lowest rank first, and names them", () => {
+    const wide = [
+      { header: "CREATED", value: () => "2026-11-23 13:00", optional: 2 },
+      ...columns,
+      { header: "STARTED", value: () => "2026-11-23 14:00", optional: 1 },
+    ];
+    const roomy = renderTable(rows, wide, { maxWidth: 60 }).split("\n");
+    expect(roomy[0]).toMatch(/^CREATED +ID +LABEL +REASON$/);
+    expect(roomy.at(-1)).toBe("(left out to fit: STARTED; --wide shows them)");
+    const narrow = renderTable(rows, wide, { maxWidth: 50 }).split("\n");
+    expect(narrow[0]).toMatch(/^ID +LABEL +REASON$/);
+    expect(narrow.at(-1)).toBe("(left out to fit: CREATED, STARTED; --wide shows them)");
+    expect(renderTable(rows, wide, { maxWidth: 200 }).split("\n")[0]).toMatch(
+      /^CREATED +ID +LABEL +REASON +STARTED$/,
+    );
+  });
+
+  it("keeps any table within any width that its ids leave room for", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({ id: fc.stringMatching(/^[a-z0-9-]{1,12}$/), label: fc.string(), reason: fc.string() }),
+          {
+            minLength: 1,
+            maxLength: 8,
+          },
+        ),
+        fc.integer({ min: 45, max: 160 }),
+        (generated, width) => {
+          const lines = renderTable(generated, columns, { maxWidth: width }).split("\n");
+          for (const line of lines) expect(stringWidth(line)).toBeLessThanOrEqual(width);
+        },
+      ),
+    );
   });
 });

@@ -1,7 +1,7 @@
 import { applyNotice } from "../../engine/notice";
 import type { Decision } from "../../engine/types";
 import { type ComputeUnit, isPlaceholderTime, parsePlatformTime } from "../../qianfan";
-import { formatMoment, formatSpan } from "../../text";
+import { formatLocalMoment, formatSpan } from "../../text";
 
 /** The release-units settings the planner applies (from `jobs.release-units`). */
 export interface ReleaseUnitsPolicy {
@@ -78,7 +78,7 @@ function decideUnit(
 ): { decision: Decision<ReleaseUnitAction>; mark?: UnitMark } {
   const { policy } = ctx;
   const previous = ctx.marks.get(unit.instanceId) ?? {};
-  const at = (date: Date) => formatMoment(date, now, policy.timeZone);
+  const at = (date: Date) => formatLocalMoment(date, now, policy.timeZone);
   const label = `${unit.type} ${unit.usedComputeUnits}/${unit.totalComputeUnits} ${unit.paymentTiming} ${unit.region}`;
   const keep = (rule: string, reason: string, mark?: UnitMark) => ({
     decision: { resourceId: unit.instanceId, label, verdict: "keep" as const, rule, reason },

@@ -12,6 +12,7 @@ import {
 } from "../../qianfan";
 import type { Schedule } from "../../schedule";
 import type { RestoreTarget } from "../../state";
+import { plural } from "../../text";
 import {
   planScaling,
   type ScaleAction,
@@ -273,8 +274,8 @@ export function roomFor(action: ScaleAction, total: number, used: number): strin
   const size =
     perReplica === undefined
       ? "at least 1 compute unit each (the size per replica is not known)"
-      : `${perReplica} compute unit(s) each`;
-  return `not enough free compute units on ${action.instanceId} to restore ${action.serviceId} to ${action.to} replicas: ${free} of ${total} free, and ${adding} more replica(s) need ${size}, ${needed} in all`;
+      : `${plural(perReplica, "compute unit")} each`;
+  return `not enough free compute units on ${action.instanceId} to restore ${action.serviceId} to ${plural(action.to, "replica")}: ${free} of ${total} free, and ${adding} more ${adding === 1 ? "replica needs" : "replicas need"} ${size}, ${needed} in all`;
 }
 
 /** Compute units one replica freed: the unit's usedComputeUnits before and after a scale-down. */

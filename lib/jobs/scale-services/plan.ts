@@ -2,7 +2,7 @@ import type { Decision } from "../../engine/types";
 import { parsePlatformTime } from "../../qianfan";
 import { type Calendar, isActive, type Schedule } from "../../schedule";
 import type { RestoreTarget } from "../../state";
-import { formatMoment, formatSpan } from "../../text";
+import { formatLocalMoment, formatSpan, plural } from "../../text";
 
 /** One configured binding of a service on a compute unit to a schedule. */
 export interface ScaleBinding {
@@ -79,7 +79,7 @@ export function planScaling(
   ctx: ScaleServicesContext,
   now: Date,
 ): Decision<ScaleAction>[] {
-  const at = (d: Date) => formatMoment(d, now, ctx.policy.timeZone);
+  const at = (d: Date) => formatLocalMoment(d, now, ctx.policy.timeZone);
   const decisions = items.map((item) => decide(item, ctx, now, at));
   const order = (d: Decision<ScaleAction>) => (d.action?.direction === "up" ? 0 : 1);
   return decisions
@@ -162,7 +162,7 @@ function decide(
         `${why}: ${item.currentReplicas} → ${target} replicas (remembering ${item.currentReplicas})`,
       );
     }
-    return keep("down", `${why}: already at ${item.currentReplicas} replica(s)`);
+    return keep("down", `${why}: already at ${plural(item.currentReplicas, "replica")}`);
   }
   const remembered = ctx.restoreTargets.get(item.key);
   const target = remembered?.replicas ?? item.binding.upReplicas;
@@ -176,5 +176,5 @@ function decide(
     const source = remembered ? "the remembered size" : "upReplicas";
     return scale("up", target, `${why}: ${item.currentReplicas} → ${target} replicas (${source})`);
   }
-  return keep("up", `${why}: ${item.currentReplicas} replica(s), at or above ${target}`);
+  return keep("up", `${why}: ${plural(item.currentReplicas, "replica")}, at or above ${target}`);
 }

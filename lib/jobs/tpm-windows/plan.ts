@@ -4,7 +4,7 @@ import type { InvalidItem } from "../../engine/job";
 import type { Decision } from "../../engine/types";
 import { isPlaceholderTime, parsePlatformTime, type TpmInstance } from "../../qianfan";
 import { type Calendar, currentStretchEnd, isActive, type Schedule } from "../../schedule";
-import { formatMoment, formatSpan } from "../../text";
+import { formatLocalMoment, formatSpan } from "../../text";
 
 /** A peak window: TPM quota of `model` bought while `schedule` is on. */
 export interface TpmWindow {
@@ -117,7 +117,7 @@ export function planTpmWindows(
 ): TpmWindowsPlan {
   const decisions: Decision<TpmAction>[] = [];
   const adopted = new Map<string, TpmPurchase>();
-  const at = (d: Date) => formatMoment(d, now, ctx.timeZone);
+  const at = (d: Date) => formatLocalMoment(d, now, ctx.timeZone);
   const listedById = new Map(items.flatMap((i) => i.instances.map((x) => [x.instanceId, x] as const)));
   const unreadableById = new Map(
     items.flatMap((i) => (i.invalid ?? []).flatMap((x) => (x.id === undefined ? [] : [[x.id, x] as const]))),
