@@ -3,7 +3,7 @@ import pRetry from "p-retry";
 import type { Clock } from "../../engine/clock";
 import { describeOutcome, summarizeJob } from "../../engine/report";
 import type { DecisionReport, JobReport, RunReport } from "../../engine/types";
-import { formatMoment } from "../../text";
+import { formatLocalMoment } from "../../text";
 import type { ChatPlatform } from "../types";
 import {
   type ChatMessage,
@@ -294,7 +294,7 @@ export function formatNotices(report: RunReport, options: NoticeOptions = {}): C
       const due = d.dueAt ? new Date(d.dueAt) : undefined;
       const when =
         due && !Number.isNaN(due.getTime()) && !Number.isNaN(evaluatedAt.getTime())
-          ? ` at ${formatMoment(due, evaluatedAt, timeZone)}`
+          ? ` at ${formatLocalMoment(due, evaluatedAt, timeZone)}`
           : "";
       return `${d.resourceId}${label(d)} will be ${verb}${when} — reply \`snooze ${d.resourceId} ${snoozeFor}\` to keep it`;
     });

@@ -370,12 +370,12 @@ describe("formatNotices", () => {
     expect(messages).toEqual([
       {
         title: "release-units: 1 resource will be released unless snoozed",
-        lines: ["unit-x (8 CU) will be released at 14:00 — reply `snooze unit-x 4h` to keep it"],
+        lines: ["unit-x (8 CU) will be released at 14:00 +00:00 — reply `snooze unit-x 4h` to keep it"],
         more: "history",
       },
       {
         title: "stop-batch-tasks: 1 resource will be stopped unless snoozed",
-        lines: ["task-1 will be stopped at 03-03 01:30 — reply `snooze task-1 4h` to keep it"],
+        lines: ["task-1 will be stopped at 03-03 01:30 +00:00 — reply `snooze task-1 4h` to keep it"],
         more: "history",
       },
     ]);
@@ -390,7 +390,9 @@ describe("formatNotices", () => {
       },
     );
 
-    expect(notice?.lines).toEqual(["unit-x will be released at 14:00 — reply `snooze unit-x 1d` to keep it"]);
+    expect(notice?.lines).toEqual([
+      "unit-x will be released at 14:00 +08:00 — reply `snooze unit-x 1d` to keep it",
+    ]);
   });
 
   it("announces nothing for a dry run, a what-if, a rehearsal or an unrecorded run", () => {
