@@ -6,6 +6,7 @@ import {
   TPM_MODELS,
   TPM_MODELS_LISTED_ON,
 } from "../qianfan/actions";
+import { DEFAULT_PACING } from "../qianfan/pacer";
 import { calendarEntryProblem } from "../schedule/calendar";
 import { parseSchedule } from "../schedule/parse";
 import { Duration, PositiveDuration } from "./duration";
@@ -369,8 +370,13 @@ export const HousekeepingConfigSchema = z
     qianfan: z
       .strictObject({
         baseUrl: BaseUrl.optional(),
-        requestsPerSecond: z.number().positive().max(1000).default(10),
-        concurrency: z.number().int().min(1).max(64).default(4),
+        requestsPerSecond: z.number().positive().max(10_000).default(DEFAULT_PACING.requestsPerSecond).meta({
+          description:
+            "Ceiling of requests per second; below it the rate adapts: it starts moderate, climbs while answers are clean and halves on throttling",
+        }),
+        concurrency: z.number().int().min(1).max(64).default(DEFAULT_PACING.concurrency).meta({
+          description: "Ceiling of requests in flight at once",
+        }),
         timeoutSeconds: z.number().positive().max(600).default(15),
         maxRetries: z.number().int().min(0).max(20).default(6),
       })
@@ -393,7 +399,7 @@ export const HousekeepingConfigSchema = z
         maxFleetFraction: z.number().gt(0).max(1).default(0.5),
         allowEmptyListing: z.boolean().default(false),
         allowInvalidItems: z.boolean().default(false),
-        actionConcurrency: z.number().int().min(1).max(32).default(4),
+        actionConcurrency: z.number().int().min(1).max(32).default(8),
       })
       .prefault({}),
     pricing: z
