@@ -18,9 +18,9 @@ export const DEFAULT_PACING = {
 /** The rate never falls below this, whatever the platform answers (one request every 2 s). */
 const FLOOR_PER_SECOND = 0.5;
 /** After a throttle the rate climbs back quickly to this share of the rate that was throttled... */
-const RECOVERY_SHARE = 0.95;
+const RECOVERY_SHARE = 0.97;
 /** ...stays there this long... */
-const HOLD_MS = 15_000;
+const HOLD_MS = 20_000;
 /** ...then probes above it, adding this share of the throttled rate per second. */
 const PROBE_SHARE_PER_SECOND = 0.02;
 /** How far back the rate actually sent is measured. */
@@ -114,11 +114,21 @@ export class Pacer {
     return { waitMs: slot - now, ticket: { epoch: this.#epoch } };
   }
 
-  /** Waits for this caller's turn. */
+  /**
+   * Whether a turn booked with `ticket` may still be used: not when the rate was cut or a pause
+   * began while it waited (the turn was booked at a rate the platform has since refused).
+   */
+  isCurrent(ticket: PacerTicket): boolean {
+    return ticket.epoch === this.#epoch;
+  }
+
+  /** Waits for this caller's turn; a turn overtaken by a throttle or a pause is booked again. */
   async take(signal?: AbortSignal): Promise<PacerTicket> {
-    const { waitMs, ticket } = this.reserve();
-    if (waitMs > 0) await sleep(waitMs, signal);
-    return ticket;
+    for (;;) {
+      const { waitMs, ticket } = this.reserve();
+      if (waitMs > 0) await sleep(waitMs, signal);
+      if (this.isCurrent(ticket)) return ticket;
+    }
   }
 
   /** A clean answer: the rate climbs, if callers are waiting for it. */
@@ -152,8 +162,11 @@ export class Pacer {
   /** Holds every caller back for `ms` from now (a Retry-After), at most `maxPauseMs`. */
   pause(ms: number): void {
     if (!(ms > 0)) return;
-    this.#pausedUntil = Math.max(this.#pausedUntil, this.#now() + Math.min(ms, this.#maxPauseMs));
+    const until = this.#now() + Math.min(ms, this.#maxPauseMs);
+    if (until <= this.#pausedUntil) return;
+    this.#pausedUntil = until;
     this.#nextSlot = Math.max(this.#nextSlot, this.#pausedUntil);
+    this.#epoch += 1;
   }
 
   /** Drops the start times older than the measured second. */
