@@ -18,7 +18,7 @@ export const DEFAULT_PACING = {
 /** The rate never falls below this, whatever the platform answers (one request every 2 s). */
 const FLOOR_PER_SECOND = 0.5;
 /** After a throttle the rate climbs back quickly to this share of the rate that was throttled... */
-const RECOVERY_SHARE = 0.97;
+const RECOVERY_SHARE = 0.92;
 /** ...stays there this long... */
 const HOLD_MS = 20_000;
 /** ...then probes above it, adding this share of the throttled rate per second. */
@@ -40,6 +40,8 @@ export interface PacerOptions {
   maxPauseMs?: number;
   /** Milliseconds on a monotonic clock; `performance.now` unless a test drives the time. */
   now?: () => number;
+  /** Runs `run` after `ms` on that clock; `setTimeout` unless a test drives the time. */
+  setTimer?: (run: () => void, ms: number) => unknown;
 }
 
 /**
@@ -59,6 +61,10 @@ export class Pacer {
   readonly #adaptive: boolean;
   readonly #maxPauseMs: number;
   readonly #now: () => number;
+  readonly #setTimer: (run: () => void, ms: number) => unknown;
+  readonly #waiters: Array<(ticket: PacerTicket) => void> = [];
+  /** Whether a timer will give out the next turn. */
+  #armed = false;
   #rate: number;
   /** The rate last throttled (as measured), undefined before the first throttle. */
   #throttledAt: number | undefined;
@@ -84,6 +90,7 @@ export class Pacer {
     this.#adaptive = options.adaptive ?? true;
     this.#maxPauseMs = maxPauseMs;
     this.#now = options.now ?? (() => performance.now());
+    this.#setTimer = options.setTimer ?? ((run, ms) => setTimeout(run, ms));
     this.#rate = Math.min(start, ceilingPerSecond);
     this.#createdMs = this.#now();
     this.#lastUpdateMs = this.#createdMs;
@@ -94,40 +101,64 @@ export class Pacer {
     return this.#rate;
   }
 
-  /** How long a caller that asked for its turn now would wait. */
+  /** How long a caller that asked for its turn now would wait (behind the callers already waiting). */
   waitMs(): number {
     const now = this.#now();
-    return Math.max(0, this.#nextSlot - now, this.#pausedUntil - now);
+    const first = Math.max(0, this.#nextSlot - now, this.#pausedUntil - now);
+    return first + (this.#waiters.length * 1000) / this.#rate;
   }
 
   /**
-   * Books the next turn: how long to wait for it, and the ticket to report its answer with. For
-   * callers that keep their own time ({@link take} waits on the real clock).
+   * Queues a caller: `onTurn` is called, in order, when its turn comes, with the ticket to report
+   * the answer with. Turns are given out one at a time at the rate of the moment, so a change of
+   * rate or a pause applies at once to every caller still waiting. Returns a function that leaves
+   * the queue.
    */
-  reserve(): { waitMs: number; ticket: PacerTicket } {
-    const now = this.#now();
-    const slot = Math.max(now, this.#nextSlot, this.#pausedUntil);
-    this.#nextSlot = slot + 1000 / this.#rate;
-    if (slot > now) this.#held = true;
-    this.#forget(now);
-    this.#starts.push(slot);
-    return { waitMs: slot - now, ticket: { epoch: this.#epoch } };
+  request(onTurn: (ticket: PacerTicket) => void): () => void {
+    this.#waiters.push(onTurn);
+    this.#pump();
+    return () => {
+      const i = this.#waiters.indexOf(onTurn);
+      if (i >= 0) this.#waiters.splice(i, 1);
+    };
   }
 
-  /**
-   * Whether a turn booked with `ticket` may still be used: not when the rate was cut or a pause
-   * began while it waited (the turn was booked at a rate the platform has since refused).
-   */
-  isCurrent(ticket: PacerTicket): boolean {
-    return ticket.epoch === this.#epoch;
+  /** Waits for this caller's turn. */
+  take(signal?: AbortSignal): Promise<PacerTicket> {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const onAbort = () => {
+        leave();
+        reject(signal?.reason);
+      };
+      const leave = this.request((ticket) => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve(ticket);
+      });
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
   }
 
-  /** Waits for this caller's turn; a turn overtaken by a throttle or a pause is booked again. */
-  async take(signal?: AbortSignal): Promise<PacerTicket> {
-    for (;;) {
-      const { waitMs, ticket } = this.reserve();
-      if (waitMs > 0) await sleep(waitMs, signal);
-      if (this.isCurrent(ticket)) return ticket;
+  #pump(): void {
+    if (this.#armed) return;
+    while (this.#waiters.length > 0) {
+      const now = this.#now();
+      const at = Math.max(this.#nextSlot, this.#pausedUntil);
+      // (A microsecond early is on time: timers and float sums are not exact.)
+      if (at - now > 0.001) {
+        this.#held = true;
+        this.#armed = true;
+        this.#setTimer(() => {
+          this.#armed = false;
+          this.#pump();
+        }, at - now);
+        return;
+      }
+      const onTurn = this.#waiters.shift()!;
+      this.#nextSlot = Math.max(now, this.#nextSlot) + 1000 / this.#rate;
+      this.#forget(now);
+      this.#starts.push(now);
+      onTurn({ epoch: this.#epoch });
     }
   }
 
@@ -144,7 +175,9 @@ export class Pacer {
     else if (rate < RECOVERY_SHARE * throttledAt)
       rate = Math.min(RECOVERY_SHARE * throttledAt, rate * 4 ** dt);
     else if (now - this.#lastThrottleMs >= HOLD_MS) rate += PROBE_SHARE_PER_SECOND * throttledAt * dt;
-    this.#rate = Math.min(this.#ceiling, rate);
+    // A rate far above what is really sent (the callers or the machine are slower) is untested.
+    const sent = this.#sentPerSecond(now);
+    this.#rate = Math.min(this.#ceiling, Math.max(this.#rate, Math.min(rate, 2 * sent)));
   }
 
   /** A throttling answer to a request sent with `ticket`: the rate is halved, once per congestion. */
@@ -178,11 +211,16 @@ export class Pacer {
     }
   }
 
-  /** Requests started in the last second (per second, over the time since the first when shorter). */
+  /**
+   * Requests started per second, over the last second — or over the time since the client began
+   * or since the last pause ended, when shorter: time spent paused says nothing about the rate.
+   */
   #sentPerSecond(now: number): number {
     this.#forget(now);
-    const sent = this.#starts.filter((at, i) => i >= this.#head && at <= now).length;
-    const span = Math.min(MEASURE_MS, Math.max(100, now - this.#createdMs));
+    const since = Math.max(this.#createdMs, Math.min(now, this.#pausedUntil));
+    const span = Math.min(MEASURE_MS, Math.max(100, now - since));
+    let sent = 0;
+    for (let i = this.#starts.length - 1; i >= this.#head && this.#starts[i]! > now - span; i -= 1) sent += 1;
     return (sent * 1000) / span;
   }
 }

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../../lib/config";
 import { DEMO_CREDENTIALS, type RunningEmulator } from "../../lib/emulator";
 import { DEFAULT_PACING, QianfanApi, QianfanClient, staticCredentials } from "../../lib/qianfan";
-import { Pacer } from "../../lib/qianfan/pacer";
+import { Pacer, type PacerTicket } from "../../lib/qianfan/pacer";
 import { emulatorWith, postpaidUnit } from "../support/emulator";
 import { simulatePacing } from "../support/pacing-simulation";
 
@@ -26,10 +26,12 @@ describe("adaptive pacing on a simulated clock", () => {
   });
 
   it("halves the rate once per congestion, not once per request in flight", () => {
-    let now = 0;
-    const pacer = new Pacer(1000, { startPerSecond: 100, now: () => now });
-    const tickets = Array.from({ length: 100 }, () => pacer.reserve().ticket);
-    now = 1000;
+    const clock = manualClock();
+    const pacer = new Pacer(1000, { startPerSecond: 100, ...clock.options });
+    const tickets: PacerTicket[] = [];
+    for (let i = 0; i < 50; i += 1) pacer.request((ticket) => tickets.push(ticket));
+    clock.advance(500);
+    expect(tickets).toHaveLength(50);
     pacer.throttled(tickets[0]!);
     const halved = pacer.ratePerSecond;
     for (const ticket of tickets.slice(1)) pacer.throttled(ticket);
@@ -39,44 +41,79 @@ describe("adaptive pacing on a simulated clock", () => {
   });
 
   it("climbs only while callers wait for their turn", () => {
-    let now = 0;
-    const pacer = new Pacer(1000, { startPerSecond: 50, now: () => now });
+    const clock = manualClock();
+    const pacer = new Pacer(1000, { startPerSecond: 50, ...clock.options });
     for (let i = 0; i < 20; i += 1) {
-      now += 500;
-      pacer.answered(pacer.reserve().ticket);
+      clock.advance(500);
+      pacer.request((ticket) => pacer.answered(ticket));
     }
     expect(pacer.ratePerSecond).toBe(50);
-    for (let i = 0; i < 20; i += 1) {
-      now += 50;
-      const { ticket } = pacer.reserve();
-      pacer.reserve();
-      pacer.answered(ticket);
-    }
+    for (let i = 0; i < 200; i += 1) pacer.request((ticket) => pacer.answered(ticket));
+    clock.advance(2000);
     expect(pacer.ratePerSecond).toBeGreaterThan(50);
   });
 
-  it("books a turn again when a pause began while it waited", () => {
-    let now = 0;
-    const pacer = new Pacer(10, { now: () => now });
-    pacer.reserve();
-    const waiting = pacer.reserve();
-    expect(waiting.waitMs).toBe(100);
+  it("holds every waiting caller back for a pause that begins while they wait", () => {
+    const clock = manualClock();
+    const pacer = new Pacer(10, clock.options);
+    const turns: number[] = [];
+    for (let i = 0; i < 3; i += 1) pacer.request(() => turns.push(clock.now()));
     pacer.pause(2000);
-    now = 100;
-    expect(pacer.isCurrent(waiting.ticket)).toBe(false);
-    expect(pacer.reserve().waitMs).toBeGreaterThanOrEqual(1900);
+    clock.advance(5000);
+    expect(turns[0]).toBe(0);
+    expect(turns[1]).toBeGreaterThanOrEqual(2000);
+    expect(turns[2]! - turns[1]!).toBeGreaterThanOrEqual(100);
+  });
+
+  it("gives the waiting callers the new rate at once when it changes", () => {
+    const clock = manualClock();
+    const pacer = new Pacer(1000, { startPerSecond: 100, ...clock.options });
+    const turns: PacerTicket[] = [];
+    for (let i = 0; i < 100; i += 1) pacer.request((ticket) => turns.push(ticket));
+    clock.advance(100);
+    const before = turns.length;
+    pacer.throttled(turns.at(-1)!);
+    clock.advance(1000);
+    // At 100/s the next second would give 100 turns; at the halved rate about 50.
+    expect(turns.length - before).toBeLessThanOrEqual(60);
   });
 
   it("keeps a fixed rate when adaptive pacing is off", () => {
-    let now = 0;
-    const pacer = new Pacer(100, { adaptive: false, now: () => now });
-    const { ticket } = pacer.reserve();
-    pacer.reserve();
-    now = 2000;
-    pacer.throttled(ticket);
+    const clock = manualClock();
+    const pacer = new Pacer(100, { adaptive: false, ...clock.options });
+    const turns: PacerTicket[] = [];
+    for (let i = 0; i < 10; i += 1) pacer.request((ticket) => turns.push(ticket));
+    clock.advance(200);
+    pacer.throttled(turns[0]!);
     expect(pacer.ratePerSecond).toBe(100);
   });
 });
+
+/** A clock and timers a test moves by hand. */
+function manualClock() {
+  let now = 0;
+  let timers: Array<{ at: number; run: () => void }> = [];
+  return {
+    now: () => now,
+    options: {
+      now: () => now,
+      setTimer: (run: () => void, ms: number) => {
+        timers.push({ at: now + ms, run });
+      },
+    },
+    advance(ms: number) {
+      const end = now + ms;
+      for (;;) {
+        const due = timers.filter((t) => t.at <= end).sort((a, b) => a.at - b.at)[0];
+        if (!due) break;
+        timers = timers.filter((t) => t !== due);
+        now = due.at;
+        due.run();
+      }
+      now = end;
+    },
+  };
+}
 
 describe("pacing defaults", () => {
   it("are one set, shared by the config and the client", () => {

@@ -45,6 +45,7 @@ export function simulatePacing(options: PacingSimulation): PacingOutcome {
     startPerSecond: options.startPerSecond,
     maxPauseMs: 10_000,
     now: () => now,
+    setTimer: (run, ms) => schedule(now + ms, run),
   });
   const window = new RollingWindow();
   const endMs = options.seconds * 1000;
@@ -55,10 +56,7 @@ export function simulatePacing(options: PacingSimulation): PacingOutcome {
   const perSecond = new Map<number, number>();
   const next = () => {
     if (now >= endMs) return;
-    const { waitMs, ticket } = pacer.reserve();
-    schedule(now + waitMs, () => {
-      // A turn overtaken by a throttle or a pause is booked again, as Pacer.take does.
-      if (!pacer.isCurrent(ticket)) return next();
+    pacer.request((ticket) => {
       sent += 1;
       const second = Math.floor(now / 1000);
       perSecond.set(second, (perSecond.get(second) ?? 0) + 1);
