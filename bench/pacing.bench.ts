@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEMO_CREDENTIALS } from "../lib/emulator";
 import { QianfanApi, QianfanClient, staticCredentials } from "../lib/qianfan";
+import { simulatePacing } from "../test/support/pacing-simulation";
 
 export interface PacingFigures {
   limit: number;
@@ -113,6 +114,29 @@ export function formatPacing(f: PacingFigures): string {
   return `pacing at a ${f.limit}/s limit: settled ${f.settledPerSecond.toFixed(1)}/s (${share}% of the limit), ${f.throttled} of ${f.sent} requests throttled (${throttled}%)`;
 }
 
+/**
+ * The same pacer on a simulated clock against the same kind of limit (rolling second, Retry-After
+ * in whole seconds), 90 s with the last 60 s measured: the figures of the pacing alone, free of the
+ * machine's load and of the emulator's own speed.
+ */
+export function simulatedPacing(limits = [50, 200, 1000]): PacingFigures[] {
+  return limits.map((limit) => {
+    const o = simulatePacing({
+      limitPerSecond: limit,
+      ceilingPerSecond: 5000,
+      startPerSecond: 50,
+      concurrency: 64,
+      latencyMs: 25,
+      seconds: 90,
+      settleSeconds: 60,
+    });
+    return { limit, settledPerSecond: o.settledPerSecond, sent: o.sent, throttled: o.throttled };
+  });
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  for (const f of await benchPacing()) console.log(formatPacing(f));
+  for (const f of simulatedPacing()) console.log(`simulated ${formatPacing(f)}`);
+  if (!process.argv.includes("--simulated")) {
+    for (const f of await benchPacing()) console.log(`emulator ${formatPacing(f)}`);
+  }
 }
