@@ -5,6 +5,7 @@ import {
   TPM_MODELS,
   TPM_MODELS_LISTED_ON,
 } from "../qianfan/actions";
+import { DEFAULT_PACING } from "../qianfan/pacer";
 import { calendarEntryProblem } from "../schedule/calendar";
 import { parseSchedule } from "../schedule/parse";
 import * as z from "../validation";
@@ -401,8 +402,16 @@ export const HousekeepingConfigSchema = z
     qianfan: z.prefault(
       z.strictObject({
         baseUrl: z.optional(BaseUrl),
-        requestsPerSecond: z._default(z.number().check(z.positive(), z.lte(1000)), 10),
-        concurrency: z._default(Int(1, 64), 4),
+        requestsPerSecond: z
+          ._default(z.number().check(z.positive(), z.lte(10_000)), DEFAULT_PACING.requestsPerSecond)
+          .check(
+            described(
+              "Ceiling of requests per second; below it the rate adapts: it starts moderate, climbs while answers are clean and halves on throttling",
+            ),
+          ),
+        concurrency: z
+          ._default(Int(1, 64), DEFAULT_PACING.concurrency)
+          .check(described("Ceiling of requests in flight at once")),
         timeoutSeconds: z._default(z.number().check(z.positive(), z.lte(600)), 15),
         maxRetries: z._default(Int(0, 20), 6),
       }),
@@ -430,7 +439,7 @@ export const HousekeepingConfigSchema = z
         maxFleetFraction: z._default(z.number().check(z.gt(0), z.lte(1)), 0.5),
         allowEmptyListing: Flag(false),
         allowInvalidItems: Flag(false),
-        actionConcurrency: z._default(Int(1, 32), 4),
+        actionConcurrency: z._default(Int(1, 32), 8),
       }),
       {},
     ),

@@ -1,5 +1,6 @@
-import type { QianfanApi } from "../qianfan";
+import type { ActionOutcome, QianfanApi } from "../qianfan";
 import type { JobMemory, StateStore } from "../state";
+import type { ConfirmOptions } from "./confirm";
 import type { GuardPolicy } from "./guards";
 import type { ActionResult, Decision } from "./types";
 
@@ -47,11 +48,36 @@ export interface Job<Item, Context, A> {
   plan(inventory: Inventory<Item>, context: Context, now: Date): Planned<A>;
   /**
    * Re-checks the resource, acts and reports what the platform then shows. Never throws: a failure
-   * is a result.
+   * is a result. A job with {@link Job.listed} acts through that instead.
    */
-  execute(ctx: JobContext, decision: Decision<A>): Promise<ActionResult>;
+  execute?(ctx: JobContext, decision: Decision<A>): Promise<ActionResult>;
+  /**
+   * Acting in batches between two listings: the last look before a batch and the confirmation after
+   * it come from listings made right before and right after it (one list serves thousands of
+   * resources), so each action is one call.
+   */
+  listed?: ListedActions<Item, A>;
   /** Records what this run observed and did (marks, notices), after execution. */
   remember(ctx: JobContext, planned: Planned<A>, results: Map<string, ActionResult>): Promise<void>;
+}
+
+/**
+ * How a job acts on resources that one listing shows all of. The last look is the job's own plan,
+ * made again on a fresh listing with freshly loaded context (snoozes, marks): only a resource it
+ * still decides to act on, with the same action, is acted on.
+ */
+export interface ListedActions<Item, A> {
+  /** The id a listed item has (the decisions' `resourceId`). */
+  idOf(item: Item): string;
+  /** The listing that confirms a batch; by default {@link Job.readInventory}. It is also the next batch's last look. */
+  readAfter?(ctx: JobContext): Promise<Inventory<Item>>;
+  /** Sends the action alone: no look before or after it. */
+  send(ctx: JobContext, decision: Decision<A>): Promise<ActionOutcome>;
+  /** Whether the after-listing's item (undefined: not listed) shows the action applied, and what it shows. */
+  shows(item: Item | undefined, outcome: ActionOutcome): { done: boolean; observed: string };
+  /** The action in words, for reports: "release", "stop". */
+  what: string;
+  confirm?: ConfirmOptions;
 }
 
 /** A planner's output: decisions and, job-specific, what to remember. */

@@ -1,11 +1,15 @@
 import { randomUUID } from "node:crypto";
 import pLimit from "p-limit";
-import { isQianfanError, type QianfanApi } from "../qianfan";
+import type { QianfanApi } from "../qianfan";
 import type { JobMemory, StateStore } from "../state";
+import { actInBatches } from "./batch";
 import { type Clock, isWhatIf, systemClock, WHAT_IF_TOLERANCE_MS } from "./clock";
+import { describeFailure } from "./failure";
 import { checkBlastRadius, checkListing, type GuardPolicy } from "./guards";
 import type { AnyJob, JobContext, Planned } from "./job";
 import type { ActionResult, Decision, DecisionReport, JobReport, JobTotals, RunReport } from "./types";
+
+export { describeFailure } from "./failure";
 
 export interface RunOptions {
   jobs: AnyJob[];
@@ -286,7 +290,10 @@ async function planAndExecute(
   };
 }
 
-/** Runs the `act` and `notice` decisions with bounded concurrency, watching the deadline. */
+/**
+ * Runs the `act` and `notice` decisions with bounded concurrency, watching the deadline. A job that
+ * acts on listed resources ({@link Job.listed}) acts in batches between listings ({@link actInBatches}).
+ */
 async function executeAll(
   job: AnyJob,
   ctx: JobContext,
@@ -296,11 +303,27 @@ async function executeAll(
   trail: Trail,
 ): Promise<Map<string, ActionResult>> {
   const results = new Map<string, ActionResult>();
-  const limit = pLimit(Math.max(1, options.actionConcurrency ?? 4));
+  const concurrency = Math.max(1, options.actionConcurrency ?? 8);
+  const limit = pLimit(concurrency);
   // An action starts only when its slowest call, and the reserve, still fit before the deadline.
   const needed = (options.deadlineReserveMs ?? DEFAULT_RESERVE_MS) + (options.actionWorstCaseMs ?? 0);
+  const mustNotStart = () =>
+    scope.timeLeft() < needed
+      ? `not started: ${Math.max(0, Math.round(scope.timeLeft() / 1000))} s left before the deadline, less than one action may need (${Math.round(needed / 1000)} s); the next run picks it up`
+      : undefined;
   const total = decisions.filter((d) => d.verdict !== "keep").length;
   let finished = 0;
+  const finish = () => {
+    finished += 1;
+    options.onProgress?.({ job: job.name, done: finished, total });
+  };
+  const acted = async (decision: Decision, result: ActionResult) => {
+    results.set(decision.resourceId, result);
+    if (result.status === "deferred") return finish();
+    await trail.record(actionName(decision), decision.resourceId, decision.reason, result.status, result);
+    finish();
+  };
+  const batched: Decision[] = [];
   const tasks = decisions.map((decision) =>
     limit(async () => {
       if (decision.verdict === "keep") return;
@@ -309,21 +332,30 @@ async function executeAll(
         if (!ctx.dryRun) await trail.record("notice", decision.resourceId, decision.reason, "noticed");
       } else if (ctx.dryRun) {
         results.set(decision.resourceId, { status: "planned" });
-      } else if (scope.timeLeft() < needed) {
-        results.set(decision.resourceId, {
-          status: "deferred",
-          message: `not started: ${Math.max(0, Math.round(scope.timeLeft() / 1000))} s left before the deadline, less than one action may need (${Math.round(needed / 1000)} s); the next run picks it up`,
-        });
+      } else if (job.listed) {
+        return void batched.push(decision);
       } else {
-        const result = await executeBounded(job, ctx, decision, scope);
-        results.set(decision.resourceId, result);
-        await trail.record(actionName(decision), decision.resourceId, decision.reason, result.status, result);
+        const stop = mustNotStart();
+        if (stop) return acted(decision, { status: "deferred", message: stop });
+        return acted(decision, await executeBounded(job, ctx, decision, scope));
       }
-      finished += 1;
-      options.onProgress?.({ job: job.name, done: finished, total });
+      finish();
     }),
   );
   await Promise.all(tasks);
+  if (batched.length > 0) {
+    const order = new Map(decisions.map((d, i) => [d, i]));
+    batched.sort((a, b) => order.get(a)! - order.get(b)!);
+    await actInBatches({
+      job: job as AnyJob & { listed: NonNullable<AnyJob["listed"]> },
+      ctx,
+      decisions: batched,
+      concurrency,
+      mustNotStart,
+      bounded: (send) => boundedByDeadline(send, scope),
+      onResult: acted,
+    });
+  }
   return results;
 }
 
@@ -334,11 +366,17 @@ async function executeBounded(
   decision: Decision,
   scope: RunScope,
 ): Promise<ActionResult> {
+  if (!job.execute) return { status: "failed", message: `${job.name} has no way to act on one resource` };
   const run = job
     .execute(ctx, decision)
     .catch((error): ActionResult => ({ status: "failed", ...describeFailure(error) }));
+  return boundedByDeadline(run, scope);
+}
+
+/** `work`, or — when the run's deadline passes first — a result saying the action was cut off in flight. */
+async function boundedByDeadline<T>(work: Promise<T>, scope: RunScope): Promise<T | ActionResult> {
   const signal = scope.deadline;
-  if (!signal) return run;
+  if (!signal) return work;
   let onAbort: (() => void) | undefined;
   const cutOff = new Promise<ActionResult>((resolve) => {
     onAbort = () =>
@@ -352,7 +390,7 @@ async function executeBounded(
     else signal.addEventListener("abort", onAbort, { once: true });
   });
   try {
-    return await Promise.race([run, cutOff]);
+    return await Promise.race([work, cutOff]);
   } finally {
     if (onAbort) signal.removeEventListener("abort", onAbort);
   }
@@ -414,25 +452,6 @@ function totalsOf(decisions: Decision[], results: Map<string, ActionResult>): Jo
 
 function emptyReport(job: string, status: JobReport["status"], extra: Partial<JobReport> = {}): JobReport {
   return { job, status, decisions: [], totals: totalsOf([], new Map()), warnings: [], ...extra };
-}
-
-/** An error as a report carries it: message, code and requestId, no stack. */
-export function describeFailure(error: unknown): {
-  message: string;
-  code?: string;
-  requestId?: string;
-  action?: string;
-} {
-  if (isQianfanError(error)) {
-    const code = (error as { code?: unknown }).code;
-    return {
-      message: error.message,
-      code: typeof code === "string" ? code : undefined,
-      requestId: error.requestId,
-      action: error.action,
-    };
-  }
-  return { message: error instanceof Error ? error.message : String(error) };
 }
 
 /**

@@ -31,7 +31,8 @@ export const ASSUMPTIONS: Readonly<Record<AssumptionId, Assumption>> = {
     id: "unit-fields",
     statement:
       "DescribeComputeUnits lists each unit with instanceId, region, status, type, totalComputeUnits, usedComputeUnits, paymentTiming, startTime and creator (seed 001)",
-    reliedOnBy: "ComputeUnitSchema (lib/qianfan/schemas.ts); release-units",
+    reliedOnBy:
+      "ComputeUnitSchema (lib/qianfan/schemas.ts); release-units, whose last look before a batch of releases is a listing (usedComputeUnits above 0: busy, not released)",
     ifWrong: "a unit lacking a field is reported as invalid and never released",
   },
   "service-list-shape": {
@@ -66,7 +67,8 @@ export const ASSUMPTIONS: Readonly<Record<AssumptionId, Assumption>> = {
     id: "service-usage-list",
     statement:
       "DescribeComputeUnit's serviceUsageList items carry serviceId and deploymentReplicasCount (or replicasCount); the page names no item fields",
-    reliedOnBy: "readServiceUsage (lib/qianfan/schemas.ts); release-units' last look",
+    reliedOnBy:
+      "readServiceUsage (lib/qianfan/schemas.ts); the last look of a release from chat (lastLookBeforeRelease). The jobs' batched releases look at the listing's usedComputeUnits, which DescribeComputeUnits lists",
     ifWrong: "an entry that cannot be read counts as a service using the unit, so the unit is not released",
   },
   "tpm-fields": {

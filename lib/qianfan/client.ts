@@ -11,7 +11,7 @@ import {
   QianfanNetworkError,
   QianfanResponseError,
 } from "./errors";
-import { Pacer, sleep } from "./pacer";
+import { DEFAULT_PACING as PACING_DEFAULTS, Pacer, type PacerTicket, sleep } from "./pacer";
 import {
   backoffMs,
   isRetryableAnswer,
@@ -38,10 +38,18 @@ export interface RetryOptions {
 }
 
 export interface PacingOptions {
-  /** Requests started per second, across all calls of this client (retries included). */
+  /**
+   * The ceiling of requests started per second, across all calls of this client (retries
+   * included). The rate itself adapts below it: it starts at `startRequestsPerSecond`, climbs
+   * while answers are clean and is halved on throttling ({@link Pacer}).
+   */
   requestsPerSecond: number;
-  /** Requests in flight at once. */
+  /** The ceiling of requests in flight at once. */
   concurrency: number;
+  /** Where the rate starts (never above the ceiling). */
+  startRequestsPerSecond: number;
+  /** False: a fixed rate of `requestsPerSecond`, whatever the platform answers (Retry-After still holds). */
+  adaptive: boolean;
 }
 
 /** One observable step of a call, for logs and metrics. Never carries headers or keys. */
@@ -120,7 +128,9 @@ export const DEFAULT_RETRY: RetryOptions = {
   maxDelayMs: 10_000,
   maxRetryTimeMs: 60_000,
 };
-export const DEFAULT_PACING: PacingOptions = { requestsPerSecond: 20, concurrency: 8 };
+export const DEFAULT_PACING: PacingOptions = { ...PACING_DEFAULTS, adaptive: true };
+/** The longest one `Retry-After` holds every call of the client back; the throttled call itself may wait longer. */
+const MAX_SHARED_PAUSE_MS = 10_000;
 /** The answer size cap: listings of thousands of units are a few MiB; more is not an answer. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 const DEFAULT_TIMEOUT_MS = 15_000;
@@ -155,7 +165,7 @@ export class QianfanClient {
   constructor(options: QianfanClientOptions) {
     this.baseUrl = new URL(options.baseUrl ?? DEFAULT_BASE_URL);
     this.retryOptions = { ...DEFAULT_RETRY, ...options.retry };
-    this.pacing = { ...DEFAULT_PACING, ...options.pacing };
+    this.pacing = { ...DEFAULT_PACING, ...definedOnly(options.pacing ?? {}) };
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     if (!(this.maxResponseBytes > 0)) throw new RangeError("maxResponseBytes must be positive");
     this.#credentials = options.credentials;
@@ -166,7 +176,16 @@ export class QianfanClient {
     this.#onEvent = options.onEvent;
     this.#limit = pLimit(this.pacing.concurrency);
     // A Retry-After longer than any call may wait would only stall the calls that cannot use it.
-    this.#pacer = new Pacer(this.pacing.requestsPerSecond, { maxPauseMs: this.retryOptions.maxRetryTimeMs });
+    this.#pacer = new Pacer(this.pacing.requestsPerSecond, {
+      startPerSecond: this.pacing.adaptive ? this.pacing.startRequestsPerSecond : undefined,
+      adaptive: this.pacing.adaptive,
+      maxPauseMs: Math.min(MAX_SHARED_PAUSE_MS, this.retryOptions.maxRetryTimeMs),
+    });
+  }
+
+  /** The rate requests start at now (adaptive, never above `pacing.requestsPerSecond`). */
+  get currentRequestsPerSecond(): number {
+    return this.#pacer.ratePerSecond;
   }
 
   /**
@@ -287,7 +306,7 @@ export class QianfanClient {
         const limit = budget.waitLimit(attempt > 1);
         if (pacingMs > limit.ms) throw budget.refusal(pacingMs, limit, "pacing");
       }
-      await this.#pacer.take(signal).catch(() => {
+      const ticket: PacerTicket = await this.#pacer.take(signal).catch(() => {
         throw cancelled(action, budget.outcome);
       });
       const timeoutMs = budget.checkAttempt(this.#timeoutMs);
@@ -361,6 +380,11 @@ export class QianfanClient {
         serverDate: response.headers.get("date") ?? undefined,
         signedAtMs: date.getTime(),
       });
+      if (outcome.error instanceof QianfanApiError && isThrottling(outcome.error)) {
+        this.#pacer.throttled(ticket);
+      } else if (!outcome.error) {
+        this.#pacer.answered(ticket);
+      }
       if (outcome.error) throw outcome.error;
       return { result: outcome.result, requestId: outcome.requestId };
     });
@@ -507,6 +531,11 @@ class CallBudget {
     this.#final.add(error);
     return error;
   }
+}
+
+/** The fields that are set: an option given as undefined keeps its default. */
+function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
 function describeFailure(error: QianfanError): string {

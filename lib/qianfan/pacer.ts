@@ -1,43 +1,227 @@
 /**
- * Client-side pacing shared by every call of one client: requests start at most `perSecond` per
- * second, evenly spaced (so a burst never trips the platform's limit), and all of them wait out a
- * `Retry-After` the platform sent to any one of them — but never longer than `maxPauseMs`, so one
- * absurd answer (`Retry-After: 3600`) cannot stall every call of the client.
+ * The pacing every client starts with when nothing else is configured (and the defaults of the
+ * config's `qianfan` block): a ceiling of requests per second and in flight that the adaptive rate
+ * never passes, and the moderate rate it starts at. One place, read by the config and the client.
+ */
+export const DEFAULT_PACING = {
+  /** The ceiling of requests started per second (config `qianfan.requestsPerSecond`). */
+  requestsPerSecond: 1000,
+  /** The ceiling of requests in flight at once (config `qianfan.concurrency`). */
+  concurrency: 32,
+  /**
+   * Where the adaptive rate starts: above the rate of a serial loop at the platform's usual
+   * latency (one request per 25–100 ms), far below the ceiling.
+   */
+  startRequestsPerSecond: 50,
+} as const;
+
+/** The rate never falls below this, whatever the platform answers (one request every 2 s). */
+const FLOOR_PER_SECOND = 0.5;
+/** After a throttle the rate climbs back quickly to this share of the rate that was throttled... */
+const RECOVERY_SHARE = 0.92;
+/** ...stays there this long... */
+const HOLD_MS = 20_000;
+/** ...then probes above it, adding this share of the throttled rate per second. */
+const PROBE_SHARE_PER_SECOND = 0.02;
+/** How far back the rate actually sent is measured. */
+const MEASURE_MS = 1000;
+
+/** Which slow-down a request was sent under: a throttle answer to an older one is the same congestion. */
+export interface PacerTicket {
+  readonly epoch: number;
+}
+
+export interface PacerOptions {
+  /** Where the rate starts (default: the ceiling, i.e. a fixed rate until the platform throttles). */
+  startPerSecond?: number;
+  /** False: the rate stays where it starts, whatever the answers (default true). */
+  adaptive?: boolean;
+  /** The longest a `Retry-After` holds every caller back. */
+  maxPauseMs?: number;
+  /** Milliseconds on a monotonic clock; `performance.now` unless a test drives the time. */
+  now?: () => number;
+  /** Runs `run` after `ms` on that clock; `setTimeout` unless a test drives the time. */
+  setTimer?: (run: () => void, ms: number) => unknown;
+}
+
+/**
+ * Client-side pacing shared by every call of one client, adaptive like the AWS SDKs' "adaptive"
+ * retry mode: requests start evenly spaced (a burst never trips the platform's limit) at a rate
+ * that starts moderate, climbs while answers are clean and callers are waiting for it (doubling
+ * per second until the first throttle), and is halved on a throttling answer — measured against
+ * what was really sent in the last second, so one congestion halves it once, not once per request
+ * in flight. After a throttle the rate returns quickly to just under the rate that was throttled,
+ * holds there, then probes upwards additively. It never passes `ceilingPerSecond` (the user's
+ * `requestsPerSecond`). All callers also wait out a `Retry-After` that a retried call waits out
+ * ({@link pause}) — never longer than `maxPauseMs`, so one absurd answer (`Retry-After: 3600`)
+ * cannot stall every call of the client.
  */
 export class Pacer {
-  readonly #intervalMs: number;
+  readonly #ceiling: number;
+  readonly #adaptive: boolean;
   readonly #maxPauseMs: number;
+  readonly #now: () => number;
+  readonly #setTimer: (run: () => void, ms: number) => unknown;
+  readonly #waiters: Array<(ticket: PacerTicket) => void> = [];
+  /** Whether a timer will give out the next turn. */
+  #armed = false;
+  #rate: number;
+  /** The rate last throttled (as measured), undefined before the first throttle. */
+  #throttledAt: number | undefined;
+  #lastThrottleMs = Number.NEGATIVE_INFINITY;
+  #lastUpdateMs: number;
+  #epoch = 0;
+  /** Whether a caller waited for its turn since the rate last changed: only then is climbing useful. */
+  #held = false;
   #nextSlot = 0;
   #pausedUntil = 0;
+  /** Start times of the requests of the last second, oldest first, from `#head` on. */
+  readonly #starts: number[] = [];
+  #head = 0;
+  readonly #createdMs: number;
 
-  constructor(perSecond: number, options: { maxPauseMs?: number } = {}) {
-    if (!(perSecond > 0)) throw new RangeError("requestsPerSecond must be positive");
+  constructor(ceilingPerSecond: number, options: PacerOptions = {}) {
+    if (!(ceilingPerSecond > 0)) throw new RangeError("requestsPerSecond must be positive");
     const maxPauseMs = options.maxPauseMs ?? Number.POSITIVE_INFINITY;
     if (!(maxPauseMs >= 0)) throw new RangeError("maxPauseMs must not be negative");
-    this.#intervalMs = 1000 / perSecond;
+    const start = options.startPerSecond ?? ceilingPerSecond;
+    if (!(start > 0)) throw new RangeError("the starting rate must be positive");
+    this.#ceiling = ceilingPerSecond;
+    this.#adaptive = options.adaptive ?? true;
     this.#maxPauseMs = maxPauseMs;
+    this.#now = options.now ?? (() => performance.now());
+    this.#setTimer = options.setTimer ?? ((run, ms) => setTimeout(run, ms));
+    this.#rate = Math.min(start, ceilingPerSecond);
+    this.#createdMs = this.#now();
+    this.#lastUpdateMs = this.#createdMs;
   }
 
-  /** How long a caller that asked for its turn now would wait. */
+  /** The rate requests start at now, per second. */
+  get ratePerSecond(): number {
+    return this.#rate;
+  }
+
+  /** How long a caller that asked for its turn now would wait (behind the callers already waiting). */
   waitMs(): number {
-    const now = performance.now();
-    return Math.max(0, this.#nextSlot - now, this.#pausedUntil - now);
+    const now = this.#now();
+    const first = Math.max(0, this.#nextSlot - now, this.#pausedUntil - now);
+    return first + (this.#waiters.length * 1000) / this.#rate;
+  }
+
+  /**
+   * Queues a caller: `onTurn` is called, in order, when its turn comes, with the ticket to report
+   * the answer with. Turns are given out one at a time at the rate of the moment, so a change of
+   * rate or a pause applies at once to every caller still waiting. Returns a function that leaves
+   * the queue.
+   */
+  request(onTurn: (ticket: PacerTicket) => void): () => void {
+    this.#waiters.push(onTurn);
+    this.#pump();
+    return () => {
+      const i = this.#waiters.indexOf(onTurn);
+      if (i >= 0) this.#waiters.splice(i, 1);
+    };
   }
 
   /** Waits for this caller's turn. */
-  async take(signal?: AbortSignal): Promise<void> {
-    const now = performance.now();
-    const slot = Math.max(now, this.#nextSlot, this.#pausedUntil);
-    this.#nextSlot = slot + this.#intervalMs;
-    const wait = slot - now;
-    if (wait > 0) await sleep(wait, signal);
+  take(signal?: AbortSignal): Promise<PacerTicket> {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const onAbort = () => {
+        leave();
+        reject(signal?.reason);
+      };
+      const leave = this.request((ticket) => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve(ticket);
+      });
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
   }
 
-  /** Holds every caller back for `ms` from now (a 429's Retry-After), at most `maxPauseMs`. */
+  #pump(): void {
+    if (this.#armed) return;
+    while (this.#waiters.length > 0) {
+      const now = this.#now();
+      const at = Math.max(this.#nextSlot, this.#pausedUntil);
+      // (A microsecond early is on time: timers and float sums are not exact.)
+      if (at - now > 0.001) {
+        this.#held = true;
+        this.#armed = true;
+        this.#setTimer(() => {
+          this.#armed = false;
+          this.#pump();
+        }, at - now);
+        return;
+      }
+      const onTurn = this.#waiters.shift()!;
+      this.#nextSlot = Math.max(now, this.#nextSlot) + 1000 / this.#rate;
+      this.#forget(now);
+      this.#starts.push(now);
+      onTurn({ epoch: this.#epoch });
+    }
+  }
+
+  /** A clean answer: the rate climbs, if callers are waiting for it. */
+  answered(_ticket: PacerTicket): void {
+    const now = this.#now();
+    const dt = Math.min(MEASURE_MS, Math.max(0, now - this.#lastUpdateMs)) / 1000;
+    this.#lastUpdateMs = now;
+    if (!this.#held || !this.#adaptive) return;
+    this.#held = false;
+    let rate = this.#rate;
+    const throttledAt = this.#throttledAt;
+    if (throttledAt === undefined) rate *= 2 ** dt;
+    else if (rate < RECOVERY_SHARE * throttledAt)
+      rate = Math.min(RECOVERY_SHARE * throttledAt, rate * 4 ** dt);
+    else if (now - this.#lastThrottleMs >= HOLD_MS) rate += PROBE_SHARE_PER_SECOND * throttledAt * dt;
+    // A rate far above what is really sent (the callers or the machine are slower) is untested.
+    const sent = this.#sentPerSecond(now);
+    this.#rate = Math.min(this.#ceiling, Math.max(this.#rate, Math.min(rate, 2 * sent)));
+  }
+
+  /** A throttling answer to a request sent with `ticket`: the rate is halved, once per congestion. */
+  throttled(ticket: PacerTicket): void {
+    if (ticket.epoch !== this.#epoch || !this.#adaptive) return;
+    const now = this.#now();
+    this.#epoch += 1;
+    this.#throttledAt = Math.min(this.#rate, Math.max(FLOOR_PER_SECOND, this.#sentPerSecond(now)));
+    this.#rate = Math.max(FLOOR_PER_SECOND, this.#throttledAt / 2);
+    this.#lastThrottleMs = now;
+    this.#lastUpdateMs = now;
+    this.#held = false;
+  }
+
+  /** Holds every caller back for `ms` from now (a Retry-After), at most `maxPauseMs`. */
   pause(ms: number): void {
     if (!(ms > 0)) return;
-    this.#pausedUntil = Math.max(this.#pausedUntil, performance.now() + Math.min(ms, this.#maxPauseMs));
+    const until = this.#now() + Math.min(ms, this.#maxPauseMs);
+    if (until <= this.#pausedUntil) return;
+    this.#pausedUntil = until;
     this.#nextSlot = Math.max(this.#nextSlot, this.#pausedUntil);
+    this.#epoch += 1;
+  }
+
+  /** Drops the start times older than the measured second. */
+  #forget(now: number): void {
+    while (this.#head < this.#starts.length && this.#starts[this.#head]! <= now - MEASURE_MS) this.#head += 1;
+    if (this.#head > 1024 && this.#head * 2 > this.#starts.length) {
+      this.#starts.splice(0, this.#head);
+      this.#head = 0;
+    }
+  }
+
+  /**
+   * Requests started per second, over the last second — or over the time since the client began
+   * or since the last pause ended, when shorter: time spent paused says nothing about the rate.
+   */
+  #sentPerSecond(now: number): number {
+    this.#forget(now);
+    const since = Math.max(this.#createdMs, Math.min(now, this.#pausedUntil));
+    const span = Math.min(MEASURE_MS, Math.max(100, now - since));
+    let sent = 0;
+    for (let i = this.#starts.length - 1; i >= this.#head && this.#starts[i]! > now - span; i -= 1) sent += 1;
+    return (sent * 1000) / span;
   }
 }
 

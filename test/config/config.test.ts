@@ -80,7 +80,7 @@ describe("parseConfig", () => {
       maxFleetFraction: 0.5,
       allowEmptyListing: false,
       allowInvalidItems: false,
-      actionConcurrency: 4,
+      actionConcurrency: 8,
     });
     expect(config.jobs["release-units"]).toMatchObject({
       enabled: true,

@@ -81,8 +81,11 @@ describe("qfhk run stop-batch-tasks against the emulator over HTTP", () => {
     ]);
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout) as RunReport;
+    // Four pages each: the plan's listing, the last look right before the batch of stops and the
+    // confirmation right after it; no task is described on its own.
     const pages = emulator.requestLog.filter((e) => e.action === "DescribeBatchInferenceTasks");
-    expect(pages).toHaveLength(4);
+    expect(pages).toHaveLength(12);
+    expect(emulator.requestLog.filter((e) => e.action === "DescribeBatchInferenceTask")).toHaveLength(0);
     expect(report.jobs[0]!.totals.resources).toBe(324);
     const acted = report.jobs[0]!.decisions.filter((d) => d.verdict === "act");
     expect(acted.map((d) => [d.resourceId, d.reason, d.outcome?.status, d.outcome?.observed])).toEqual([

@@ -142,7 +142,7 @@ describe("runJobs with release-units", () => {
     expect(api.mutatingCalls).toBe(0);
     expect(report.jobs[0]!.decisions[0]!.outcome).toMatchObject({
       status: "skipped",
-      message: expect.stringContaining("now busy"),
+      message: expect.stringContaining("the listing just before acting shows it no longer qualifies: busy"),
     });
   });
 

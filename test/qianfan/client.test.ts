@@ -26,7 +26,7 @@ function client(
     baseUrl: "http://127.0.0.1:8790",
     fetch: fake.fetch,
     retry: { minDelayMs: 1, maxDelayMs: 5, retries: 4, maxRetryTimeMs: 10_000 },
-    pacing: { requestsPerSecond: 1000, concurrency: 8 },
+    pacing: { requestsPerSecond: 1000, concurrency: 8, adaptive: false },
     ...options,
   });
   return { client: c, fake };
@@ -217,7 +217,7 @@ describe("QianfanClient", () => {
 
   it("keeps no more requests in flight than the concurrency limit", async () => {
     const { client: c, fake } = client(() => ({ status: 200, body: { result: true }, delayMs: 10 }), {
-      pacing: { requestsPerSecond: 10_000, concurrency: 3 },
+      pacing: { requestsPerSecond: 10_000, concurrency: 3, adaptive: false },
     });
     await Promise.all(Array.from({ length: 20 }, () => c.call("ReleaseComputeUnit", {}, Bool)));
     expect(fake.requests).toHaveLength(20);
@@ -226,7 +226,7 @@ describe("QianfanClient", () => {
 
   it("starts no more requests per second than the pacing allows", async () => {
     const { client: c, fake } = client(() => ok(true), {
-      pacing: { requestsPerSecond: 50, concurrency: 50 },
+      pacing: { requestsPerSecond: 50, concurrency: 50, adaptive: false },
     });
     await Promise.all(Array.from({ length: 11 }, () => c.call("ReleaseComputeUnit", {}, Bool)));
     const span = fake.requests.at(-1)!.at - fake.requests[0]!.at;

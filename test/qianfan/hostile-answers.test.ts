@@ -35,7 +35,7 @@ function client(
     baseUrl: "http://127.0.0.1:8790",
     fetch: fake.fetch,
     retry: { minDelayMs: 1, maxDelayMs: 5, retries: 4, maxRetryTimeMs: 10_000 },
-    pacing: { requestsPerSecond: 1000, concurrency: 8 },
+    pacing: { requestsPerSecond: 1000, concurrency: 8, adaptive: false },
     onEvent: (event) => events.push(event),
     ...options,
   });

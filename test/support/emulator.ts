@@ -32,7 +32,7 @@ export function apiFor(emulator: RunningEmulator, options: Partial<QianfanClient
       credentials: staticCredentials(DEMO_CREDENTIALS),
       baseUrl: emulator.url,
       retry: { retries: 8, minDelayMs: 2, maxDelayMs: 20, maxRetryTimeMs: 20_000 },
-      pacing: { requestsPerSecond: 2000, concurrency: 16 },
+      pacing: { requestsPerSecond: 2000, concurrency: 16, adaptive: false },
       ...options,
     }),
     { purchaseVerification: { listings: 2, delayMs: 10 } },

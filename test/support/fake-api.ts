@@ -9,8 +9,10 @@ export class FakeUnitApi {
   invalid: CheckedList<ComputeUnit>["invalid"] = [];
   failListing = false;
   failRelease = new Set<string>();
-  /** Units that become busy between the listing and the release (the last look must catch it). */
+  /** Units that become busy after the first listing, before the release (the last look must catch it). */
   busyAtLastLook = new Set<string>();
+  /** DescribeComputeUnits calls so far. */
+  listings = 0;
 
   constructor(units: ComputeUnit[] = []) {
     for (const u of units) this.units.set(u.instanceId, { ...u });
@@ -41,8 +43,10 @@ export class FakeUnitApi {
         outcome: "unknown",
       });
     }
+    this.listings += 1;
+    const busy = (u: ComputeUnit) => this.listings > 1 && this.busyAtLastLook.has(u.instanceId);
     return {
-      items: [...this.units.values()].map((u) => ({ ...u })),
+      items: [...this.units.values()].map((u) => (busy(u) ? { ...u, usedComputeUnits: 1 } : { ...u })),
       invalid: this.invalid,
       requestId: "req-list",
     };

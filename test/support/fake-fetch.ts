@@ -150,7 +150,7 @@ export function clientOver(
     baseUrl: "http://127.0.0.1:1",
     fetch,
     retry: { retries: 4, minDelayMs: 1, maxDelayMs: 5, maxRetryTimeMs: 10_000 },
-    pacing: { requestsPerSecond: 1000, concurrency: 8 },
+    pacing: { requestsPerSecond: 1000, concurrency: 8, adaptive: false },
     ...options,
   });
 }

@@ -1,8 +1,8 @@
-import { confirmAction, DEFAULT_CONFIRM } from "../../engine/confirm";
+import { DEFAULT_CONFIRM } from "../../engine/confirm";
 import type { Inventory, Job, JobContext, Planned } from "../../engine/job";
 import { withoutNewNotice } from "../../engine/notice";
 import { describeFailure } from "../../engine/runner";
-import type { ActionResult, Decision } from "../../engine/types";
+import type { ActionResult } from "../../engine/types";
 import type { ComputeUnit, QianfanApi } from "../../qianfan";
 import {
   planUnitReleases,
@@ -17,7 +17,7 @@ export const RELEASE_UNITS = "release-units";
 export interface ReleaseUnitsJobOptions {
   policy: ReleaseUnitsPolicy;
   protectedBy: (unit: ComputeUnit) => string | undefined;
-  /** How often, and how far apart, the unit is looked at after a release to confirm it. */
+  /** How often, and how far apart, the units are listed after a batch of releases to confirm them. */
   confirm?: { attempts: number; delayMs: number };
   sleep?: (ms: number) => Promise<void>;
 }
@@ -26,12 +26,14 @@ const RELEASED = new Set(["Releasing", "Released"]);
 
 /**
  * The release-units job: lists compute units, plans with {@link planUnitReleases}, and releases
- * each chosen unit only after a last look shows it still postpaid, Running and unused.
+ * the chosen units in batches, each unit only when the plan made again on a listing of a few
+ * seconds before still releases it (postpaid, Running, unused, unprotected, unsnoozed, still
+ * expired or idle), and confirms each release by the listing after the batch (Releasing or
+ * Released; a unit missing from it is not confirmed).
  */
 export function releaseUnitsJob(
   options: ReleaseUnitsJobOptions,
 ): Job<ComputeUnit, ReleaseUnitsContext, ReleaseUnitAction> {
-  const confirm = options.confirm ?? DEFAULT_CONFIRM;
   return {
     name: RELEASE_UNITS,
 
@@ -59,25 +61,15 @@ export function releaseUnitsJob(
       return { decisions, memory: marks };
     },
 
-    async execute(ctx: JobContext, decision: Decision<ReleaseUnitAction>): Promise<ActionResult> {
-      const instanceId = decision.action!.instanceId;
-      const blocker = await lastLookBeforeRelease(ctx.api, instanceId);
-      if (blocker) return { status: "skipped", message: blocker };
-      let outcome: Awaited<ReturnType<QianfanApi["releaseComputeUnit"]>>;
-      try {
-        outcome = await ctx.api.releaseComputeUnit(instanceId);
-      } catch (error) {
-        return { status: "failed", ...describeFailure(error) };
-      }
-      return confirmAction(
-        outcome,
-        async () => {
-          const { unit } = await ctx.api.describeComputeUnit(instanceId);
-          return { done: RELEASED.has(unit.status), observed: `status ${unit.status}` };
-        },
-        "release",
-        { ...confirm, sleep: options.sleep },
-      );
+    listed: {
+      what: "release",
+      idOf: (unit) => unit.instanceId,
+      send: (ctx, decision) => ctx.api.releaseComputeUnit(decision.action!.instanceId),
+      shows: (unit) =>
+        unit
+          ? { done: RELEASED.has(unit.status), observed: `status ${unit.status}` }
+          : { done: false, observed: "no item for the unit in the listing" },
+      confirm: { ...(options.confirm ?? DEFAULT_CONFIRM), sleep: options.sleep },
     },
 
     async remember(
@@ -99,7 +91,10 @@ export function releaseUnitsJob(
   };
 }
 
-/** The last look before a release: anything but postpaid, Running and unused is a reason to stop. */
+/**
+ * The last look before releasing one unit on its own (a chat command): anything but postpaid,
+ * Running and unused, by DescribeComputeUnit and its service usage, is a reason to stop.
+ */
 export async function lastLookBeforeRelease(
   api: QianfanApi,
   instanceId: string,

@@ -1,8 +1,7 @@
-import { confirmAction, DEFAULT_CONFIRM } from "../../engine/confirm";
+import { DEFAULT_CONFIRM } from "../../engine/confirm";
 import type { Inventory, Job, JobContext, Planned } from "../../engine/job";
 import { type NoticeMark, withoutNewNotice } from "../../engine/notice";
-import { describeFailure } from "../../engine/runner";
-import type { ActionResult, Decision } from "../../engine/types";
+import type { ActionResult } from "../../engine/types";
 import type { BatchTask } from "../../qianfan";
 import {
   planTaskStops,
@@ -20,28 +19,33 @@ export interface StopBatchTasksJobOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-const ACTIVE = new Set(["Running", "Queuing"]);
-const STOPPED = new Set(["Stopping", "Stopped"]);
+const ACTIVE = ["Running", "Queuing"];
+/** The statuses the confirmation lists: a stopped task is Stopping in it, or gone from it. */
+const ACTIVE_OR_STOPPING = [...ACTIVE, "Stopping"];
 
 /**
  * The stop-batch-tasks job: reads every page of Running and Queuing tasks, plans with
- * {@link planTaskStops}, and stops each chosen task after a last look shows it still active.
+ * {@link planTaskStops}, and stops the chosen tasks in batches, each only when the plan made again
+ * on a listing of a few seconds before still stops it (still Running or Queuing and over its
+ * limit, unprotected, unsnoozed). A stop is confirmed by the listing of Running, Queuing and
+ * Stopping tasks after the batch: Stopping there, or gone from it; still Running or Queuing is not
+ * confirmed.
  */
 export function stopBatchTasksJob(
   options: StopBatchTasksJobOptions,
 ): Job<BatchTask, StopBatchTasksContext, StopTaskAction> {
-  const confirm = options.confirm ?? DEFAULT_CONFIRM;
+  const list = async (ctx: JobContext, runStatus: string[]): Promise<Inventory<BatchTask>> => {
+    const listing = await ctx.api.describeBatchTasksChecked({ runStatus });
+    return {
+      items: listing.items,
+      invalid: listing.invalid,
+      fleetSize: listing.items.length + listing.invalid.length,
+    };
+  };
   return {
     name: STOP_BATCH_TASKS,
 
-    async readInventory(ctx: JobContext): Promise<Inventory<BatchTask>> {
-      const listing = await ctx.api.describeBatchTasksChecked({ runStatus: ["Running", "Queuing"] });
-      return {
-        items: listing.items,
-        invalid: listing.invalid,
-        fleetSize: listing.items.length + listing.invalid.length,
-      };
-    },
+    readInventory: (ctx) => list(ctx, ACTIVE),
 
     async loadContext(ctx: JobContext): Promise<StopBatchTasksContext> {
       const [marks, snoozedUntil] = await Promise.all([
@@ -61,35 +65,17 @@ export function stopBatchTasksJob(
       return { decisions, memory: marks };
     },
 
-    async execute(ctx: JobContext, decision: Decision<StopTaskAction>): Promise<ActionResult> {
-      const taskId = decision.action!.taskId;
-      let before: BatchTask;
-      try {
-        before = await ctx.api.describeBatchTask(taskId);
-      } catch (error) {
-        return {
-          status: "skipped",
-          message: `could not look at the task before stopping it: ${describeFailure(error).message}`,
-        };
-      }
-      if (!ACTIVE.has(before.runStatus))
-        return { status: "skipped", message: `the task now shows ${before.runStatus}` };
-      let outcome: Awaited<ReturnType<JobContext["api"]["stopBatchTask"]>>;
-      try {
-        outcome = await ctx.api.stopBatchTask(taskId);
-      } catch (error) {
-        return { status: "failed", ...describeFailure(error) };
-      }
-      return confirmAction(
-        outcome,
-        async () => {
-          const task = await ctx.api.describeBatchTask(taskId);
-          const stopped = STOPPED.has(task.runStatus) || (outcome.alreadyDone && !ACTIVE.has(task.runStatus));
-          return { done: stopped, observed: `runStatus ${task.runStatus}` };
-        },
-        "stop",
-        { ...confirm, sleep: options.sleep },
-      );
+    listed: {
+      what: "stop",
+      idOf: (task) => task.taskId,
+      readAfter: (ctx) => list(ctx, ACTIVE_OR_STOPPING),
+      send: (ctx, decision) => ctx.api.stopBatchTask(decision.action!.taskId),
+      shows: (task, outcome) => {
+        if (!task)
+          return { done: true, observed: outcome.observed ?? "no longer Running, Queuing or Stopping" };
+        return { done: !ACTIVE.includes(task.runStatus), observed: `runStatus ${task.runStatus}` };
+      },
+      confirm: { ...(options.confirm ?? DEFAULT_CONFIRM), sleep: options.sleep },
     },
 
     async remember(

@@ -1,0 +1,148 @@
+import pLimit from "p-limit";
+import type { ActionOutcome } from "../qianfan";
+import { type AcceptedAction, confirmByListing, DEFAULT_CONFIRM, type TimedListing } from "./confirm";
+import { describeFailure } from "./failure";
+import type { Inventory, Job, JobContext, ListedActions } from "./job";
+import type { ActionResult, Decision } from "./types";
+
+/** Actions sent between one listing and the next, at most. */
+export const MAX_BATCH = 200;
+/** No action is sent on a listing asked for longer ago than this. */
+export const LISTING_FRESH_MS = 5000;
+
+export interface BatchOptions<Item, A> {
+  job: Job<Item, unknown, A> & { listed: ListedActions<Item, A> };
+  ctx: JobContext;
+  /** The `act` decisions, in order. */
+  decisions: readonly Decision<A>[];
+  concurrency: number;
+  maxBatch?: number;
+  freshMs?: number;
+  /** Why no new action may start now (the deadline is near), or undefined. */
+  mustNotStart: () => string | undefined;
+  /** Sends one action, cut off at the run's deadline. */
+  bounded: (send: Promise<ActionOutcome>) => Promise<ActionOutcome | ActionResult>;
+  /** Called with each action's final result, as it is known. */
+  onResult: (decision: Decision<A>, result: ActionResult) => Promise<void>;
+}
+
+/**
+ * Acts on `decisions` in batches of at most `maxBatch`: each batch is checked against a listing
+ * asked for no longer than `freshMs` before its actions are sent (the job's plan made again on it
+ * — {@link lastLookFromListing}), sent one call each, and confirmed by the listing made right
+ * after it ({@link confirmByListing}), which is the next batch's last look. An action whose turn
+ * comes when the listing is older than `freshMs` waits for the next batch's listing.
+ */
+export async function actInBatches<Item, A>(options: BatchOptions<Item, A>): Promise<void> {
+  const { job, ctx } = options;
+  const listed = job.listed;
+  const maxBatch = Math.max(1, options.maxBatch ?? MAX_BATCH);
+  const freshMs = options.freshMs ?? LISTING_FRESH_MS;
+  const limit = pLimit(Math.max(1, options.concurrency));
+  const age = (listing: TimedListing<Item>) => performance.now() - listing.startedMs;
+  const listBefore = async (): Promise<TimedListing<Item>> => {
+    const startedMs = performance.now();
+    return { inventory: await job.readInventory(ctx), startedMs };
+  };
+  const listAfter = () => (listed.readAfter ? listed.readAfter(ctx) : job.readInventory(ctx));
+  const queue = [...options.decisions];
+  // The plan's own listing is not the last look: the first batch lists again, right before it.
+  let listing: TimedListing<Item> | undefined;
+  while (queue.length > 0) {
+    const stop = options.mustNotStart();
+    if (stop) {
+      for (const decision of queue.splice(0))
+        await options.onResult(decision, { status: "deferred", message: stop });
+      break;
+    }
+    const batch = queue.splice(0, maxBatch);
+    let blockers: Map<string, string | undefined>;
+    try {
+      if (!listing || age(listing) > freshMs) listing = await listBefore();
+      blockers = await lastLookFromListing(job, ctx, listing.inventory, batch);
+    } catch (error) {
+      const message = `could not list the resources again before acting: ${describeFailure(error).message}`;
+      for (const decision of batch) await options.onResult(decision, { status: "skipped", message });
+      listing = undefined;
+      continue;
+    }
+    const current = listing;
+    if (age(current) > freshMs) {
+      // The listing took longer than it stays fresh: no action could ever be sent on one.
+      const message = `the listing took longer than ${Math.round(freshMs / 1000)} s, too old to act on`;
+      for (const decision of batch) await options.onResult(decision, { status: "skipped", message });
+      listing = undefined;
+      continue;
+    }
+    const accepted: Array<AcceptedAction & { decision: Decision<A>; outcome: ActionOutcome }> = [];
+    const later: Decision<A>[] = [];
+    await Promise.all(
+      batch.map((decision) =>
+        limit(async () => {
+          const blocker = blockers.get(decision.resourceId);
+          if (blocker) return options.onResult(decision, { status: "skipped", message: blocker });
+          if (age(current) > freshMs) return void later.push(decision);
+          const stopNow = options.mustNotStart();
+          if (stopNow) return options.onResult(decision, { status: "deferred", message: stopNow });
+          let sent: ActionOutcome | ActionResult;
+          try {
+            sent = await options.bounded(listed.send(ctx, decision));
+          } catch (error) {
+            return options.onResult(decision, { status: "failed", ...describeFailure(error) });
+          }
+          if ("status" in sent) return options.onResult(decision, sent);
+          accepted.push({ resourceId: decision.resourceId, ...sent, decision, outcome: sent });
+        }),
+      ),
+    );
+    // Those whose turn came too late go first in the next batch, in their order.
+    const order = new Map(batch.map((d, i) => [d.resourceId, i]));
+    later.sort((a, b) => order.get(a.resourceId)! - order.get(b.resourceId)!);
+    queue.unshift(...later);
+    if (accepted.length === 0) continue;
+    const confirmed = await confirmByListing(
+      accepted,
+      listAfter,
+      listed.idOf,
+      (item, action) => listed.shows(item, action.outcome),
+      listed.what,
+      listed.confirm ?? DEFAULT_CONFIRM,
+    );
+    listing = confirmed.last;
+    for (const action of accepted)
+      await options.onResult(action.decision, confirmed.results.get(action.resourceId)!);
+  }
+}
+
+/**
+ * The last look before acting, from a listing: the job's plan made again on `inventory` with its
+ * context loaded again (a snooze set meanwhile counts). A decision passes only when the new plan
+ * still acts on the resource with the same action; otherwise the reason not to act, in words. A
+ * resource missing from the listing, or possibly behind an item that cannot be read, is not acted on.
+ */
+export async function lastLookFromListing<Item, A>(
+  job: Job<Item, unknown, A>,
+  ctx: JobContext,
+  inventory: Inventory<Item>,
+  decisions: readonly Decision<A>[],
+): Promise<Map<string, string | undefined>> {
+  const context = await job.loadContext(ctx, inventory);
+  const fresh = new Map(job.plan(inventory, context, ctx.now).decisions.map((d) => [d.resourceId, d]));
+  const unreadable = new Map(inventory.invalid.map((item) => [item.id, item.problem]));
+  const blockers = new Map<string, string | undefined>();
+  for (const decision of decisions) {
+    const now = fresh.get(decision.resourceId);
+    const problem = unreadable.get(decision.resourceId) ?? unreadable.get(undefined);
+    let blocker: string | undefined;
+    if (!now) {
+      blocker =
+        problem !== undefined
+          ? `the listing just before acting has an item for it that cannot be read (${problem})`
+          : "the listing just before acting no longer shows it";
+    } else if (now.verdict !== "act" || JSON.stringify(now.action) !== JSON.stringify(decision.action)) {
+      blocker = `the listing just before acting shows it no longer qualifies: ${now.reason}`;
+    }
+    blockers.set(decision.resourceId, blocker);
+  }
+  return blockers;
+}

@@ -1,0 +1,181 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { parseConfig } from "../../lib/config";
+import { DEMO_CREDENTIALS, type RunningEmulator } from "../../lib/emulator";
+import { DEFAULT_PACING, QianfanApi, QianfanClient, staticCredentials } from "../../lib/qianfan";
+import { Pacer, type PacerTicket } from "../../lib/qianfan/pacer";
+import { emulatorWith, postpaidUnit } from "../support/emulator";
+import { simulatePacing } from "../support/pacing-simulation";
+
+const settle = { startPerSecond: 50, concurrency: 64, latencyMs: 25, seconds: 90, settleSeconds: 60 };
+
+describe("adaptive pacing on a simulated clock", () => {
+  for (const limit of [50, 200, 1000]) {
+    it(`settles within 15% of a server limit of ${limit}/s with under 1% of requests throttled`, () => {
+      const outcome = simulatePacing({ ...settle, limitPerSecond: limit, ceilingPerSecond: 5000 });
+      expect(outcome.settledPerSecond).toBeGreaterThanOrEqual(0.85 * limit);
+      expect(outcome.settledPerSecond).toBeLessThanOrEqual(limit);
+      expect(outcome.throttled / outcome.sent).toBeLessThan(0.01);
+    });
+  }
+
+  it("never starts more requests in a second than the ceiling, however much the server allows", () => {
+    const outcome = simulatePacing({ ...settle, limitPerSecond: 1000, ceilingPerSecond: 120 });
+    expect(outcome.peakPerSecond).toBeLessThanOrEqual(121);
+    expect(outcome.settledPerSecond).toBeGreaterThanOrEqual(0.95 * 120);
+    expect(outcome.throttled).toBe(0);
+  });
+
+  it("halves the rate once per congestion, not once per request in flight", () => {
+    const clock = manualClock();
+    const pacer = new Pacer(1000, { startPerSecond: 100, ...clock.options });
+    const tickets: PacerTicket[] = [];
+    for (let i = 0; i < 50; i += 1) pacer.request((ticket) => tickets.push(ticket));
+    clock.advance(500);
+    expect(tickets).toHaveLength(50);
+    pacer.throttled(tickets[0]!);
+    const halved = pacer.ratePerSecond;
+    for (const ticket of tickets.slice(1)) pacer.throttled(ticket);
+    expect(halved).toBeGreaterThan(45);
+    expect(halved).toBeLessThanOrEqual(50);
+    expect(pacer.ratePerSecond).toBe(halved);
+  });
+
+  it("climbs only while callers wait for their turn", () => {
+    const clock = manualClock();
+    const pacer = new Pacer(1000, { startPerSecond: 50, ...clock.options });
+    for (let i = 0; i < 20; i += 1) {
+      clock.advance(500);
+      pacer.request((ticket) => pacer.answered(ticket));
+    }
+    expect(pacer.ratePerSecond).toBe(50);
+    for (let i = 0; i < 200; i += 1) pacer.request((ticket) => pacer.answered(ticket));
+    clock.advance(2000);
+    expect(pacer.ratePerSecond).toBeGreaterThan(50);
+  });
+
+  it("holds every waiting caller back for a pause that begins while they wait", () => {
+    const clock = manualClock();
+    const pacer = new Pacer(10, clock.options);
+    const turns: number[] = [];
+    for (let i = 0; i < 3; i += 1) pacer.request(() => turns.push(clock.now()));
+    pacer.pause(2000);
+    clock.advance(5000);
+    expect(turns[0]).toBe(0);
+    expect(turns[1]).toBeGreaterThanOrEqual(2000);
+    expect(turns[2]! - turns[1]!).toBeGreaterThanOrEqual(100);
+  });
+
+  it("gives the waiting callers the new rate at once when it changes", () => {
+    const clock = manualClock();
+    const pacer = new Pacer(1000, { startPerSecond: 100, ...clock.options });
+    const turns: PacerTicket[] = [];
+    for (let i = 0; i < 100; i += 1) pacer.request((ticket) => turns.push(ticket));
+    clock.advance(100);
+    const before = turns.length;
+    pacer.throttled(turns.at(-1)!);
+    clock.advance(1000);
+    // At 100/s the next second would give 100 turns; at the halved rate about 50.
+    expect(turns.length - before).toBeLessThanOrEqual(60);
+  });
+
+  it("keeps a fixed rate when adaptive pacing is off", () => {
+    const clock = manualClock();
+    const pacer = new Pacer(100, { adaptive: false, ...clock.options });
+    const turns: PacerTicket[] = [];
+    for (let i = 0; i < 10; i += 1) pacer.request((ticket) => turns.push(ticket));
+    clock.advance(200);
+    pacer.throttled(turns[0]!);
+    expect(pacer.ratePerSecond).toBe(100);
+  });
+});
+
+/** A clock and timers a test moves by hand. */
+function manualClock() {
+  let now = 0;
+  let timers: Array<{ at: number; run: () => void }> = [];
+  return {
+    now: () => now,
+    options: {
+      now: () => now,
+      setTimer: (run: () => void, ms: number) => {
+        timers.push({ at: now + ms, run });
+      },
+    },
+    advance(ms: number) {
+      const end = now + ms;
+      for (;;) {
+        const due = timers.filter((t) => t.at <= end).sort((a, b) => a.at - b.at)[0];
+        if (!due) break;
+        timers = timers.filter((t) => t !== due);
+        now = due.at;
+        due.run();
+      }
+      now = end;
+    },
+  };
+}
+
+describe("pacing defaults", () => {
+  it("are one set, shared by the config and the client", () => {
+    const config = parseConfig("version: 1\n", "test.yml");
+    expect(config.qianfan.requestsPerSecond).toBe(DEFAULT_PACING.requestsPerSecond);
+    expect(config.qianfan.concurrency).toBe(DEFAULT_PACING.concurrency);
+    const client = new QianfanClient({ credentials: staticCredentials(DEMO_CREDENTIALS) });
+    expect(client.pacing).toMatchObject({
+      requestsPerSecond: config.qianfan.requestsPerSecond,
+      concurrency: config.qianfan.concurrency,
+      adaptive: true,
+    });
+    expect(client.currentRequestsPerSecond).toBe(DEFAULT_PACING.startRequestsPerSecond);
+  });
+});
+
+describe("adaptive pacing against the emulator's rate limit", () => {
+  let emulator: RunningEmulator | undefined;
+  const sentAt: number[] = [];
+  afterEach(async () => {
+    await emulator?.close();
+    emulator = undefined;
+    sentAt.length = 0;
+  });
+
+  const api = (url: string, pacing: ConstructorParameters<typeof QianfanClient>[0]["pacing"]) =>
+    new QianfanApi(
+      new QianfanClient({
+        credentials: staticCredentials(DEMO_CREDENTIALS),
+        baseUrl: url,
+        retry: { retries: 8, minDelayMs: 5, maxDelayMs: 50, maxRetryTimeMs: 30_000 },
+        pacing,
+        onEvent: (event) => {
+          if (event.type === "response") sentAt.push(event.signedAtMs);
+        },
+      }),
+    );
+  const startsPerRollingSecond = (times: number[]) => {
+    let most = 0;
+    for (let i = 0, j = 0; i < times.length; i += 1) {
+      while (times[i]! - times[j]! >= 1000) j += 1;
+      most = Math.max(most, i - j + 1);
+    }
+    return most;
+  };
+
+  it("slows down on the emulator's throttling: every call succeeds and few are throttled", async () => {
+    emulator = await emulatorWith({ computeUnits: [postpaidUnit("unit-1")] }, { faults: { qps: 20 } });
+    const client = api(emulator.url, { requestsPerSecond: 1000, concurrency: 8, startRequestsPerSecond: 50 });
+    const calls = Array.from({ length: 40 }, () => client.describeComputeUnits());
+    await Promise.all(calls);
+    const throttled = emulator.requestLog.filter((e) => e.fault === "qps-limit").length;
+    expect(throttled).toBeLessThan(10);
+    expect(client.client.currentRequestsPerSecond).toBeLessThan(50);
+  });
+
+  it("never sends more requests per second than its ceiling, though the emulator allows more", async () => {
+    emulator = await emulatorWith({ computeUnits: [postpaidUnit("unit-1")] }, { faults: { qps: 1000 } });
+    const client = api(emulator.url, { requestsPerSecond: 25, concurrency: 8, startRequestsPerSecond: 25 });
+    await Promise.all(Array.from({ length: 40 }, () => client.describeComputeUnits()));
+    const times = [...sentAt].sort((a, b) => a - b);
+    expect(times).toHaveLength(40);
+    expect(startsPerRollingSecond(times)).toBeLessThanOrEqual(26);
+  });
+});
