@@ -7,12 +7,10 @@ import { build, type Plugin } from "esbuild";
 import { parse } from "yaml";
 
 /**
- * Bundle size per function and cold-start import time, built with the esbuild settings of
- * serverless.yml (`custom.esbuild`), so the figures are those of the deployed functions.
+ * Builds every function of serverless.yml with its esbuild settings (`custom.esbuild`) into
+ * `outdir`, so what is measured is the deployed code; returns function name → bundle file.
  */
-export async function benchLambda(): Promise<
-  Array<{ fn: string; bytes: number; gzip: number; importMs: number }>
-> {
+export async function buildFunctionBundles(outdir: string): Promise<Map<string, string>> {
   const sls = parse(readFileSync("serverless.yml", "utf8"), { merge: true }) as {
     functions: Record<string, { handler: string }>;
     custom: {
@@ -21,10 +19,9 @@ export async function benchLambda(): Promise<
   };
   const options = sls.custom.esbuild;
   const plugins: Plugin[] = options.plugins ? createRequire(import.meta.url)(resolve(options.plugins)) : [];
-  const outdir = resolve(".esbuild-bench");
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
-  const results = [];
+  const bundles = new Map<string, string>();
   for (const [fn, { handler }] of Object.entries(sls.functions)) {
     const entry = `${handler.slice(0, handler.lastIndexOf("."))}.ts`;
     const outfile = resolve(outdir, `${fn}.mjs`);
@@ -42,6 +39,22 @@ export async function benchLambda(): Promise<
       plugins,
       logLevel: "error",
     });
+    bundles.set(fn, outfile);
+  }
+  return bundles;
+}
+
+/**
+ * Bundle size per function and cold-start import time, built with the esbuild settings of
+ * serverless.yml (`custom.esbuild`), so the figures are those of the deployed functions.
+ */
+export async function benchLambda(): Promise<
+  Array<{ fn: string; bytes: number; gzip: number; importMs: number }>
+> {
+  const outdir = resolve(".esbuild-bench");
+  const bundles = await buildFunctionBundles(outdir);
+  const results = [];
+  for (const [fn, outfile] of bundles) {
     const bytes = statSync(outfile).size;
     const gzip = gzipSync(readFileSync(outfile)).length;
     const times: number[] = [];
