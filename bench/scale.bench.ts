@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { DEMO_CREDENTIALS, parseFleet, type RunningEmulator, startEmulator } from "../lib/emulator";
 import { ACTIONS, PAGE_MAX_KEYS } from "../lib/qianfan/actions";
 import { buildFunctionBundles } from "./lambda.bench";
+import { renderScaleChart } from "./scale/chart";
 import {
   benchConfig,
   expectedActions,
@@ -17,16 +18,20 @@ import {
 } from "./scale/fleet";
 
 /**
- * `npm run bench:scale -- --size 1k|10k|50k [--only cli-default,cli-tuned,naive,lambda] [--json FILE]`
+ * `npm run bench:scale -- --size 1k|10k|50k [--only cli-default,cli-tuned,naive,lambda,lambda-semi2] [--limit-s N]`
+ * (`--chart-only` redraws the chart from the kept results).
  *
  * One seeded fleet, then on a fresh emulator each (HTTP on 127.0.0.1, 25 ms latency, 200
  * requests/s, 429 with Retry-After beyond): `qfhk run all --apply` with the default and a tuned
  * config, the naive serial loop over the official SDK, and the bundled Lambda handlers under
- * `--max-old-space-size=128`. Every child is killed at its time limit; prints a Markdown table.
+ * `--max-old-space-size=128` (`lambda-semi2`: and `--max-semi-space-size=2`, a young generation
+ * of 2 MB, which is most of the difference in peak RSS). Every child is killed at its time limit; prints a Markdown table,
+ * keeps the figures in bench/results/scale-<size>.json and redraws bench/results/scale.svg from
+ * every size measured so far.
  */
 const SERVER_RATE = 200;
 const LATENCY_MS = 25;
-const RUNNERS = ["cli-default", "cli-tuned", "naive", "lambda"] as const;
+const RUNNERS = ["cli-default", "cli-tuned", "naive", "lambda", "lambda-semi2"] as const;
 type Runner = (typeof RUNNERS)[number];
 const LAMBDA_JOBS = ["scale-services", "release-units", "stop-batch-tasks"] as const;
 
@@ -64,6 +69,7 @@ interface ChildOutcome {
 }
 
 const MARK = "QFHK_BENCH_RESULT ";
+const RESULTS = resolve("bench/results");
 
 /** Runs a command under /usr/bin/time -v, killed after `limitMs`; streams stdout, keeps marked lines. */
 function runChild(
@@ -199,8 +205,12 @@ async function runOne(
         const script = `const { handler } = await import(${JSON.stringify(file)});
 const report = await handler({}, { getRemainingTimeInMillis: () => 900000, awsRequestId: "bench" });
 console.log(${JSON.stringify(MARK)} + JSON.stringify(report.jobs?.map((j) => [j.job, j.status, j.totals?.done])));`;
+        const heap = [
+          "--max-old-space-size=128",
+          ...(runner === "lambda-semi2" ? ["--max-semi-space-size=2"] : []),
+        ];
         const outcome = await runChild(
-          ["--max-old-space-size=128", "--input-type=module", "-e", script],
+          [...heap, "--input-type=module", "-e", script],
           childEnv(emulator, {
             QFHK_CONFIG: config,
             QFHK_STATE_PATH: join(dir, "state.json"),
@@ -272,11 +282,15 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({
     options: {
       size: { type: "string", default: "1k" },
+      "chart-only": { type: "boolean" },
       only: { type: "string" },
-      json: { type: "string" },
       "limit-s": { type: "string" },
     },
   });
+  if (values["chart-only"]) {
+    await writeFile(join(RESULTS, "scale.svg"), renderScaleChart(await readAllResults()));
+    process.exit(0);
+  }
   const size = values.size as SizeName;
   if (!(size in SIZES)) throw new Error(`--size takes ${Object.keys(SIZES).join(", ")}, got ${values.size}`);
   const runners = (values.only?.split(",") ?? [...RUNNERS]) as Runner[];
@@ -294,5 +308,16 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.stderr.write(`${runner}: ${seconds(result.wallMs)}\n`);
   }
   console.log(formatTable(results));
-  if (values.json) await writeFile(values.json, `${JSON.stringify(results, null, 2)}\n`);
+  await mkdir(RESULTS, { recursive: true });
+  await writeFile(join(RESULTS, `scale-${size}.json`), `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(join(RESULTS, "scale.svg"), renderScaleChart(await readAllResults()));
+}
+
+/** Every size's results kept so far, smallest fleet first. */
+async function readAllResults(): Promise<ScaleResult[]> {
+  const files = (await readdir(RESULTS)).filter((f) => /^scale-\w+\.json$/.test(f));
+  const all = await Promise.all(
+    files.map(async (f) => JSON.parse(await readFile(join(RESULTS, f), "utf8")) as ScaleResult[]),
+  );
+  return all.flat().sort((a, b) => SIZES[a.size] - SIZES[b.size]);
 }
