@@ -309,7 +309,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   }
   console.log(formatTable(results));
   await mkdir(RESULTS, { recursive: true });
-  await writeFile(join(RESULTS, `scale-${size}.json`), `${JSON.stringify(results, null, 2)}\n`);
+  // A run of some runners replaces theirs and keeps the others' last figures.
+  const file = join(RESULTS, `scale-${size}.json`);
+  const kept = (await readFile(file, "utf8").then(JSON.parse, () => [])) as ScaleResult[];
+  const merged = RUNNERS.flatMap(
+    (runner) => results.find((r) => r.runner === runner) ?? kept.find((r) => r.runner === runner) ?? [],
+  );
+  await writeFile(file, `${JSON.stringify(merged, null, 2)}\n`);
   await writeFile(join(RESULTS, "scale.svg"), renderScaleChart(await readAllResults()));
 }
 
