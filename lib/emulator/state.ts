@@ -121,10 +121,6 @@ class DueQueue {
   readonly #heap: Due[] = [];
   #seq = 0;
 
-  get size(): number {
-    return this.#heap.length;
-  }
-
   push(at: number, kind: Due["kind"], record: Due["record"]): void {
     const heap = this.#heap;
     heap.push({ at, seq: this.#seq++, kind, record });
