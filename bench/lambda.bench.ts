@@ -17,6 +17,22 @@ export interface LambdaFigures {
 }
 
 /**
+ * Builds every function of serverless.yml with its esbuild settings (`custom.esbuild`) into
+ * `outdir`, so what is measured is the deployed code; returns function name → bundle file.
+ */
+export async function buildFunctionBundles(outdir: string): Promise<Map<string, string>> {
+  rmSync(outdir, { recursive: true, force: true });
+  mkdirSync(outdir, { recursive: true });
+  const bundles = new Map<string, string>();
+  for (const { fn, entry } of lambdaFunctions()) {
+    const outfile = resolve(outdir, `${fn}.mjs`);
+    await bundleFunction(entry, outfile);
+    bundles.set(fn, outfile);
+  }
+  return bundles;
+}
+
+/**
  * Bundle size and cold-start import time of every function in serverless.yml, built with its
  * esbuild settings (`custom.esbuild`), so the figures are those of the deployed functions.
  */

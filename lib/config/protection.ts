@@ -30,24 +30,44 @@ export function findProtection(
   rules: readonly Rule[],
   resource: Record<string, string | undefined>,
 ): string | undefined {
-  for (const rule of rules) {
+  return compileProtections(rules)(resource);
+}
+
+/**
+ * {@link findProtection} with every glob compiled once, for the many resources of one listing: a
+ * rule per bound service times a fleet of units is too many compilations to make per unit.
+ */
+export function compileProtections(
+  rules: readonly Rule[],
+): (resource: Record<string, string | undefined>) => string | undefined {
+  const compiled = rules.flatMap((rule) => {
     const fields = Object.entries(rule).filter(([key, pattern]) => key !== "reason" && pattern !== undefined);
-    const matches = fields.every(([key, pattern]) => {
-      const value = resource[key];
-      return value !== undefined && picomatch.isMatch(value, pattern!, { dot: true });
-    });
-    if (fields.length > 0 && matches) {
-      const words = fields.map(([key, pattern]) => `${key} '${pattern}'`).join(", ");
-      return `rule ${words}${rule.reason ? ` (${rule.reason})` : ""}`;
+    if (fields.length === 0) return [];
+    const words = fields.map(([key, pattern]) => `${key} '${pattern}'`).join(", ");
+    return [
+      {
+        tests: fields.map(([key, pattern]) => ({ key, isMatch: picomatch(pattern!, { dot: true }) })),
+        describe: `rule ${words}${rule.reason ? ` (${rule.reason})` : ""}`,
+      },
+    ];
+  });
+  return (resource) => {
+    for (const rule of compiled) {
+      const matches = rule.tests.every(({ key, isMatch }) => {
+        const value = resource[key];
+        return value !== undefined && isMatch(value);
+      });
+      if (matches) return rule.describe;
     }
-  }
-  return undefined;
+    return undefined;
+  };
 }
 
 /** The unit-shaped matcher the release-units job uses. */
 export function unitProtection(rules: readonly ProtectionRule[]): (unit: ComputeUnit) => string | undefined {
+  const find = compileProtections(rules);
   return (unit) =>
-    findProtection(rules, {
+    find({
       instanceId: unit.instanceId,
       creator: unit.creator,
       region: unit.region,
@@ -57,5 +77,6 @@ export function unitProtection(rules: readonly ProtectionRule[]): (unit: Compute
 
 /** The task-shaped matcher the stop-batch-tasks job uses. */
 export function taskProtection(rules: readonly TaskProtection[]): (task: BatchTask) => string | undefined {
-  return (task) => findProtection(rules, { taskId: task.taskId, name: task.name, model: task.modelId });
+  const find = compileProtections(rules);
+  return (task) => find({ taskId: task.taskId, name: task.name, model: task.modelId });
 }

@@ -108,10 +108,70 @@ export interface BusyRelease {
 
 const MONTH_UNITS: Record<string, number> = { MONTH: 1, YEAR: 12 };
 
+/** A record that may change by the clock at `at` (a hint: it is looked at again then). */
+interface Due {
+  at: number;
+  seq: number;
+  kind: "unit" | "task";
+  record: UnitRecord | TaskRecord;
+}
+
+/** A binary min-heap of {@link Due} by time, then by the order they were scheduled. */
+class DueQueue {
+  readonly #heap: Due[] = [];
+  #seq = 0;
+
+  push(at: number, kind: Due["kind"], record: Due["record"]): void {
+    const heap = this.#heap;
+    heap.push({ at, seq: this.#seq++, kind, record });
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(heap[i]!, heap[parent]!)) break;
+      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+      i = parent;
+    }
+  }
+
+  /** Removes and returns every entry due by `now`. */
+  popDue(now: number): Due[] {
+    const out: Due[] = [];
+    while (this.#heap.length > 0 && this.#heap[0]!.at <= now) out.push(this.#pop());
+    return out;
+  }
+
+  #pop(): Due {
+    const heap = this.#heap;
+    const top = heap[0]!;
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      heap[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < heap.length && before(heap[l]!, heap[m]!)) m = l;
+        if (r < heap.length && before(heap[r]!, heap[m]!)) m = r;
+        if (m === i) break;
+        [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+const before = (a: Due, b: Due) => a.at < b.at || (a.at === b.at && a.seq < b.seq);
+
 /**
  * The emulated account: compute units, services deployed on them, TPM quota and batch inference
  * tasks. Clock-driven changes are applied lazily by {@link EmulatorState.settle}, which the server
- * calls before every action.
+ * calls before every action. Records are indexed by id and by the unit a service is deployed on,
+ * and a settle touches only the records whose next change is due, so a request costs the same on
+ * a fleet of 50,000 units as on one of ten. The arrays are for reading; changes go through the
+ * methods here (`addUnit`, `setDeployment`, `beginRelease`, `scheduleUnit`, …), which keep the
+ * indexes and the due queue right.
  */
 export class EmulatorState {
   readonly units: UnitRecord[] = [];
@@ -119,6 +179,14 @@ export class EmulatorState {
   readonly tpm: TpmRecord[] = [];
   readonly tasks: TaskRecord[] = [];
   readonly busyReleases: BusyRelease[] = [];
+  readonly #unitsById = new Map<string, UnitRecord>();
+  readonly #servicesById = new Map<string, ServiceRecord>();
+  readonly #tasksById = new Map<string, TaskRecord>();
+  /** Position in its array, to keep the platform's listing order and to find a page's marker. */
+  readonly #position = new WeakMap<object, number>();
+  /** Unit id → the services with a deployment on it. */
+  readonly #servicesOnUnit = new Map<string, Set<ServiceRecord>>();
+  readonly #due = new DueQueue();
   /**
    * How long a purchase stays out of the listings (emulator-clock ms): the platform's listing lags
    * behind its purchases, so a lost purchase answer cannot be settled by one quick look.
@@ -136,7 +204,7 @@ export class EmulatorState {
 
     for (const s of fleet.services) {
       const createTime = time(s.createTime);
-      this.services.push({
+      this.#addService({
         serviceId: s.serviceId,
         name: s.name,
         pinnedStatus: s.runStatus === "Serving" || s.runStatus === "Stopped" ? undefined : s.runStatus,
@@ -156,7 +224,7 @@ export class EmulatorState {
     }
     for (const u of fleet.computeUnits) {
       const { usedComputeUnits, startTime, expiredTime, releaseTime, ...rest } = u;
-      this.units.push({
+      const unit = this.addUnit({
         ...rest,
         startTime: time(startTime),
         expiredTime: optionalTime(expiredTime),
@@ -164,7 +232,6 @@ export class EmulatorState {
         baselineUsed: 0,
         since: loadedAt,
       });
-      const unit = this.units.at(-1)!;
       // The fleet states the total in use; what the services do not account for is the baseline.
       unit.baselineUsed = usedComputeUnits - this.usedComputeUnits(unit);
     }
@@ -179,14 +246,94 @@ export class EmulatorState {
     }
     for (const k of fleet.batchTasks) {
       const createTime = time(k.createTime);
-      this.tasks.push({
+      const task: TaskRecord = {
         ...k,
         createTime,
         startTime: optionalTime(k.startTime) ?? (k.runStatus === "Running" ? createTime : undefined),
         finishTime: optionalTime(k.finishTime),
         since: k.runStatus === "Queuing" ? createTime : loadedAt,
-      });
+      };
+      this.#position.set(task, this.tasks.length);
+      this.tasks.push(task);
+      this.#tasksById.set(task.taskId, task);
+      this.scheduleTask(task);
     }
+  }
+
+  /** Adds a compute unit (a fleet's or a purchase) and schedules its clock-driven changes. */
+  addUnit(unit: UnitRecord): UnitRecord {
+    this.#position.set(unit, this.units.length);
+    this.units.push(unit);
+    this.#unitsById.set(unit.instanceId, unit);
+    this.scheduleUnit(unit);
+    return unit;
+  }
+
+  #addService(service: ServiceRecord): void {
+    this.#position.set(service, this.services.length);
+    this.services.push(service);
+    this.#servicesById.set(service.serviceId, service);
+    for (const d of service.deployments) this.#onUnit(d.instanceId).add(service);
+  }
+
+  #onUnit(instanceId: string): Set<ServiceRecord> {
+    let set = this.#servicesOnUnit.get(instanceId);
+    if (!set) {
+      set = new Set();
+      this.#servicesOnUnit.set(instanceId, set);
+    }
+    return set;
+  }
+
+  /**
+   * Sets a service's replicas on one unit: 0 removes its deployment there, more adds or changes
+   * it (`computeUnitsPerReplica` for a new one).
+   */
+  setDeployment(
+    service: ServiceRecord,
+    instanceId: string,
+    replicas: number,
+    computeUnitsPerReplica: number,
+  ): void {
+    const deployment = service.deployments.find((d) => d.instanceId === instanceId);
+    if (replicas === 0) {
+      service.deployments = service.deployments.filter((d) => d.instanceId !== instanceId);
+      this.#servicesOnUnit.get(instanceId)?.delete(service);
+    } else if (deployment) {
+      deployment.replicas = replicas;
+    } else {
+      service.deployments.push({ instanceId, replicas, computeUnitsPerReplica });
+      this.#onUnit(instanceId).add(service);
+    }
+  }
+
+  /** Looks at a unit again when its next clock-driven change is due; call after changing it. */
+  scheduleUnit(u: UnitRecord): void {
+    const at = this.#nextUnitChange(u);
+    if (at !== undefined) this.#due.push(at, "unit", u);
+  }
+
+  /** Looks at a task again when its next clock-driven change is due; call after changing it. */
+  scheduleTask(k: TaskRecord): void {
+    const at = this.#nextTaskChange(k);
+    if (at !== undefined) this.#due.push(at, "task", k);
+  }
+
+  #nextUnitChange(u: UnitRecord): number | undefined {
+    if (u.status === "Creating" || u.status === "Releasing") return this.#transitionEnd(u.since);
+    if (u.status !== "Running") return undefined;
+    if (u.paymentTiming === "Prepaid") return u.expiredTime?.getTime();
+    if (u.releaseTime && !u.autoReleaseSkipped) return u.releaseTime.getTime();
+    return undefined;
+  }
+
+  #nextTaskChange(k: TaskRecord): number | undefined {
+    if (k.runStatus === "Queuing" && k.queueSeconds !== undefined)
+      return k.since.getTime() + k.queueSeconds * 1000;
+    if (k.runStatus === "Running" && k.durationSeconds !== undefined && k.startTime)
+      return k.startTime.getTime() + k.durationSeconds * 1000;
+    if (k.runStatus === "Stopping") return this.#transitionEnd(k.since);
+    return undefined;
   }
 
   /** When a purchase made now first shows in the listings. */
@@ -195,14 +342,28 @@ export class EmulatorState {
   }
 
   /** True when a listing shows the record now (its purchase is no longer lagging). */
-  isListed(record: { listedFrom?: Date }): boolean {
-    return !record.listedFrom || record.listedFrom.getTime() <= this.clock.now().getTime();
+  isListed(record: { listedFrom?: Date }, nowMs = this.clock.now().getTime()): boolean {
+    return !record.listedFrom || record.listedFrom.getTime() <= nowMs;
   }
 
-  /** Applies every state change due by the clock's now, in the order the platform would make them. */
+  /**
+   * Applies every state change due by the clock's now, in the order the platform would make them:
+   * units (in listing order), then TPM quota, then tasks. Only the records whose change is due are
+   * looked at; each is then scheduled again for its next change.
+   */
   settle(): void {
     const now = this.clock.now().getTime();
-    for (const unit of this.units) this.#settleUnit(unit, now);
+    const due = this.#due.popDue(now);
+    const units = new Set<UnitRecord>();
+    const tasks = new Set<TaskRecord>();
+    for (const d of due) {
+      if (d.kind === "unit") units.add(d.record as UnitRecord);
+      else tasks.add(d.record as TaskRecord);
+    }
+    for (const unit of this.#inOrder(units)) {
+      this.#settleUnit(unit, now);
+      this.scheduleUnit(unit);
+    }
     for (let i = this.tpm.length - 1; i >= 0; i -= 1) {
       const r = this.tpm[i]!;
       if (r.status === "Creating" && this.#transitionEnd(r.since) <= now) {
@@ -213,7 +374,22 @@ export class EmulatorState {
       const stoppedLongEnough = r.status === "Stopped" && this.#transitionEnd(r.since) <= now;
       if (pastRelease || stoppedLongEnough) this.tpm.splice(i, 1);
     }
-    for (const task of this.tasks) this.#settleTask(task, now);
+    for (const task of this.#inOrder(tasks)) {
+      this.#settleTask(task, now);
+      this.scheduleTask(task);
+    }
+  }
+
+  #inOrder<T extends object>(records: Set<T>): T[] {
+    return [...records].sort((a, b) => this.#position.get(a)! - this.#position.get(b)!);
+  }
+
+  /** Where a listed record's id sits in its array (a page's marker), or -1. */
+  positionOf(kind: "unit" | "service" | "task", id: string): number {
+    const index =
+      kind === "unit" ? this.#unitsById : kind === "service" ? this.#servicesById : this.#tasksById;
+    const record = index.get(id);
+    return record ? this.#position.get(record)! : -1;
   }
 
   #settleUnit(u: UnitRecord, now: number): void {
@@ -282,11 +458,11 @@ export class EmulatorState {
     u.status = "Releasing";
     u.since = at;
     u.baselineUsed = 0;
-    for (const s of this.services) {
-      if (!s.deployments.some((d) => d.instanceId === u.instanceId)) continue;
-      s.deployments = s.deployments.filter((d) => d.instanceId !== u.instanceId);
+    for (const s of this.servicesOn(u.instanceId)) {
+      this.setDeployment(s, u.instanceId, 0, 0);
       s.updateTime = at;
     }
+    this.scheduleUnit(u);
   }
 
   /**
@@ -316,25 +492,31 @@ export class EmulatorState {
     );
   }
 
-  /** The services with a deployment on a unit. */
+  /** The services with a deployment on a unit, in listing order. */
   servicesOn(instanceId: string): ServiceRecord[] {
-    return this.services.filter((s) => s.deployments.some((d) => d.instanceId === instanceId));
+    const on = this.#servicesOnUnit.get(instanceId);
+    return on ? this.#inOrder(on) : [];
+  }
+
+  /** The unit with this id, if there is one. */
+  unitById(instanceId: string): UnitRecord | undefined {
+    return this.#unitsById.get(instanceId);
   }
 
   findUnit(instanceId: string): UnitRecord {
-    const u = this.units.find((x) => x.instanceId === instanceId);
+    const u = this.#unitsById.get(instanceId);
     if (!u) throw new EmulatorError("InstanceNotFound", `compute unit ${instanceId} does not exist`);
     return u;
   }
 
   findService(serviceId: string): ServiceRecord {
-    const s = this.services.find((x) => x.serviceId === serviceId);
+    const s = this.#servicesById.get(serviceId);
     if (!s) throw new EmulatorError("ServiceNotFound", `service ${serviceId} does not exist`);
     return s;
   }
 
   findTask(taskId: string): TaskRecord {
-    const k = this.tasks.find((x) => x.taskId === taskId);
+    const k = this.#tasksById.get(taskId);
     if (!k) throw new EmulatorError("TaskNotFound", `batch inference task ${taskId} does not exist`);
     return k;
   }

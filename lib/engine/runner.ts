@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import pLimit from "p-limit";
 import type { QianfanApi } from "../qianfan";
-import type { JobMemory, StateStore } from "../state";
+import type { AuditRecord, JobMemory, StateStore } from "../state";
 import { actInBatches } from "./batch";
 import { type Clock, isWhatIf, systemClock, WHAT_IF_TOLERANCE_MS } from "./clock";
 import { describeFailure } from "./failure";
@@ -62,6 +62,14 @@ const DEFAULT_LEASE_MS = 5 * 60_000;
 const LEASE_MARGIN_MS = 60_000;
 const DEFAULT_RESERVE_MS = 20_000;
 const DEFAULT_FINAL_RESERVE_MS = 5_000;
+/**
+ * Audit records are written in batches of at most this many, or every {@link AUDIT_FLUSH_MS}: a
+ * crash loses at most one batch of the trail. The trail is never read to decide an action (a
+ * repeated action is prevented by what the platform shows: a released unit is no longer Running),
+ * so a lost batch costs history, never a second action.
+ */
+export const AUDIT_BATCH = 250;
+const AUDIT_FLUSH_MS = 2_000;
 
 /** A run that would act, or write, as of another moment than now without being a rehearsal. */
 export class WhatIfError extends Error {
@@ -213,6 +221,7 @@ async function runOneJob(job: AnyJob, options: RunOptions, scope: RunScope): Pro
     report = emptyReport(job.name, "failed", { error: describeFailure(error) });
   } finally {
     if (renew) clearInterval(renew);
+    await trail.flush();
   }
   if (!scope.readOnly) {
     await options.store.releaseLock(lockName, scope.runId).catch((error) => {
@@ -266,6 +275,8 @@ async function planAndExecute(
     };
   }
   const results = await executeAll(job, ctx, decisions, options, scope, trail);
+  // What was done is on the trail before the job remembers it.
+  await trail.flush();
   if (!scope.readOnly) {
     try {
       await job.remember(ctx, { ...planned, decisions }, results);
@@ -455,11 +466,14 @@ function emptyReport(job: string, status: JobReport["status"], extra: Partial<Jo
 }
 
 /**
- * The audit trail of one job's run. A write that fails is never swallowed: it is kept in
- * `failures` and the job's report says so.
+ * The audit trail of one job's run, written in batches ({@link AUDIT_BATCH}). A write that fails
+ * is never swallowed: it is kept in `failures` and the job's report says so.
  */
 class Trail {
   readonly failures: string[] = [];
+  #pending: AuditRecord[] = [];
+  #firstPendingAt = 0;
+  #writing: Promise<void> = Promise.resolve();
 
   constructor(
     readonly ctx: JobContext,
@@ -476,24 +490,41 @@ class Trail {
     result?: ActionResult,
   ): Promise<void> {
     if (this.scope.readOnly) return;
-    try {
-      await this.ctx.store.appendAudit({
-        at: this.scope.clock().toISOString(),
-        runId: this.ctx.runId,
-        job: this.job,
-        action,
-        resourceId,
-        reason,
-        outcome: outcome === "noticed" ? "planned" : outcome,
-        requestId: result?.requestId,
-        detail: result?.observed ?? result?.message,
-        dryRun: this.ctx.dryRun,
-        ...(this.options.simulated ? { simulated: true } : {}),
-      });
-    } catch (error) {
-      this.failures.push(
-        `the audit record of ${action} ${resourceId} was not written: ${describeFailure(error).message}`,
-      );
+    if (this.#pending.length === 0) this.#firstPendingAt = performance.now();
+    this.#pending.push({
+      at: this.scope.clock().toISOString(),
+      runId: this.ctx.runId,
+      job: this.job,
+      action,
+      resourceId,
+      reason,
+      outcome: outcome === "noticed" ? "planned" : outcome,
+      requestId: result?.requestId,
+      detail: result?.observed ?? result?.message,
+      dryRun: this.ctx.dryRun,
+      ...(this.options.simulated ? { simulated: true } : {}),
+    });
+    if (this.#pending.length >= AUDIT_BATCH || performance.now() - this.#firstPendingAt >= AUDIT_FLUSH_MS) {
+      await this.flush();
     }
+  }
+
+  /** Writes what is pending, after any write already under way; a failure lands in `failures`. */
+  flush(): Promise<void> {
+    const batch = this.#pending;
+    this.#pending = [];
+    if (batch.length === 0) return this.#writing;
+    this.#writing = this.#writing.then(async () => {
+      try {
+        await this.ctx.store.appendAuditBatch(batch);
+      } catch (error) {
+        const named = batch.slice(0, 3).map((r) => `${r.action} ${r.resourceId}`);
+        const more = batch.length > 3 ? ` and ${batch.length - 3} more` : "";
+        this.failures.push(
+          `the audit records of ${named.join(", ")}${more} were not written: ${describeFailure(error).message}`,
+        );
+      }
+    });
+    return this.#writing;
   }
 }

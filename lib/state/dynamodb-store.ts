@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { DynamoDBClient, DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBDocumentClient, QueryCommandInput } from "@aws-sdk/lib-dynamodb";
-import type { AuditRecord, LockResult, StateStore } from "./types";
+import type { AuditRecord, LockResult, StateChange, StateStore } from "./types";
 
 /**
  * The table layout (see serverless.yml): partition key `pk`, sort key `sk`, TTL attribute
@@ -18,6 +18,10 @@ export interface DynamoDbStoreOptions {
 }
 
 const AUDIT = "audit";
+/** BatchWriteItem's limit of items per request. */
+const BATCH_ITEMS = 25;
+/** Rounds of resending what DynamoDB left unprocessed (throttled) before the batch counts as failed. */
+const BATCH_ROUNDS = 8;
 const LOCK = "lock";
 const value = (namespace: string) => `v#${namespace}`;
 
@@ -102,6 +106,61 @@ export class DynamoDbStateStore implements StateStore {
     );
   }
 
+  async writeBatch(changes: readonly StateChange[]): Promise<void> {
+    // One request may not name an item twice: the last change of a key is the one that holds.
+    const last = new Map<string, StateChange>();
+    for (const c of changes) {
+      const id = JSON.stringify([c.namespace, c.key]);
+      last.delete(id);
+      last.set(id, c);
+    }
+    await this.#batchWrite(
+      [...last.values()].map((c) =>
+        c.delete
+          ? { DeleteRequest: { Key: { pk: value(c.namespace), sk: c.key } } }
+          : {
+              PutRequest: {
+                Item: {
+                  pk: value(c.namespace),
+                  sk: c.key,
+                  value: c.value,
+                  ...(c.expiresAt ? { expiresAt: Math.ceil(c.expiresAt.getTime() / 1000) } : {}),
+                },
+              },
+            },
+      ),
+    );
+  }
+
+  async appendAuditBatch(records: readonly AuditRecord[]): Promise<void> {
+    const expiresAt = Math.ceil((this.#clock() + this.#retentionMs) / 1000);
+    await this.#batchWrite(
+      records.map((record) => ({ PutRequest: { Item: this.#auditItem(record, expiresAt) } })),
+    );
+  }
+
+  /**
+   * Sends write requests in order, 25 a BatchWriteItem, resending what comes back unprocessed
+   * with a growing pause; throws when some are still unprocessed after {@link BATCH_ROUNDS}.
+   */
+  async #batchWrite(requests: Array<Record<string, unknown>>): Promise<void> {
+    for (let start = 0; start < requests.length; start += BATCH_ITEMS) {
+      let pending = requests.slice(start, start + BATCH_ITEMS);
+      for (let round = 0; pending.length > 0; round += 1) {
+        if (round === BATCH_ROUNDS) {
+          throw new Error(
+            `DynamoDB left ${pending.length} of a batch's writes unprocessed after ${BATCH_ROUNDS} tries (table ${this.#table})`,
+          );
+        }
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** round)));
+        const answer = await this.#doc.send(
+          new this.#sdk.BatchWriteCommand({ RequestItems: { [this.#table]: pending as never } }),
+        );
+        pending = (answer.UnprocessedItems?.[this.#table] ?? []) as Array<Record<string, unknown>>;
+      }
+    }
+  }
+
   async acquireLock(name: string, owner: string, leaseMs: number, now: Date): Promise<LockResult> {
     const until = now.getTime() + leaseMs;
     try {
@@ -175,16 +234,17 @@ export class DynamoDbStateStore implements StateStore {
   async appendAudit(record: AuditRecord): Promise<void> {
     const expiresAt = Math.ceil((this.#clock() + this.#retentionMs) / 1000);
     await this.#doc.send(
-      new this.#sdk.PutCommand({
-        TableName: this.#table,
-        Item: {
-          pk: AUDIT,
-          sk: `${new Date(record.at).toISOString()}#${randomBytes(6).toString("hex")}`,
-          value: record,
-          expiresAt,
-        },
-      }),
+      new this.#sdk.PutCommand({ TableName: this.#table, Item: this.#auditItem(record, expiresAt) }),
     );
+  }
+
+  #auditItem(record: AuditRecord, expiresAt: number): Record<string, unknown> {
+    return {
+      pk: AUDIT,
+      sk: `${new Date(record.at).toISOString()}#${randomBytes(6).toString("hex")}`,
+      value: record,
+      expiresAt,
+    };
   }
 
   async listAudit(query: { since?: Date; job?: string; limit?: number } = {}): Promise<AuditRecord[]> {

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { emptyStateData, type StateData, stateOps } from "./memory-store";
-import type { AuditRecord, StateStore } from "./types";
+import type { AuditRecord, StateChange, StateStore } from "./types";
 
 export class StateFileError extends Error {
   override name = "StateFileError";
@@ -31,11 +31,19 @@ async function loadLockfile(path: string): Promise<typeof import("proper-lockfil
  * State in one JSON file. Every change holds an inter-process lock (proper-lockfile, with stale-lock
  * recovery) around read → change → write, and a write goes to a temporary file that is synced and
  * renamed over the old one, so a crash never leaves half a file and two processes never interleave.
+ * A batch ({@link FileStateStore.writeBatch}, {@link FileStateStore.appendAuditBatch}) is one such
+ * write, all of it or none.
  */
 export class FileStateStore implements StateStore {
   readonly path: string;
   readonly #clock: () => number;
   readonly #retention: number;
+  #writes = 0;
+
+  /** How many times this store has written the file (each change or batch is one write). */
+  get fileWrites(): number {
+    return this.#writes;
+  }
 
   /** `auditRetention`: how many audit records the file keeps (the newest; default 5000). */
   constructor(path: string, options: { clock?: () => number; auditRetention?: number } = {}) {
@@ -56,6 +64,10 @@ export class FileStateStore implements StateStore {
   async delete(namespace: string, key: string) {
     await this.#change((data) => stateOps.delete(data, namespace, key));
   }
+  async writeBatch(changes: readonly StateChange[]) {
+    if (changes.length === 0) return;
+    await this.#change((data) => stateOps.writeBatch(data, changes));
+  }
   async acquireLock(name: string, owner: string, leaseMs: number, now: Date) {
     return this.#change((data) => stateOps.acquireLock(data, name, owner, leaseMs, now));
   }
@@ -67,6 +79,10 @@ export class FileStateStore implements StateStore {
   }
   async appendAudit(record: AuditRecord) {
     await this.#change((data) => stateOps.appendAudit(data, record, this.#retention));
+  }
+  async appendAuditBatch(records: readonly AuditRecord[]) {
+    if (records.length === 0) return;
+    await this.#change((data) => stateOps.appendAudits(data, records, this.#retention));
   }
   async listAudit(query?: { since?: Date; job?: string; limit?: number }) {
     return stateOps.listAudit(await this.#read(), query);
@@ -92,6 +108,7 @@ export class FileStateStore implements StateStore {
       const result = fn(data);
       if (lost) throw new StateFileError(`lost the lock on ${this.path}; nothing written`, { cause: lost });
       await this.#write(data);
+      this.#writes += 1;
       return result;
     } finally {
       if (!lost) await release();

@@ -8,4 +8,4 @@ export {
 } from "./job-memory";
 export { MemoryStateStore } from "./memory-store";
 export { assertResourceId, checkResourceId } from "./resource-id";
-export type { AuditRecord, LockResult, StateStore } from "./types";
+export type { AuditRecord, LockResult, StateChange, StateStore } from "./types";

@@ -1,5 +1,5 @@
 import { assertResourceId } from "./resource-id";
-import type { StateStore } from "./types";
+import type { StateChange, StateStore } from "./types";
 
 /** What a job remembers of one resource between runs (the default shape of a mark). */
 export interface ResourceMark {
@@ -52,13 +52,24 @@ export class JobMemory {
     return new Map(entries.map((e) => [e.key, e.value]));
   }
 
-  /** Replaces a job's marks: ids absent from `marks` are forgotten; unchanged ones are not rewritten. */
+  /**
+   * Replaces a job's marks: ids absent from `marks` are forgotten; unchanged ones are not
+   * rewritten. One listing and one batch, whatever the number of marks. The forgetting comes
+   * first in the batch: should a store keep only part of it, a stale "idle since" (of a unit
+   * that was busy in between) is what must not survive, while a lost new mark only makes the
+   * next run count idleness afresh — later, never sooner.
+   */
   async replaceMarks<T = ResourceMark>(job: string, marks: ReadonlyMap<string, T>): Promise<void> {
     const before = await this.getMarks<T>(job);
-    for (const id of before.keys()) if (!marks.has(id)) await this.store.delete(MARKS(job), id);
-    for (const [id, mark] of marks) {
-      if (JSON.stringify(before.get(id)) !== JSON.stringify(mark)) await this.store.put(MARKS(job), id, mark);
+    const changes: StateChange[] = [];
+    for (const id of before.keys()) {
+      if (!marks.has(id)) changes.push({ namespace: MARKS(job), key: id, delete: true });
     }
+    for (const [id, mark] of marks) {
+      if (JSON.stringify(before.get(id)) !== JSON.stringify(mark))
+        changes.push({ namespace: MARKS(job), key: id, value: mark });
+    }
+    if (changes.length > 0) await this.store.writeBatch(changes);
   }
 
   /** Snoozes still in force at `now`. */

@@ -1,4 +1,4 @@
-import type { AuditRecord, LockResult, StateStore } from "./types";
+import type { AuditRecord, LockResult, StateChange, StateStore } from "./types";
 
 interface Entry {
   value: unknown;
@@ -66,6 +66,12 @@ export const stateOps = {
     delete ns[key];
     if (Object.keys(ns).length === 0) delete data.items[namespace];
   },
+  writeBatch(data: StateData, changes: readonly StateChange[]): void {
+    for (const c of changes) {
+      if (c.delete) stateOps.delete(data, c.namespace, c.key);
+      else stateOps.put(data, c.namespace, c.key, c.value, c.expiresAt);
+    }
+  },
   acquireLock(data: StateData, name: string, owner: string, leaseMs: number, now: Date): LockResult {
     const held = own(data.locks, name);
     if (held && held.owner !== owner && held.expiresAt > now.getTime()) {
@@ -93,6 +99,11 @@ export const stateOps = {
     let index = data.audit.length;
     while (index > 0 && timeOf(data.audit[index - 1]!) > at) index -= 1;
     data.audit.splice(index, 0, structuredClone(record));
+    if (data.audit.length > retention) data.audit.splice(0, data.audit.length - retention);
+  },
+  /** {@link stateOps.appendAudit} for many records, trimmed to the retention once. */
+  appendAudits(data: StateData, records: readonly AuditRecord[], retention: number): void {
+    for (const record of records) stateOps.appendAudit(data, record, Number.POSITIVE_INFINITY);
     if (data.audit.length > retention) data.audit.splice(0, data.audit.length - retention);
   },
   listAudit(data: StateData, query: { since?: Date; job?: string; limit?: number } = {}): AuditRecord[] {
@@ -129,6 +140,9 @@ export class MemoryStateStore implements StateStore {
   async delete(namespace: string, key: string) {
     stateOps.delete(this.#data, namespace, key);
   }
+  async writeBatch(changes: readonly StateChange[]) {
+    stateOps.writeBatch(this.#data, changes);
+  }
   async acquireLock(name: string, owner: string, leaseMs: number, now: Date) {
     return stateOps.acquireLock(this.#data, name, owner, leaseMs, now);
   }
@@ -140,6 +154,9 @@ export class MemoryStateStore implements StateStore {
   }
   async appendAudit(record: AuditRecord) {
     stateOps.appendAudit(this.#data, record, this.#retention);
+  }
+  async appendAuditBatch(records: readonly AuditRecord[]) {
+    stateOps.appendAudits(this.#data, records, this.#retention);
   }
   async listAudit(query?: { since?: Date; job?: string; limit?: number }) {
     return stateOps.listAudit(this.#data, query);

@@ -13,6 +13,11 @@ export interface AuditRecord {
   [extra: string]: unknown;
 }
 
+/** One change of a {@link StateStore.writeBatch}: a put (with an optional expiry) or a delete. */
+export type StateChange =
+  | { namespace: string; key: string; value: unknown; expiresAt?: Date; delete?: false }
+  | { namespace: string; key: string; delete: true };
+
 export type LockResult =
   | { acquired: true; expiresAt: Date }
   | { acquired: false; owner: string; expiresAt: Date };
@@ -26,6 +31,12 @@ export interface StateStore {
   list<T>(namespace: string): Promise<Array<{ key: string; value: T }>>;
   put<T>(namespace: string, key: string, value: T, options?: { expiresAt?: Date }): Promise<void>;
   delete(namespace: string, key: string): Promise<void>;
+  /**
+   * Applies many puts and deletes in order, as few writes as the store allows (one file write;
+   * DynamoDB BatchWriteItem, 25 items a request). Not atomic in DynamoDB: a failure may leave the
+   * first items written, so callers put the changes that must not be lost first.
+   */
+  writeBatch(changes: readonly StateChange[]): Promise<void>;
   /** Takes the named lock for `leaseMs`; a lease that ran out may be taken over. */
   acquireLock(name: string, owner: string, leaseMs: number, now: Date): Promise<LockResult>;
   /** Extends the lease; false when `owner` no longer holds it. */
@@ -33,6 +44,8 @@ export interface StateStore {
   /** Gives the lock up; does nothing when `owner` does not hold it. */
   releaseLock(name: string, owner: string): Promise<void>;
   appendAudit(record: AuditRecord): Promise<void>;
+  /** Appends many audit records with as few writes as the store allows. */
+  appendAuditBatch(records: readonly AuditRecord[]): Promise<void>;
   /** Newest first. */
   listAudit(query?: { since?: Date; job?: string; limit?: number }): Promise<AuditRecord[]>;
 }

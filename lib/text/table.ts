@@ -24,22 +24,30 @@ export interface TableOptions {
   maxWidth?: number;
 }
 
-const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+/**
+ * Characters one column wide each, with no combining marks among them: printable ASCII, Latin-1
+ * and Latin Extended letters, and the punctuation, arrows and math signs reports use ("—", "…",
+ * "→", "≥", "×"), less those a terminal may draw as emoji ("©", "‼", "↔"). A text of only these is
+ * as wide as it is long.
+ */
+export const NARROW_TEXT =
+  /^[\x20-\x7e\u00a1-\u00a8\u00aa-\u00ac\u00af-\u02ff\u2010-\u2027\u2030-\u203b\u203d-\u2048\u204a-\u205e\u2190-\u2193\u219a-\u21a8\u21ab-\u21ff\u2200-\u22ff]*$/;
+
 /** A shrunk column keeps at least this many characters (a wrapped one more), or its header's width. */
 const MIN_TRUNCATED = 10;
 const MIN_WRAPPED = 16;
 const GAP = 2;
 
-/** Display width; printable ASCII skips string-width's per-grapheme work, which dominates large tables. */
+/** Display width; narrow text skips string-width's per-grapheme work, which dominates large tables. */
 export function widthOf(text: string): number {
-  return PRINTABLE_ASCII.test(text) ? text.length : stringWidth(text);
+  return NARROW_TEXT.test(text) ? text.length : stringWidth(text);
 }
 
 const segmenter = new Intl.Segmenter("en", { granularity: "grapheme" });
 
 /** The longest start of `text` that is at most `width` display columns, cut between graphemes. */
 function headOf(text: string, width: number): string {
-  if (PRINTABLE_ASCII.test(text)) return text.slice(0, Math.max(0, width));
+  if (NARROW_TEXT.test(text)) return text.slice(0, Math.max(0, width));
   let out = "";
   let used = 0;
   for (const { segment } of segmenter.segment(text)) {

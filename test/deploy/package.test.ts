@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runHousekeeping } from "../../lib/app/housekeeping";
 import { loadConfig } from "../../lib/config";
 import type { Fleet } from "../../lib/emulator";
-import { type AuditRecord, MemoryStateStore, type StateStore } from "../../lib/state";
+import { type AuditRecord, MemoryStateStore, type StateChange, type StateStore } from "../../lib/state";
 import { apiFor, emulatorWith, T0 } from "../support/emulator";
 
 const exec = promisify(execFile);
@@ -450,6 +450,10 @@ class PartitionRecorder implements StateStore {
     this.#value(namespace);
     return this.#inner.delete(namespace, key);
   }
+  writeBatch(changes: readonly StateChange[]) {
+    for (const c of changes) this.#value(c.namespace);
+    return this.#inner.writeBatch(changes);
+  }
   acquireLock(name: string, owner: string, leaseMs: number, now: Date) {
     this.partitions.add("lock");
     return this.#inner.acquireLock(name, owner, leaseMs, now);
@@ -465,6 +469,10 @@ class PartitionRecorder implements StateStore {
   appendAudit(record: AuditRecord) {
     this.partitions.add("audit");
     return this.#inner.appendAudit(record);
+  }
+  appendAuditBatch(records: readonly AuditRecord[]) {
+    this.partitions.add("audit");
+    return this.#inner.appendAuditBatch(records);
   }
   listAudit(query?: { since?: Date; job?: string; limit?: number }) {
     this.partitions.add("audit");

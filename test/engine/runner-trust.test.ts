@@ -4,7 +4,13 @@ import type { GuardPolicy } from "../../lib/engine/guards";
 import { runJobs, WhatIfError } from "../../lib/engine/runner";
 import { releaseUnitsJob } from "../../lib/jobs";
 import type { ActionOutcome, ComputeUnit } from "../../lib/qianfan";
-import { type AuditRecord, JobMemory, MemoryStateStore, type StateStore } from "../../lib/state";
+import {
+  type AuditRecord,
+  JobMemory,
+  MemoryStateStore,
+  type StateChange,
+  type StateStore,
+} from "../../lib/state";
 import { FakeUnitApi, expiredUnit as unit } from "../support/fake-api";
 
 const NOW = new Date("2026-11-23T06:00:00Z");
@@ -24,6 +30,14 @@ class FlakyStore extends MemoryStateStore {
   override async appendAudit(record: AuditRecord) {
     if (this.failing.has("appendAudit")) throw new Error("ProvisionedThroughputExceededException: audit");
     return super.appendAudit(record);
+  }
+  override async appendAuditBatch(records: readonly AuditRecord[]) {
+    if (this.failing.has("appendAudit")) throw new Error("ProvisionedThroughputExceededException: audit");
+    return super.appendAuditBatch(records);
+  }
+  override async writeBatch(changes: readonly StateChange[]) {
+    if (this.failing.has("put")) throw new Error("ProvisionedThroughputExceededException: put");
+    return super.writeBatch(changes);
   }
   override async put<T>(namespace: string, key: string, value: T, options?: { expiresAt?: Date }) {
     if (this.failing.has("put")) throw new Error("ProvisionedThroughputExceededException: put");
@@ -78,7 +92,10 @@ describe("state failures end in a clear report", () => {
     expect(job.totals).toMatchObject({ done: 2, computeUnitsReleased: 4 });
     expect(job.error!.message).toContain("the state store failed");
     expect(job.error!.message).toContain("ProvisionedThroughputExceededException: audit");
-    expect(job.stateErrors).toHaveLength(2);
+    // One batch held both records: one failure, naming both.
+    expect(job.stateErrors).toHaveLength(1);
+    expect(job.stateErrors![0]).toContain("ReleaseComputeUnit u1");
+    expect(job.stateErrors![0]).toContain("ReleaseComputeUnit u2");
     expect(await store.acquireLock("job:release-units", "next-run", 60_000, NOW)).toMatchObject({
       acquired: true,
     });

@@ -192,6 +192,54 @@ export function describeStateStoreContract(
     );
 
     it(
+      "applies a batch of puts and deletes in order, the last change of a key holding",
+      withStore(async (store) => {
+        await store.put("ns", "old", 1);
+        await store.put("ns", "twice", 0);
+        // More items than one DynamoDB BatchWriteItem takes (25).
+        const many = Array.from({ length: 60 }, (_, i) => ({
+          namespace: "ns",
+          key: `k${String(i).padStart(2, "0")}`,
+          value: { i },
+        }));
+        await store.writeBatch([
+          { namespace: "ns", key: "old", delete: true },
+          ...many,
+          { namespace: "ns", key: "twice", value: 1 },
+          { namespace: "ns", key: "twice", value: 2 },
+          { namespace: "ns", key: "gone", value: 1, expiresAt: new Date(Date.now() - 1000) },
+          { namespace: "other", key: "a", value: "x", expiresAt: new Date(Date.now() + 60_000) },
+        ]);
+        const listed = await store.list("ns");
+        expect(listed.map((e) => e.key)).toEqual([...many.map((m) => m.key), "twice"]);
+        expect(await store.get("ns", "k07")).toEqual({ i: 7 });
+        expect(await store.get("ns", "twice")).toBe(2);
+        expect(await store.get("ns", "old")).toBeUndefined();
+        expect(await store.get("other", "a")).toBe("x");
+        await store.writeBatch([]);
+        expect(await store.list("ns")).toHaveLength(61);
+      }),
+    );
+
+    it(
+      "appends a batch of audit records as if one by one",
+      withStore(async (store) => {
+        await store.appendAudit(record({ at: "2026-11-22T23:00:00Z", resourceId: "before" }));
+        const batch = Array.from({ length: 40 }, (_, i) =>
+          record({ at: new Date(T0.getTime() + (i + 1) * 60_000).toISOString(), resourceId: `u${i}` }),
+        );
+        await store.appendAuditBatch(batch);
+        await store.appendAuditBatch([]);
+        const listed = await store.listAudit();
+        expect(listed.map((r) => r.resourceId)).toEqual([
+          ...batch.map((r) => r.resourceId).reverse(),
+          "before",
+        ]);
+        expect(listed[0]).toEqual(batch.at(-1));
+      }),
+    );
+
+    it(
       "keeps an audit record's optional and extra fields",
       withStore(async (store) => {
         const full = record({ requestId: "r-1", detail: "released", dryRun: true, savedPerHour: 12.5 });

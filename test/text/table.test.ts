@@ -2,12 +2,25 @@ import fc from "fast-check";
 import stringWidth from "string-width";
 import { describe, expect, it } from "vitest";
 import { renderTable } from "../../lib/text";
+import { NARROW_TEXT } from "../../lib/text/table";
 
 /** Any control character other than the line feeds between rows. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 describe("renderTable", () => {
+  it("takes as narrow, by its fast path, only characters string-width counts one column wide", () => {
+    const wrong: string[] = [];
+    for (let code = 0; code <= 0xffff; code += 1) {
+      const char = String.fromCharCode(code);
+      if (NARROW_TEXT.test(char) && stringWidth(char) !== 1) wrong.push(code.toString(16));
+    }
+    expect(wrong).toEqual([]);
+    expect(NARROW_TEXT.test("released: idle since 02:00, 3h ≥ 2h — ok → done")).toBe(true);
+    expect(NARROW_TEXT.test("千帆")).toBe(false);
+    expect(NARROW_TEXT.test("e\u0301")).toBe(false);
+  });
+
   it("shows control and bidi characters in cells and headers escaped", () => {
     const rows = [
       { id: "unit-\u001b[2J\u001b[H", name: "ok\rALL CLEAR" },

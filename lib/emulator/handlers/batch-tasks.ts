@@ -29,7 +29,13 @@ export const batchTaskHandlers = {
     z.looseObject({ ...PagingFields, runStatus: z.array(z.enum(TASK_RUN_STATUSES)).optional() }),
     (state, body) => {
       const matches = (k: TaskRecord) => !body.runStatus || body.runStatus.includes(k.runStatus);
-      const { list, pageInfo } = pageOf(state.tasks, matches, (k) => k.taskId, body);
+      const { list, pageInfo } = pageOf(
+        state.tasks,
+        matches,
+        (k) => k.taskId,
+        body,
+        (id) => state.positionOf("task", id),
+      );
       return { taskList: list.map(viewTask), pageInfo };
     },
   ),
@@ -48,6 +54,7 @@ export const batchTaskHandlers = {
     }
     task.runStatus = "Stopping";
     task.since = state.clock.now();
+    state.scheduleTask(task);
     return true;
   }),
 };

@@ -51,17 +51,20 @@ export const computeUnitHandlers = {
       paymentTiming: z.enum(PAYMENT_TIMINGS).optional(),
       type: z.enum(UNIT_TYPES).optional(),
     }),
-    (state, filter) => ({
-      computeUnitInstanceList: state.units
-        .filter(
-          (u) =>
-            state.isListed(u) &&
-            (!filter.region || u.region === filter.region) &&
-            (!filter.paymentTiming || u.paymentTiming === filter.paymentTiming) &&
-            (!filter.type || u.type === filter.type),
-        )
-        .map((u) => viewUnit(state, u)),
-    }),
+    (state, filter) => {
+      const now = state.clock.now().getTime();
+      return {
+        computeUnitInstanceList: state.units
+          .filter(
+            (u) =>
+              state.isListed(u, now) &&
+              (!filter.region || u.region === filter.region) &&
+              (!filter.paymentTiming || u.paymentTiming === filter.paymentTiming) &&
+              (!filter.type || u.type === filter.type),
+          )
+          .map((u) => viewUnit(state, u)),
+      };
+    },
   ),
 
   DescribeComputeUnit: defineHandler(InstanceRequest, (state, { instanceId }) => ({
@@ -90,6 +93,7 @@ export const computeUnitHandlers = {
       requirePostpaid(unit, "given an automatic release time");
       requireRunning(unit);
       unit.releaseTime = body.releaseTime;
+      state.scheduleUnit(unit);
       return true;
     },
   ),
@@ -120,7 +124,7 @@ export const computeUnitHandlers = {
         renewTimeUnit: reservation?.reservationTimeUnit ?? "MONTH",
       };
       const instanceId = newInstanceId("unit");
-      state.units.push({
+      state.addUnit({
         instanceId,
         region: body.computeUnitConfig.region,
         status: "Creating",

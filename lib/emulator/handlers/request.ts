@@ -59,25 +59,29 @@ export interface PageRequest {
  * One page of a list. `marker` is the id of the first item of the page asked for (none: the
  * first page); `nextMarker` is the id of the first item of the next page. A marker is found in the
  * unfiltered list, so a page still starts in the right place when the item it names no longer
- * matches the filter (a task that finished between two pages).
+ * matches the filter (a task that finished between two pages). `positionOf` finds an id's place
+ * in `all` from an index (-1: none); without it the list is searched.
  */
 export function pageOf<T>(
   all: readonly T[],
   matches: (item: T) => boolean,
   idOf: (item: T) => string,
   request: PageRequest,
+  positionOf: (id: string) => number = (id) => all.findIndex((item) => idOf(item) === id),
 ): { list: T[]; pageInfo: { marker: string; maxKeys: number; isTruncated: boolean; nextMarker?: string } } {
-  const ordered = request.pageReverse ? [...all].reverse() : all;
+  const reverse = request.pageReverse === true;
+  const at = (i: number) => all[reverse ? all.length - 1 - i : i]!;
   const maxKeys = request.maxKeys ?? PAGE_DEFAULT_MAX_KEYS;
   let start = 0;
   if (request.marker) {
-    start = ordered.findIndex((item) => idOf(item) === request.marker);
-    if (start < 0) throw invalidParameter("marker", `${request.marker} is not the id of a listed item`);
+    const position = positionOf(request.marker);
+    if (position < 0) throw invalidParameter("marker", `${request.marker} is not the id of a listed item`);
+    start = reverse ? all.length - 1 - position : position;
   }
   const list: T[] = [];
   let next: T | undefined;
-  for (let i = start; i < ordered.length; i += 1) {
-    const item = ordered[i]!;
+  for (let i = start; i < all.length; i += 1) {
+    const item = at(i);
     if (!matches(item)) continue;
     if (list.length === maxKeys) {
       next = item;

@@ -20,7 +20,10 @@ function viewServiceUnit(state: EmulatorState, s: ServiceRecord, u: UnitRecord):
 
 /** The units a service is deployed on (a service scaled to zero on a unit no longer uses it). */
 function unitsOf(state: EmulatorState, s: ServiceRecord): UnitRecord[] {
-  return s.deployments.flatMap((d) => state.units.filter((u) => u.instanceId === d.instanceId));
+  return s.deployments.flatMap((d) => {
+    const unit = state.unitById(d.instanceId);
+    return unit ? [unit] : [];
+  });
 }
 
 /** DescribeComputeUnits and DescribeComputeUnit on `/v2/serviceresources`: one service's units. */

@@ -57,7 +57,13 @@ export const serviceHandlers = {
         (!body.creator || body.creator.includes(s.creator)) &&
         (!body.chargeType || s.chargeType === body.chargeType) &&
         (!body.payType || s.payType === body.payType);
-      const { list, pageInfo } = pageOf(state.services, matches, (s) => s.serviceId, body);
+      const { list, pageInfo } = pageOf(
+        state.services,
+        matches,
+        (s) => s.serviceId,
+        body,
+        (id) => state.positionOf("service", id),
+      );
       return { serviceList: list.map((s) => viewService(state, s)), pageInfo };
     },
   ),
@@ -90,17 +96,7 @@ export const serviceHandlers = {
           `not enough free compute units: compute unit ${unit.instanceId} has ${free} free; ${wanted} replicas of ${service.serviceId} need ${required} more`,
         );
       }
-      if (wanted === 0) {
-        service.deployments = service.deployments.filter((d) => d.instanceId !== unit.instanceId);
-      } else if (deployment) {
-        deployment.replicas = wanted;
-      } else {
-        service.deployments.push({
-          instanceId: unit.instanceId,
-          replicas: wanted,
-          computeUnitsPerReplica: perReplica,
-        });
-      }
+      state.setDeployment(service, unit.instanceId, wanted, perReplica);
       // A scaled service is no longer New or Deploying: its status follows the replicas from now on.
       service.pinnedStatus = undefined;
       service.updateTime = state.clock.now();

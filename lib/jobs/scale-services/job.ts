@@ -70,12 +70,18 @@ export function scaleServicesJob(
       const items = new Map<string, ScaleItem>();
       const invalid: InvalidItem[] = [];
       const warnings: string[] = [];
+      const byId = new Map<string, (typeof services)[number][]>();
+      for (const s of services) byId.set(s.serviceId, [...(byId.get(s.serviceId) ?? []), s]);
+      const matchedBy = options.bindings.map((b) => {
+        if (b.serviceId !== undefined) return byId.get(b.serviceId) ?? [];
+        const isMatch = picomatch(b.name!, { dot: true });
+        return services.filter((s) => isMatch(s.name));
+      });
+      // Every bound service's units are asked for at once: the client's pacing and concurrency
+      // decide how many are in flight. A failure is met where the listing is awaited, below.
+      for (const matched of matchedBy) for (const s of matched) unitsOf(s.serviceId).catch(() => {});
       for (const [index, b] of options.bindings.entries()) {
-        const matched = services.filter((s) =>
-          b.serviceId !== undefined
-            ? s.serviceId === b.serviceId
-            : picomatch.isMatch(s.name, b.name!, { dot: true }),
-        );
+        const matched = matchedBy[index]!;
         if (matched.length === 0) {
           warnings.push(
             `jobs.scale-services.services.${index} (${b.serviceId ?? b.name}) matches no service; nothing to do for it`,
