@@ -1,5 +1,5 @@
 import { TZDate } from "@date-fns/tz";
-import { format } from "date-fns";
+import { lightFormat } from "date-fns";
 
 /**
  * A span of time for people, in its two largest units, rounded at the second: "2h15m", "1d5h",
@@ -29,7 +29,7 @@ export function formatSpan(ms: number): string {
 export function formatMoment(at: Date, now: Date, timeZone: string): string {
   const local = new TZDate(at, timeZone);
   const ref = new TZDate(now, timeZone);
-  if (format(local, "yyyy-MM-dd") === format(ref, "yyyy-MM-dd")) return format(local, "HH:mm");
-  if (local.getFullYear() === ref.getFullYear()) return format(local, "MM-dd HH:mm");
-  return format(local, "yyyy-MM-dd HH:mm");
+  if (lightFormat(local, "yyyy-MM-dd") === lightFormat(ref, "yyyy-MM-dd")) return lightFormat(local, "HH:mm");
+  if (local.getFullYear() === ref.getFullYear()) return lightFormat(local, "MM-dd HH:mm");
+  return lightFormat(local, "yyyy-MM-dd HH:mm");
 }
