@@ -1,8 +1,6 @@
 import {
   ACTIONS,
   type ActionName,
-  ASSUMPTIONS,
-  type AssumptionId,
   BatchTaskSchema,
   ComputeUnitSchema,
   checkItems,
@@ -18,6 +16,7 @@ import {
   ServiceUnitSchema,
   TpmInstanceSchema,
 } from "../qianfan";
+import { ASSUMPTIONS, type AssumptionId } from "../qianfan/assumptions";
 import * as z from "../validation";
 import { DOCTOR_DEFAULT_MODEL, ResponseDates } from "./inputs";
 
