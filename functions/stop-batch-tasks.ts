@@ -1,5 +1,5 @@
 import { stopBatchTasks } from "../lib/app/job-entries";
-import { makeJobHandler } from "../lib/app/lambda";
+import { makeJobHandler } from "../lib/app/job-handler";
 
 /** The stop-batch-tasks job on a schedule, on a manual event, or on a chat-ops request; returns the run report. */
 export const handler = makeJobHandler(stopBatchTasks);

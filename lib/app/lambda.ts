@@ -1,5 +1,4 @@
-import { notifyRun } from "../chat/notify-run";
-import { readChatSecrets } from "../chat/secrets";
+import { secretsManagerCredentials } from "../aws/secrets";
 import { CHAT_PLATFORMS } from "../chat/types";
 import {
   COMPILED_CONFIG_PATH,
@@ -9,7 +8,8 @@ import {
   readEnv,
   TpmModelId,
 } from "../config/runtime";
-import { DOCTOR_DEFAULT_MODEL, type DoctorReport, ResponseDates, runDoctor } from "../doctor";
+import type { DoctorReport } from "../doctor";
+import { DOCTOR_DEFAULT_MODEL, ResponseDates } from "../doctor/inputs";
 import { parseInstant } from "../engine/clock";
 import type { RunReport } from "../engine/types";
 import {
@@ -20,7 +20,8 @@ import {
   readQianfanEnv,
   staticCredentials,
 } from "../qianfan";
-import { checkResourceId, type StateStore } from "../state";
+import type { StateStore } from "../state";
+import { checkResourceId } from "../state/resource-id";
 import * as z from "../validation";
 import type { JobEntry } from "./job-entries";
 import { logRunReport, publishRunMetrics, type RunLogger, type RunMetrics } from "./observability";
@@ -177,7 +178,6 @@ export async function buildJobHandlerDeps(
   let credentials =
     extra.credentials ?? (settings.credentials ? staticCredentials(settings.credentials) : undefined);
   if (!credentials && vars.QFHK_SECRET_ARN) {
-    const { secretsManagerCredentials } = await import("../aws/secrets");
     credentials = secretsManagerCredentials({ secretId: vars.QFHK_SECRET_ARN });
   }
   if (!credentials) {
@@ -219,7 +219,10 @@ function hasNotifications(config: LoadedConfig["config"]): boolean {
   return CHAT_PLATFORMS.some((platform) => config.chat?.[platform]?.notify !== undefined);
 }
 
-/** Posts each run to the config's rooms; a room that cannot be reached is logged, never fatal. */
+/**
+ * Posts each run to the config's rooms; a room that cannot be reached is logged, never fatal. The
+ * chat code is loaded on the first post (its own chunk in the function's zip).
+ */
 function roomNotifier(
   config: LoadedConfig["config"],
   env: Record<string, string | undefined>,
@@ -227,6 +230,10 @@ function roomNotifier(
 ): (report: RunReport) => Promise<void> {
   return async (report) => {
     try {
+      const [{ readChatSecrets }, { notifyRun }] = await Promise.all([
+        import("../chat/secrets"),
+        import("../chat/notify-run"),
+      ]);
       const secrets = await readChatSecrets(env);
       const { results, problems } = await notifyRun(report, config, secrets.webhooks ?? {}, {
         now: () => new Date(),
@@ -298,12 +305,17 @@ export async function handleJobEvent(
   }
 }
 
-/** A doctor run from a Lambda: the same checks as `qfhk doctor`, with the stage's keys and config. */
+/**
+ * A doctor run from a Lambda: the same checks as `qfhk doctor`, with the stage's keys and config.
+ * The checks are loaded on the first doctor event (their own chunk in the function's zip): a
+ * scheduled run never loads them.
+ */
 export async function handleDoctorEvent(
   event: { models?: string[] },
   deps: JobHandlerDeps,
   clock: () => Date,
 ): Promise<DoctorReport> {
+  const { runDoctor } = await import("../doctor/checks");
   const configured = deps.loaded.config.jobs["tpm-windows"].windows.map((w) => w.model);
   const report = await runDoctor({
     api: deps.api,
@@ -316,37 +328,4 @@ export async function handleDoctorEvent(
   });
   deps.logger?.info("doctor", { ok: report.ok, totals: report.totals });
   return report;
-}
-
-/**
- * The Lambda handler of one job: dependencies are built once per container and reused. An event
- * that cannot be used is refused (EventError) before anything is built or read.
- */
-export function makeJobHandler(entry: JobEntry) {
-  const job = entry.name;
-  let deps: Promise<JobHandlerDeps> | undefined;
-  return async (
-    event: unknown,
-    context?: { getRemainingTimeInMillis?: () => number; awsRequestId?: string },
-  ) => {
-    const doctor = parseDoctorEvent(event);
-    if (!doctor) parseJobEvent(event);
-    if (!deps) {
-      const { Logger } = await import("@aws-lambda-powertools/logger");
-      const { Metrics } = await import("@aws-lambda-powertools/metrics");
-      const logger = new Logger({ serviceName: "qianfan-housekeeper" });
-      const metrics = new Metrics({ namespace: "QianfanHousekeeper", serviceName: "qianfan-housekeeper" });
-      deps = buildJobHandlerDeps(processEnv(), {
-        jobs: [entry],
-        logger: logger as unknown as RunLogger,
-        metrics: metrics as unknown as RunMetrics,
-      });
-      // A failed cold start must not stick to the container: the next invocation tries again.
-      deps.catch(() => {
-        deps = undefined;
-      });
-    }
-    if (doctor) return handleDoctorEvent(doctor, await deps, () => new Date());
-    return handleJobEvent(job, event, await deps, context?.getRemainingTimeInMillis?.bind(context));
-  };
 }

@@ -4,7 +4,8 @@ import type { GuardPolicy } from "../engine/guards";
 import { runJobs } from "../engine/runner";
 import type { JobReport, RunReport } from "../engine/types";
 import type { QianfanApi } from "../qianfan";
-import { JobMemory, type StateStore } from "../state";
+import type { StateStore } from "../state";
+import { JobMemory } from "../state/job-memory";
 import type { JobEntry } from "./job-entries";
 
 export interface HousekeepingRequest {

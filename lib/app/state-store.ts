@@ -1,6 +1,7 @@
 import { dirname, join, resolve } from "node:path";
 import { ConfigError, type LoadedConfig, readEnv } from "../config/runtime";
-import { FileStateStore, MemoryStateStore, type StateStore } from "../state";
+import type { StateStore } from "../state";
+import { DynamoDbStateStore } from "../state/dynamodb-store";
 
 /** Where remembered state lives. */
 export type StateLocation =
@@ -52,16 +53,24 @@ export function describeStateLocation(location: StateLocation): string {
   return "memory (state.kind: memory; forgotten when the command ends)";
 }
 
-/** Opens the store at `location`; the AWS SDK is loaded only for DynamoDB. */
+/**
+ * Opens the store at `location`; the AWS SDK is loaded only for DynamoDB. The file and memory
+ * stores (local runs) are loaded when asked for: a deployed function never loads them.
+ */
 export async function openStateStore(
   location: StateLocation,
   loaded: LoadedConfig,
   options: { clock?: () => number; dynamoClient?: unknown } = {},
 ): Promise<StateStore> {
   const { clock } = options;
-  if (location.kind === "file") return new FileStateStore(location.path, { clock });
-  if (location.kind === "memory") return new MemoryStateStore({ clock });
-  const { DynamoDbStateStore } = await import("../state/dynamodb-store");
+  if (location.kind === "file") {
+    const { FileStateStore } = await import("../state/file-store");
+    return new FileStateStore(location.path, { clock });
+  }
+  if (location.kind === "memory") {
+    const { MemoryStateStore } = await import("../state/memory-store");
+    return new MemoryStateStore({ clock });
+  }
   return DynamoDbStateStore.open({
     table: location.table,
     auditRetentionMs: loaded.config.state.auditRetention,

@@ -1,7 +1,7 @@
 import { formatDuration, parseDuration, TpmModelId } from "../config/runtime";
 import { parseInstant } from "../engine/clock";
 import { isJobName, JOB_NAMES, type JobName } from "../jobs";
-import { checkResourceId } from "../state";
+import { checkResourceId } from "../state/resource-id";
 
 /** A job a command names: one of the jobs, or `all` of them. */
 export type JobSelection = JobName | "all";

@@ -7,7 +7,8 @@ import {
 import { describeFailure } from "../engine/runner";
 import { formatReleaseTime, lastLookBeforeRelease, roomFor } from "../jobs";
 import type { QianfanApi, TpmInstance } from "../qianfan";
-import { JobMemory, type StateStore } from "../state";
+import type { StateStore } from "../state";
+import { JobMemory } from "../state/job-memory";
 import { formatSpan } from "../text";
 
 /** What a direct chat action came to, as the platform confirmed it. */

@@ -1,10 +1,7 @@
 import {
   ACTIONS,
   type ActionName,
-  ASSUMPTIONS,
-  type AssumptionId,
   BatchTaskSchema,
-  type ClientEvent,
   ComputeUnitSchema,
   checkItems,
   isQianfanError,
@@ -19,8 +16,12 @@ import {
   ServiceUnitSchema,
   TpmInstanceSchema,
 } from "../qianfan";
+import { ASSUMPTIONS, type AssumptionId } from "../qianfan/assumptions";
 import { plural } from "../text";
 import * as z from "../validation";
+import { DOCTOR_DEFAULT_MODEL, ResponseDates } from "./inputs";
+
+export { DOCTOR_DEFAULT_MODEL, ResponseDates };
 
 /** One thing the doctor looked at. */
 export interface DoctorCheck {
@@ -44,19 +45,6 @@ export interface DoctorReport {
   ok: boolean;
 }
 
-/** The answers' `Date` headers, collected from the client's events, for the clock check. */
-export class ResponseDates {
-  readonly seen: Array<{ serverMs: number; localMs: number }> = [];
-
-  /** Pass as the client's `onEvent`. */
-  readonly record = (event: ClientEvent): void => {
-    if (event.type !== "response" || !event.serverDate) return;
-    const serverMs = Date.parse(event.serverDate);
-    // The server stamped its Date somewhere in the exchange: take its middle.
-    if (Number.isFinite(serverMs)) this.seen.push({ serverMs, localMs: event.signedAtMs + event.ms / 2 });
-  };
-}
-
 export interface DoctorInput {
   api: QianfanApi;
   target: string;
@@ -68,9 +56,6 @@ export interface DoctorInput {
   responses: ResponseDates;
   now: () => Date;
 }
-
-/** A model the platform currently lists for TPM quota, looked up when the config names none. */
-export const DOCTOR_DEFAULT_MODEL = "ernie-speed-8k";
 
 /** Policies that allow looking, and acting (Baidu IAM system policies named on the API pages). */
 export const READ_POLICIES = [

@@ -1,12 +1,11 @@
 export {
   ACT_POLICIES,
-  DOCTOR_DEFAULT_MODEL,
   type DoctorCheck,
   type DoctorInput,
   type DoctorReport,
   READ_POLICIES,
-  ResponseDates,
   runDoctor,
   shortKey,
 } from "./checks";
 export { formatDoctorReport } from "./format";
+export { DOCTOR_DEFAULT_MODEL, ResponseDates } from "./inputs";

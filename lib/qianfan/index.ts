@@ -1,5 +1,6 @@
+// The library's public face. Its assumptions (./assumptions.ts) are imported from their file: only
+// `qfhk doctor` reads them, and a function that imports this face does not carry their text.
 export * from "./actions";
-export * from "./assumptions";
 export * from "./client";
 export * from "./credentials";
 export * from "./errors";

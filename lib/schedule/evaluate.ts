@@ -1,5 +1,5 @@
 import { TZDate } from "@date-fns/tz";
-import { format, subDays } from "date-fns";
+import { lightFormat, subDays } from "date-fns";
 import type { Schedule, Term } from "./parse";
 import { WEEKDAYS } from "./parse";
 
@@ -46,7 +46,7 @@ export function activeTerm(schedule: Schedule, at: Date, options: EvaluateOption
     // Wall-clock comparison in the term's zone: on DST days a range keeps its local hours.
     const local = new TZDate(at.getTime(), term.zone ?? options.defaultZone);
     const minute = local.getHours() * 60 + local.getMinutes();
-    const today = format(local, "yyyy-MM-dd");
+    const today = lightFormat(local, "yyyy-MM-dd");
     if (term.startMinute < term.endMinute) {
       if (
         minute >= term.startMinute &&
@@ -59,7 +59,7 @@ export function activeTerm(schedule: Schedule, at: Date, options: EvaluateOption
     if (minute >= term.startMinute && dayApplies(term, today, local.getDay(), calendar)) return term;
     if (minute < term.endMinute) {
       const yesterday = subDays(local, 1);
-      if (dayApplies(term, format(yesterday, "yyyy-MM-dd"), yesterday.getDay(), calendar)) return term;
+      if (dayApplies(term, lightFormat(yesterday, "yyyy-MM-dd"), yesterday.getDay(), calendar)) return term;
     }
   }
   return undefined;

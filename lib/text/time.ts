@@ -1,5 +1,5 @@
 import { TZDate } from "@date-fns/tz";
-import { format } from "date-fns";
+import { formatISO, lightFormat } from "date-fns";
 
 /**
  * A span of time for people, in its two largest units, rounded at the second: "2h15m", "1d5h",
@@ -29,14 +29,16 @@ export function formatSpan(ms: number): string {
 export function formatMoment(at: Date, now: Date, timeZone: string): string {
   const local = new TZDate(at, timeZone);
   const ref = new TZDate(now, timeZone);
-  if (format(local, "yyyy-MM-dd") === format(ref, "yyyy-MM-dd")) return format(local, "HH:mm");
-  if (local.getFullYear() === ref.getFullYear()) return format(local, "MM-dd HH:mm");
-  return format(local, "yyyy-MM-dd HH:mm");
+  if (lightFormat(local, "yyyy-MM-dd") === lightFormat(ref, "yyyy-MM-dd")) return lightFormat(local, "HH:mm");
+  if (local.getFullYear() === ref.getFullYear()) return lightFormat(local, "MM-dd HH:mm");
+  return lightFormat(local, "yyyy-MM-dd HH:mm");
 }
 
 /** The zone's offset from UTC at `at`, as ISO 8601 writes it: "+08:00", "-05:00", "+00:00". */
 export function formatOffset(at: Date, timeZone: string): string {
-  return format(new TZDate(at, timeZone), "xxx");
+  // formatISO writes a zero offset as "Z"; people read "+00:00" beside the other zones' offsets.
+  const iso = formatISO(new TZDate(at, timeZone));
+  return iso.endsWith("Z") ? "+00:00" : iso.slice(-6);
 }
 
 /**
@@ -49,5 +51,6 @@ export function formatLocalMoment(at: Date, now: Date, timeZone: string): string
 
 /** An instant in full for people, in the zone with its offset: "2026-11-23 14:00:05 +08:00". */
 export function formatInstant(at: Date, timeZone: string, seconds = true): string {
-  return format(new TZDate(at, timeZone), seconds ? "yyyy-MM-dd HH:mm:ss xxx" : "yyyy-MM-dd HH:mm xxx");
+  const local = lightFormat(new TZDate(at, timeZone), seconds ? "yyyy-MM-dd HH:mm:ss" : "yyyy-MM-dd HH:mm");
+  return `${local} ${formatOffset(at, timeZone)}`;
 }

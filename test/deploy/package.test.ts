@@ -8,7 +8,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runHousekeeping } from "../../lib/app/housekeeping";
 import { loadConfig } from "../../lib/config";
-import type { Fleet } from "../../lib/emulator";
+import { DEMO_CREDENTIALS, type Fleet } from "../../lib/emulator";
 import { type AuditRecord, MemoryStateStore, type StateChange, type StateStore } from "../../lib/state";
 import { apiFor, emulatorWith, T0 } from "../support/emulator";
 
@@ -75,6 +75,13 @@ async function packageCopy(
     return { code: e.code, output: e.stdout + e.stderr, out };
   }
 }
+
+/** The file names `unzip -l` lists. */
+const zipEntries = (listing: string) =>
+  listing
+    .split("\n")
+    .map((line) => /^\s*\d+\s+\S+\s+\S+\s+(\S.*)$/.exec(line)?.[1])
+    .filter((name): name is string => name !== undefined);
 
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
 
@@ -208,7 +215,13 @@ describe("the packaged CloudFormation template", () => {
       expect(stdout).toContain("dist/housekeeping.json");
       expect(stdout).not.toContain(".yml");
       expect(stdout).not.toContain("node_modules/");
-      const { stdout: bundle } = await exec("unzip", ["-p", `.serverless/${fn}.zip`, `functions/${fn}.js`], {
+      // The handler and its chunks, in a folder of its own: no other function's code.
+      const scripts = zipEntries(stdout).filter((name) => name.endsWith(".js"));
+      expect(scripts).toContain(`functions/${fn}.js`);
+      for (const script of scripts) {
+        expect(script === `functions/${fn}.js` || script.startsWith(`functions/${fn}.chunks/`)).toBe(true);
+      }
+      const { stdout: bundle } = await exec("unzip", ["-p", `.serverless/${fn}.zip`, ...scripts], {
         maxBuffer: 16 * 1024 * 1024,
       });
       expect(bundle).not.toContain("YAMLParseError");
@@ -242,6 +255,60 @@ describe("the packaged CloudFormation template", () => {
       ]);
       expect(stdout.trim()).toBe("function");
     } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("loads the doctor's checks from their chunk in the zip on a doctor event; a run never needs them", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "qfhk-zip-"));
+    const emulator = await emulatorWith(JSON.parse(readFileSync("fleets/demo-fleet.json", "utf8")) as Fleet);
+    try {
+      await exec("unzip", ["-q", resolve(".serverless/release-units.zip"), "-d", dir]);
+      const chunks = join(dir, "functions/release-units.chunks");
+      const checks = readdirSync(chunks).find((name) => /^checks-\w+\.js$/.test(name));
+      expect(checks).toBeDefined();
+      // State in memory: the unpacked zip has no lock library for a state file (DynamoDB when deployed).
+      const config = JSON.parse(await readFile(join(dir, "dist/housekeeping.json"), "utf8"));
+      config.config.state = { ...config.config.state, kind: "memory" };
+      await writeFile(join(dir, "dist/housekeeping.json"), JSON.stringify(config));
+      const invoke = async (events: unknown[]) => {
+        const script = `const { handler } = await import("./functions/release-units.js");
+          const out = [];
+          for (const event of ${JSON.stringify(events)}) {
+            try { out.push({ ok: true, result: await handler(event, {}) }); }
+            catch (e) { out.push({ name: e.name, message: e.message }); }
+          }
+          console.log(JSON.stringify(out));`;
+        const { stdout } = await exec(process.execPath, ["--input-type=module", "-e", script], {
+          cwd: dir,
+          env: {
+            PATH: process.env.PATH,
+            QFHK_CONFIG: "dist/housekeeping.json",
+            QFHK_DRY_RUN: "true",
+            QIANFAN_ACCESS_KEY: DEMO_CREDENTIALS.accessKeyId,
+            QIANFAN_SECRET_KEY: DEMO_CREDENTIALS.secretAccessKey,
+            QIANFAN_CONSOLE_API_BASE_URL: emulator.url,
+          },
+          maxBuffer: 16 * 1024 * 1024,
+        });
+        return JSON.parse(stdout.trim().split("\n").at(-1)!) as Array<{
+          ok?: boolean;
+          result?: { checks?: unknown[]; jobs?: Array<{ job: string }> };
+          name?: string;
+          message?: string;
+        }>;
+      };
+      const [doctor] = await invoke([{ doctor: true }]);
+      expect(doctor!.ok).toBe(true);
+      expect(doctor!.result!.checks!.length).toBeGreaterThan(0);
+
+      await rm(join(chunks, checks!));
+      const [run, doctorWithout] = await invoke([{ dryRun: true }, { doctor: true }]);
+      expect(run!.ok).toBe(true);
+      expect(run!.result!.jobs!.map((job) => job.job)).toEqual(["release-units"]);
+      expect(doctorWithout!.message).toContain(checks);
+    } finally {
+      await emulator.close();
       await rm(dir, { recursive: true, force: true });
     }
   });

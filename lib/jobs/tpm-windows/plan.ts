@@ -1,5 +1,5 @@
 import { TZDate } from "@date-fns/tz";
-import { format } from "date-fns";
+import { formatISO } from "date-fns";
 import type { InvalidItem } from "../../engine/job";
 import type { Decision } from "../../engine/types";
 import { isPlaceholderTime, parsePlatformTime, type TpmInstance } from "../../qianfan";
@@ -97,9 +97,12 @@ export function isSettling(since: string, now: Date, settleMs: number): boolean 
   return !(now.getTime() - Date.parse(since) >= settleMs);
 }
 
-/** RFC 3339 with the zone's offset, as PurchaseTPMResource's `billing.releaseTime` accepts. */
+/**
+ * RFC 3339 with the zone's offset (`yyyy-MM-dd'T'HH:mm:ssXXX`), as PurchaseTPMResource's
+ * `billing.releaseTime` accepts.
+ */
 export function formatReleaseTime(at: Date, timeZone: string): string {
-  return format(new TZDate(at.getTime(), timeZone), "yyyy-MM-dd'T'HH:mm:ssXXX");
+  return formatISO(new TZDate(at.getTime(), timeZone));
 }
 
 /**
