@@ -10,10 +10,16 @@ import { calendarEntryProblem } from "../schedule/calendar";
 import { parseSchedule } from "../schedule/parse";
 import { Duration, PositiveDuration } from "./duration";
 
+/** Zones found valid: only real zones are kept, so the set stays as small as the zone database. */
+const KNOWN_ZONES = new Set<string>();
+
 /** True when `zone` is an IANA time zone this runtime knows. */
 export function isTimeZone(zone: string): boolean {
+  // Building a formatter is most of what validating a config costs; each zone is checked once.
+  if (KNOWN_ZONES.has(zone)) return true;
   try {
     new Intl.DateTimeFormat("en", { timeZone: zone });
+    KNOWN_ZONES.add(zone);
     return true;
   } catch {
     return false;
