@@ -5,7 +5,7 @@
 export const FUZZ_RUNS = Number(process.env.QFHK_FUZZ_RUNS ?? 10_000);
 
 /** How many random fleets and histories each planner property runs: small in CI, 100,000 in the soak. */
-export const PLANNER_RUNS = Number(process.env.QFHK_PLANNER_RUNS ?? 2_000);
+export const PLANNER_RUNS = Number(process.env.QFHK_PLANNER_RUNS ?? 1_000);
 
 export const FUZZ_SEED = Number(process.env.QFHK_FUZZ_SEED ?? 20261203);
 
