@@ -77,7 +77,8 @@ describe("runChatJob", () => {
     const { deps, store, replies } = worker();
     const put = store.put.bind(store);
     store.put = async (namespace, key, value, options) => {
-      if (namespace.startsWith("chat-confirm")) throw new Error("ProvisionedThroughputExceededException: put");
+      if (namespace.startsWith("chat-confirm"))
+        throw new Error("ProvisionedThroughputExceededException: put");
       return put(namespace, key, value, options);
     };
     const result = await runChatJob(job("release unit-1"), deps);

@@ -3,17 +3,10 @@ import { describe, expect, it } from "vitest";
 import { planScaling, planTaskStops, planTpmWindows, planUnitReleases, taskStartTime } from "../../lib/jobs";
 import type { ScaleItem } from "../../lib/jobs/scale-services/plan";
 import type { PendingPurchase, TpmPurchase, TpmWindowItem } from "../../lib/jobs/tpm-windows/plan";
-import {
-  type BatchTask,
-  type ComputeUnit,
-  parsePlatformTime,
-  REGIONS,
-  TASK_RUN_STATUSES,
-  TPM_STATUSES,
-  UNIT_STATUSES,
-} from "../../lib/qianfan";
+import { type BatchTask, parsePlatformTime, TASK_RUN_STATUSES, TPM_STATUSES } from "../../lib/qianfan";
 import { EMPTY_CALENDAR, isActive, parseSchedule } from "../../lib/schedule";
 import { placeholderTime } from "../jobs/placeholder-times";
+import { computeUnitArb } from "../jobs/unit-arbitrary";
 import { FUZZ_SEED, PLANNER_RUNS } from "./runs";
 
 // Seeded and reproducible: QFHK_PLANNER_RUNS random fleets and histories per planner (100,000 in
@@ -37,19 +30,7 @@ const SCHEDULES = [
 ].map(parseSchedule);
 
 describe("release-units planner over random fleets and histories", () => {
-  const unit = fc.record({
-    instanceId: id("unit"),
-    region: fc.constantFrom(...REGIONS),
-    status: fc.constantFrom(...UNIT_STATUSES),
-    type: fc.constantFrom("gpu-1", "gpu-2"),
-    totalComputeUnits: fc.integer({ min: 1, max: 16 }),
-    usedComputeUnits: fc.integer({ min: 0, max: 16 }),
-    paymentTiming: fc.constantFrom("Prepaid" as const, "Postpaid" as const),
-    startTime: time,
-    expiredTime: fc.option(time, { nil: undefined }),
-    releaseTime: fc.option(time, { nil: undefined }),
-    creator: fc.constantFrom("alice", "bob", "ml-platform"),
-  }) as fc.Arbitrary<ComputeUnit>;
+  const unit = computeUnitArb(time);
   const scenario = fc.record({
     units: fc.uniqueArray(unit, { selector: (u) => u.instanceId, maxLength: 12 }),
     idle: fc.dictionary(id("unit"), time),
