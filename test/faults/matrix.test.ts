@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { exitCodeOf } from "../../lib/app/housekeeping";
 import type { FaultRule } from "../../lib/emulator";
 import type { AuditRecord, MemoryStateStore, StateStore } from "../../lib/state";
 import {
@@ -160,7 +161,10 @@ const eligible = new Map<string, Set<string>>();
 /** The outcome a person sees: the job's status, or the chat worker's. */
 function outcomeOf(cell: CellResult): string {
   if (cell.chatOutcome) return `chat ${cell.chatOutcome}`;
-  return cell.reports.map((r) => r.jobs.map((j) => j.status).join("+")).join(" & ") || "none";
+  return (
+    cell.reports.map((r) => `${r.jobs.map((j) => j.status).join("+")} (exit ${exitCodeOf(r)})`).join(" & ") ||
+    "none"
+  );
 }
 
 function judge(job: JobCase, fault: Fault, cell: CellResult, ms: number): Verdict {
@@ -253,6 +257,9 @@ describe.concurrent.each(JOB_CASES)("fault matrix: $name", (job) => {
       expect(verdict.unreported, "an action missing from the report or the audit").toBe(0);
       for (const report of cell.reports) {
         for (const j of report.jobs) expect(["ok", "stopped", "failed", "locked"]).toContain(j.status);
+        // An action that failed or whose outcome is unknown never ends in exit code 0.
+        const unsure = report.jobs.some((j) => j.decisions.some((d) => d.outcome?.status === "failed"));
+        if (unsure) expect(exitCodeOf(report)).toBe(1);
         for (const j of report.jobs.filter((j) => j.status === "failed"))
           expect(j.error?.message ?? j.stateErrors?.join()).toBeTruthy();
       }
