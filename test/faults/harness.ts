@@ -213,6 +213,8 @@ export interface CellResult {
   log: RequestLogEntry[];
   audit: AuditRecord[];
   lockFree: boolean;
+  /** Free once a lease (5 min without a deadline, the time left plus a minute with one) lapsed. */
+  lockFreeLater: boolean;
   emulator: RunningEmulator;
 }
 
@@ -233,9 +235,11 @@ export interface CellSetup {
 
 export const HANG_GUARD_MS = 20_000;
 
+// Short enough that a hang costs a second, long enough that a loaded machine's slow answer is not
+// taken for a lost one (the outcomes then do not depend on the machine's load).
 const CLIENT = {
-  timeoutMs: 400,
-  retry: { retries: 3, minDelayMs: 1, maxDelayMs: 10, maxRetryTimeMs: 1500 },
+  timeoutMs: 1000,
+  retry: { retries: 3, minDelayMs: 1, maxDelayMs: 10, maxRetryTimeMs: 5000 },
 } as const;
 
 /** Builds the config text of a job case. */
@@ -277,6 +281,7 @@ export async function runCell(job: JobCase, setup: CellSetup): Promise<CellResul
     log: [],
     audit: [],
     lockFree: false,
+    lockFreeLater: false,
     emulator,
   };
 
@@ -333,6 +338,8 @@ export async function runCell(job: JobCase, setup: CellSetup): Promise<CellResul
   result.audit = await inner.listAudit({});
   const probe = await inner.acquireLock(`job:${job.job}`, "probe", 60_000, NOW);
   result.lockFree = probe.acquired;
+  const later = new Date(NOW.getTime() + 12 * 60_000);
+  result.lockFreeLater = (await inner.acquireLock(`job:${job.job}`, "probe-later", 60_000, later)).acquired;
   await emulator.close();
   return result;
 }
