@@ -71,6 +71,26 @@ export async function runChatJob(job: ChatJob, deps: WorkerDeps): Promise<ChatJo
     job.request.kind === "command"
       ? job.request.text
       : `(confirmation ${job.request.confirmationId.slice(0, 8)}…)`;
+  // A store that fails while a confirmation is made or used still gets the user an answer: the work
+  // lock is taken, so a redelivery would run nothing and say nothing.
+  try {
+    return await handleChatRequest(job, deps, now, finish, shown);
+  } catch (error) {
+    return finish(
+      { outcome: "failed", message: { title: `Failed: ${shown}`, lines: [describeFailure(error).message] } },
+      shown,
+    );
+  }
+}
+
+/** The request itself, once it is known to run once: role, confirmation, the command. */
+async function handleChatRequest(
+  job: ChatJob,
+  deps: WorkerDeps,
+  now: Date,
+  finish: (result: ChatJobResult, command: string, requestIds?: string[]) => Promise<ChatJobResult>,
+  shown: string,
+): Promise<ChatJobResult> {
   const chat = deps.config.chat;
   const role = chat ? roleOf(chat, job.sender) : undefined;
   if (!role) {

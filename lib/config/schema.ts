@@ -11,10 +11,16 @@ import { parseSchedule } from "../schedule/parse";
 import * as z from "../validation";
 import { Duration, PositiveDuration } from "./duration";
 
+/** Zones found valid: only real zones are kept, so the set stays as small as the zone database. */
+const KNOWN_ZONES = new Set<string>();
+
 /** True when `zone` is an IANA time zone this runtime knows. */
 export function isTimeZone(zone: string): boolean {
+  // Building a formatter is most of what validating a config costs; each zone is checked once.
+  if (KNOWN_ZONES.has(zone)) return true;
   try {
     new Intl.DateTimeFormat("en", { timeZone: zone });
+    KNOWN_ZONES.add(zone);
     return true;
   } catch {
     return false;

@@ -31,6 +31,16 @@ export interface FaultOptions {
  * - `status-after-apply`: applied, then answered `status` (default 500) with `code` (default
  *   InternalError), as a gateway that times out behind the service does;
  * - `empty-result-after-apply`: applied, then answered 200 with `result: {}` (no instanceId).
+ *
+ * Answers the client cannot trust (the action is applied, its answer is spoiled — {@link ANSWER_FAULTS}):
+ * - `truncated-json`: the answer's text cut in half; `malformed-json`: a gateway's HTML page;
+ * - `oversized-body`: the answer padded past `bytes` (default 2 MiB);
+ * - `empty-listing`: every list in `result` emptied; `duplicate-items`: every list item sent twice;
+ * - `missing-field`: `field` left out of every object of `result`;
+ * - `placeholder-dates`: `field` (default every field ending in `Time`) set to `value`
+ *   (default `0000-00-00 00:00:00`);
+ * - `endless-paging`: the page says more follow, at the marker just asked for (a walk that never ends).
+ * A `status` rule may carry `retryAfter`, sent verbatim as the Retry-After header (`99999`, `soon`).
  */
 export interface FaultRule {
   action?: string;
@@ -40,13 +50,35 @@ export interface FaultRule {
     | "reset-after-apply"
     | "hang-after-apply"
     | "status-after-apply"
-    | "empty-result-after-apply";
+    | "empty-result-after-apply"
+    | AnswerFault;
   status?: number;
+  /** Of a `status` rule: the Retry-After header, verbatim. */
+  retryAfter?: string;
+  /** Of `missing-field` and `placeholder-dates`. */
+  field?: string;
+  /** Of `placeholder-dates`. */
+  value?: string;
+  /** Of `oversized-body`. */
+  bytes?: number;
   code?: string;
   times: number;
   /** Let this many matching requests through first (to fail, say, the second page of a listing). */
   skip?: number;
 }
+
+/** Faults that spoil an applied action's answer (see {@link FaultRule}). */
+export const ANSWER_FAULTS = [
+  "truncated-json",
+  "malformed-json",
+  "oversized-body",
+  "empty-listing",
+  "duplicate-items",
+  "missing-field",
+  "placeholder-dates",
+  "endless-paging",
+] as const;
+export type AnswerFault = (typeof ANSWER_FAULTS)[number];
 
 /** How a fault shows in the request log. */
 export type FaultKind = "qps-limit" | "rate-limit" | "error" | "reset" | "slow" | FaultRule["kind"];
@@ -58,6 +90,8 @@ export interface FaultAnswer {
   code: string;
   message: string;
   retryAfterSeconds?: number;
+  /** Sent verbatim as Retry-After (wins over `retryAfterSeconds`). */
+  retryAfterHeader?: string;
 }
 
 /** What happens to a request that passed authentication. */
@@ -69,7 +103,8 @@ export type FaultPlan =
       after?:
         | { fault: "reset-after-apply" | "hang-after-apply" | "empty-result-after-apply" }
         | { fault: "status-after-apply"; answer: FaultAnswer }
-        | { fault: "slow"; ms: number };
+        | { fault: "slow"; ms: number }
+        | { fault: AnswerFault; rule: FaultRule };
     };
 
 /** A seeded generator (mulberry32), so a run with faults can be repeated exactly. */
@@ -137,17 +172,16 @@ export class FaultInjector {
   plan(action: string): FaultPlan {
     const rule = this.#takeRule(action);
     if (rule?.kind === "status") {
-      return {
-        kind: "answer",
-        answer: this.#answer("status", rule.status ?? 500, rule.code ?? "InternalError"),
-      };
+      const answer = this.#answer("status", rule.status ?? 500, rule.code ?? "InternalError");
+      return { kind: "answer", answer: { ...answer, retryAfterHeader: rule.retryAfter } };
     }
+    if (rule && isAnswerFault(rule.kind)) return { kind: "apply", after: { fault: rule.kind, rule } };
     if (rule?.kind === "reset-before") return { kind: "reset", fault: "reset-before" };
     if (rule?.kind === "status-after-apply") {
       const answer = this.#answer("status-after-apply", rule.status ?? 500, rule.code ?? "InternalError");
       return { kind: "apply", after: { fault: "status-after-apply", answer } };
     }
-    if (rule) return { kind: "apply", after: { fault: rule.kind } };
+    if (rule) return { kind: "apply", after: { fault: rule.kind as "reset-after-apply" } };
 
     const o = this.#options;
     if (this.#chance(o.resetRate)) return { kind: "reset", fault: "reset" };
@@ -188,4 +222,68 @@ export class FaultInjector {
     rule.times -= 1;
     return rule;
   }
+}
+
+function isAnswerFault(kind: string): kind is AnswerFault {
+  return (ANSWER_FAULTS as readonly string[]).includes(kind);
+}
+
+const GATEWAY_PAGE = "<html><head><title>502 Bad Gateway</title></head><body>502 Bad Gateway</body></html>";
+
+/**
+ * The text sent in place of `{requestId, result}` for an answer fault. `marker` is the one the
+ * request asked for (`endless-paging` answers it again).
+ */
+export function spoilAnswer(
+  fault: AnswerFault,
+  rule: FaultRule,
+  answer: { requestId: string; result: unknown },
+  marker: string | undefined,
+): string {
+  const text = JSON.stringify(answer);
+  if (fault === "truncated-json") return text.slice(0, Math.floor(text.length / 2));
+  if (fault === "malformed-json") return GATEWAY_PAGE;
+  if (fault === "oversized-body") {
+    const bytes = rule.bytes ?? 2 * 1024 * 1024;
+    return JSON.stringify({ ...answer, padding: "x".repeat(bytes) });
+  }
+  return JSON.stringify({ ...answer, result: reshape(fault, rule, answer.result, marker) });
+}
+
+function reshape(fault: AnswerFault, rule: FaultRule, result: unknown, marker: string | undefined): unknown {
+  const walk = (value: unknown, key?: string): unknown => {
+    if (Array.isArray(value)) {
+      if (fault === "empty-listing") return [];
+      const items = value.map((v) => walk(v));
+      return fault === "duplicate-items" ? items.flatMap((v) => [v, structuredClone(v)]) : items;
+    }
+    if (value === null || typeof value !== "object") {
+      const isTime = rule.field ? key === rule.field : key?.endsWith("Time") === true;
+      if (fault === "placeholder-dates" && isTime && typeof value === "string") {
+        return rule.value ?? "0000-00-00 00:00:00";
+      }
+      return value;
+    }
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([k]) => !(fault === "missing-field" && k === rule.field))
+      .map(([k, v]) => [k, walk(v, k)] as const);
+    const out = Object.fromEntries(entries) as Record<string, unknown>;
+    if (fault === "endless-paging" && key === "pageInfo") {
+      return { ...out, isTruncated: true, nextMarker: marker ?? firstMarker(result) };
+    }
+    return out;
+  };
+  return walk(result);
+}
+
+/** The id of the first listed item, where a walk without a marker started. */
+function firstMarker(result: unknown): string {
+  for (const value of Object.values((result ?? {}) as Record<string, unknown>)) {
+    if (Array.isArray(value) && value.length > 0) {
+      const item = value[0] as Record<string, unknown>;
+      const id = item.serviceId ?? item.taskId ?? item.instanceId;
+      if (typeof id === "string") return id;
+    }
+  }
+  return "first";
 }

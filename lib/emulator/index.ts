@@ -3,7 +3,7 @@ export { type VerifyInput, type VerifyResult, verifyAuthorization } from "./auth
 export { runEmulatorCommand } from "./cli";
 export { EmulatorClock } from "./clock";
 export { EmulatorError } from "./errors";
-export type { FaultKind, FaultOptions, FaultRule } from "./faults";
+export { ANSWER_FAULTS, type AnswerFault, type FaultKind, type FaultOptions, type FaultRule } from "./faults";
 export { type Fleet, FleetError, loadFleetFile, type ParsedFleet, parseFleet } from "./fleet";
 export {
   DEMO_CREDENTIALS,

@@ -7,7 +7,14 @@ import { type DroppedField, withoutDroppedFields } from "./answer-shape";
 import { secretLookup, verifyAuthorization } from "./auth";
 import { EmulatorClock } from "./clock";
 import { EmulatorError } from "./errors";
-import { type FaultAnswer, FaultInjector, type FaultKind, type FaultOptions, type FaultRule } from "./faults";
+import {
+  type FaultAnswer,
+  FaultInjector,
+  type FaultKind,
+  type FaultOptions,
+  type FaultRule,
+  spoilAnswer,
+} from "./faults";
 import { type Fleet, parseFleet } from "./fleet";
 import { handleAction } from "./handlers";
 import { EmulatorState } from "./state";
@@ -121,10 +128,14 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       ms: 0,
     };
 
-    const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+    const answer = (
+      status: number,
+      body: unknown,
+      headers: Record<string, string> = {},
+      text = JSON.stringify(body),
+    ) => {
       entry.status = status;
       record(entry, started);
-      const text = JSON.stringify(body);
       res.writeHead(status, {
         "content-type": "application/json; charset=utf-8",
         "content-length": Buffer.byteLength(text),
@@ -146,12 +157,12 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     };
     const refuseWithFault = (fault: FaultAnswer) => {
       entry.fault = fault.fault;
-      const retryAfter = fault.retryAfterSeconds;
+      const retryAfter = fault.retryAfterHeader ?? fault.retryAfterSeconds;
       refuse(
         fault.status,
         fault.code,
         fault.message,
-        retryAfter ? { "retry-after": String(retryAfter) } : {},
+        retryAfter !== undefined ? { "retry-after": String(retryAfter) } : {},
       );
     };
     const dropConnection = (fault: FaultKind) => {
@@ -221,6 +232,19 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       // Applied but never answered: the client times out and the socket closes with the emulator.
       entry.fault = after.fault;
       return record(entry, started);
+    }
+    if (after && "rule" in after) {
+      const marker = (body.value as { marker?: unknown } | null)?.marker;
+      const shaped = { requestId, result: withoutDroppedFields(result, key, dropFields) };
+      const text = spoilAnswer(
+        after.fault,
+        after.rule,
+        shaped,
+        typeof marker === "string" ? marker : undefined,
+      );
+      // Logged as a fault only when it changed the answer (no list to empty, no paging to loop).
+      if (text !== JSON.stringify(shaped)) entry.fault = after.fault;
+      return answer(200, undefined, {}, text);
     }
     if (after?.fault === "slow") {
       entry.fault = "slow";

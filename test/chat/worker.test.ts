@@ -72,4 +72,18 @@ describe("runChatJob", () => {
     expect(confirmed.outcome).toBe("done");
     expect(replies[1]!.title).toBe("Ran release-units (dry run) (the stage runs dry: nothing was changed)");
   });
+
+  it("answers the user when the store fails while making a confirmation, instead of failing silently", async () => {
+    const { deps, store, replies } = worker();
+    const put = store.put.bind(store);
+    store.put = async (namespace, key, value, options) => {
+      if (namespace.startsWith("chat-confirm"))
+        throw new Error("ProvisionedThroughputExceededException: put");
+      return put(namespace, key, value, options);
+    };
+    const result = await runChatJob(job("release unit-1"), deps);
+    expect(result.outcome).toBe("failed");
+    expect(replies[0]!.title).toBe("Failed: release unit-1");
+    expect(replies[0]!.lines.join()).toContain("ProvisionedThroughputExceededException");
+  });
 });

@@ -1,33 +1,16 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { planUnitReleases, type UnitMark } from "../../lib/jobs/release-units/plan";
-import {
-  type ComputeUnit,
-  isPlaceholderTime,
-  parsePlatformTime,
-  REGIONS,
-  UNIT_STATUSES,
-} from "../../lib/qianfan";
+import { isPlaceholderTime, parsePlatformTime } from "../../lib/qianfan";
 import { placeholderTime } from "./placeholder-times";
+import { computeUnitArb } from "./unit-arbitrary";
 
 const NOW = Date.parse("2026-11-23T06:00:00Z");
 const H = 3_600_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 const around = fc.integer({ min: -60 * 24 * H, max: 2 * 24 * H }).map((d) => iso(NOW + d));
 
-const unitArb = fc.record({
-  instanceId: fc.stringMatching(/^unit-[a-z0-9]{1,6}$/),
-  region: fc.constantFrom(...REGIONS),
-  status: fc.constantFrom(...UNIT_STATUSES),
-  type: fc.constantFrom("gpu-1", "gpu-2", "CPU"),
-  totalComputeUnits: fc.integer({ min: 1, max: 16 }),
-  usedComputeUnits: fc.integer({ min: 0, max: 16 }),
-  paymentTiming: fc.constantFrom("Prepaid" as const, "Postpaid" as const),
-  startTime: around,
-  expiredTime: fc.option(around, { nil: undefined }),
-  releaseTime: fc.option(around, { nil: undefined }),
-  creator: fc.constantFrom("alice", "bob", "ml-platform"),
-}) as fc.Arbitrary<ComputeUnit>;
+const unitArb = computeUnitArb(around);
 
 const markArb: fc.Arbitrary<UnitMark> = fc.record(
   { idleSince: around, noticeGivenAt: around, noticeDueAt: around },
