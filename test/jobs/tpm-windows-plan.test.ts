@@ -127,6 +127,19 @@ describe("planTpmWindows", () => {
     expect(decision!.reason).toContain("whose answer was lost is still not listed after 20m");
   });
 
+  it("never buys again for a lost purchase whose remembered time cannot be read, and says so", () => {
+    const pending = { window: "peak", model: "ernie-speed-8k", count: 2, attemptedAt: "not-a-time" };
+    const [decision] = plan([], { pending, now: new Date("2026-11-23T03:50:00Z") }).decisions;
+    expect(decision).toMatchObject({ verdict: "keep", rule: "pending" });
+    expect(decision!.reason).toContain("an unreadable time ('not-a-time')");
+  });
+
+  it("counts a purchase of ours with an unreadable time as live, so it is not bought again", () => {
+    const damaged = { ...purchase("tpm-ours"), purchasedAt: "garbage" };
+    const result = plan([], { purchases: [damaged] });
+    expect(result.decisions.some((d) => d.verdict === "act")).toBe(false);
+  });
+
   it("counts a purchase of ours as live while a lagging listing does not show it yet", () => {
     const recent = { ...purchase("tpm-new"), purchasedAt: "2026-11-23T02:25:00Z" };
     expect(plan([], { purchases: [recent] }).decisions[0]).toMatchObject({

@@ -211,7 +211,11 @@ export function planTpmWindows(
         invalid,
         new Set([...ours.map((p) => p.instanceId), ...claimed]),
       );
-      const when = at(new Date(pending.attemptedAt));
+      const attemptedMs = Date.parse(pending.attemptedAt);
+      // A remembered time that does not read (a damaged store) counts as settling: never a rebuy.
+      const when = Number.isNaN(attemptedMs)
+        ? `an unreadable time ('${pending.attemptedAt}')`
+        : at(new Date(attemptedMs));
       if (found.adopt) {
         const candidate = found.adopt;
         claimed.add(candidate.instanceId);
@@ -236,15 +240,22 @@ export function planTpmWindows(
         );
         continue;
       }
+      if (Number.isNaN(attemptedMs)) {
+        keep(
+          "pending",
+          `a purchase at ${when} had an unknown outcome and is not listed; not buying again while its time cannot be read`,
+        );
+        continue;
+      }
       if (settling(pending.attemptedAt)) {
-        const settledAt = new Date(Date.parse(pending.attemptedAt) + ctx.purchaseSettleMs);
+        const settledAt = new Date(attemptedMs + ctx.purchaseSettleMs);
         keep(
           "pending",
           `a purchase at ${when} had an unknown outcome and is not listed yet; not buying again before ${at(settledAt)} (listings lag)`,
         );
         continue;
       }
-      buyAgain = `the purchase of ${when} whose answer was lost is still not listed after ${formatSpan(now.getTime() - Date.parse(pending.attemptedAt))}; `;
+      buyAgain = `the purchase of ${when} whose answer was lost is still not listed after ${formatSpan(now.getTime() - attemptedMs)}; `;
     }
     if (liveCount + window.count > ctx.maxLivePurchaseCount) {
       keep(
