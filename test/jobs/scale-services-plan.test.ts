@@ -113,6 +113,21 @@ describe("planScaling", () => {
     expect(planScaling([night], ctx(), IN_UPTIME)[0]).toMatchObject({ verdict: "keep", rule: "no-target" });
   });
 
+  it("does not scale down a service that shows no readable update or create time", () => {
+    const [d] = planScaling([item({ changedAt: undefined })], ctx(), IN_DOWNTIME);
+    expect(d).toMatchObject({ verdict: "keep", rule: "grace-unknown" });
+    expect(d!.reason).toContain("its grace of 15m cannot be checked: not scaling down");
+  });
+
+  it("still scales up a service that shows no readable time when its uptime begins", () => {
+    const [d] = planScaling(
+      [item({ changedAt: undefined, currentReplicas: 0 })],
+      ctx({ targets: [remembered(3)] }),
+      IN_UPTIME,
+    );
+    expect(d).toMatchObject({ verdict: "act", rule: "scale-up" });
+  });
+
   it("leaves a service changed within the grace period alone", () => {
     const [d] = planScaling([item({ changedAt: "2026-11-23T13:50:00Z" })], ctx(), IN_DOWNTIME);
     expect(d).toMatchObject({ verdict: "keep", rule: "grace" });

@@ -156,6 +156,14 @@ function decide(
   if (!wantUp) {
     const target = item.binding.downReplicas;
     if (item.currentReplicas > target) {
+      // The grace period protects a service just deployed or changed; with no readable time (the
+      // platform gave none, or only placeholders) it cannot be shown to have passed.
+      if (!item.changedAt) {
+        return keep(
+          "grace-unknown",
+          `${why}, but the service shows no readable update or create time, so its grace of ${formatSpan(ctx.policy.graceMs)} cannot be checked: not scaling down`,
+        );
+      }
       return scale(
         "down",
         target,
