@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
+import { compileConfig } from "../lib/config";
 import { DEMO_CREDENTIALS, parseFleet, type RunningEmulator, startEmulator } from "../lib/emulator";
 import { ACTIONS, PAGE_MAX_KEYS } from "../lib/qianfan/actions";
 import { buildFunctionBundles } from "./lambda.bench";
@@ -198,7 +199,12 @@ async function runOne(
       const own = JSON.parse(outcome.marked[0] ?? "{}") as { failures?: number; throttled?: number };
       note = `saw ${own.throttled ?? "?"} throttled and ${own.failures ?? "?"} failed answers`;
     } else {
-      const bundles = await buildFunctionBundles(join(dir, "bundles"));
+      // Inside the project, so what the bundles leave out (proper-lockfile, for the file state
+      // these runs keep) resolves from its node_modules, as in `serverless invoke local`.
+      const bundles = await buildFunctionBundles(resolve(".esbuild-bench", "scale"));
+      // Packaged functions read the config compiled to JSON, as packaging writes it.
+      const compiled = join(dir, "housekeeping.json");
+      await writeFile(compiled, (await compileConfig(config)).text);
       const rss: string[] = [];
       for (const job of LAMBDA_JOBS) {
         const file = bundles.get(job)!;
@@ -212,7 +218,7 @@ console.log(${JSON.stringify(MARK)} + JSON.stringify(report.jobs?.map((j) => [j.
         const outcome = await runChild(
           [...heap, "--input-type=module", "-e", script],
           childEnv(emulator, {
-            QFHK_CONFIG: config,
+            QFHK_CONFIG: compiled,
             QFHK_STATE_PATH: join(dir, "state.json"),
             QFHK_DRY_RUN: "false",
             POWERTOOLS_LOG_LEVEL: "WARN",
