@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
+import { compileConfig } from "../lib/config";
 import { DEMO_CREDENTIALS, parseFleet, type RunningEmulator, startEmulator } from "../lib/emulator";
 import { ACTIONS, PAGE_MAX_KEYS } from "../lib/qianfan/actions";
 import { buildFunctionBundles } from "./lambda.bench";
@@ -23,9 +24,10 @@ import {
  *
  * One seeded fleet, then on a fresh emulator each (HTTP on 127.0.0.1, 25 ms latency, 200
  * requests/s, 429 with Retry-After beyond): `qfhk run all --apply` with the default and a tuned
- * config, the naive serial loop over the official SDK, and the bundled Lambda handlers under
- * `--max-old-space-size=128` (`lambda-semi2`: and `--max-semi-space-size=2`, a young generation
- * of 2 MB, which is most of the difference in peak RSS). Every child is killed at its time limit; prints a Markdown table,
+ * config, the naive serial loop over the official SDK, and the bundled Lambda handlers with the
+ * heap flags the Lambda Node.js runtime gives a 128 MB function (`lambda`; see
+ * {@link lambdaHeapFlags}) or `--max-old-space-size=128 --max-semi-space-size=2` (`lambda-semi2`,
+ * a young generation of 2 MB). Every child is killed at its time limit; prints a Markdown table,
  * keeps the figures in bench/results/scale-<size>.json and redraws bench/results/scale.svg from
  * every size measured so far.
  */
@@ -34,6 +36,18 @@ const LATENCY_MS = 25;
 const RUNNERS = ["cli-default", "cli-tuned", "naive", "lambda", "lambda-semi2"] as const;
 type Runner = (typeof RUNNERS)[number];
 const LAMBDA_JOBS = ["scale-services", "release-units", "stop-batch-tasks"] as const;
+/** The memory the `lambda` runner gives each function, as a function's `memorySize`. */
+const LAMBDA_MEMORY_MB = 128;
+
+/**
+ * The V8 heap flags the Lambda Node.js runtime starts a function with (its bootstrap script in
+ * AWS's base images): a tenth of the memory for the young generation, in two semi-spaces, the
+ * rest for the old one. 128 MB: `--max-semi-space-size=6 --max-old-space-size=116`.
+ */
+export function lambdaHeapFlags(memoryMb: number): string[] {
+  const newSpace = Math.floor(memoryMb / 10);
+  return [`--max-semi-space-size=${Math.floor(newSpace / 2)}`, `--max-old-space-size=${memoryMb - newSpace}`];
+}
 
 export interface ScaleResult {
   size: SizeName;
@@ -198,21 +212,26 @@ async function runOne(
       const own = JSON.parse(outcome.marked[0] ?? "{}") as { failures?: number; throttled?: number };
       note = `saw ${own.throttled ?? "?"} throttled and ${own.failures ?? "?"} failed answers`;
     } else {
-      const bundles = await buildFunctionBundles(join(dir, "bundles"));
+      // Inside the project, so what the bundles leave out (proper-lockfile, for the file state
+      // these runs keep) resolves from its node_modules, as in `serverless invoke local`.
+      const bundles = await buildFunctionBundles(resolve(".esbuild-bench", "scale"));
+      // Packaged functions read the config compiled to JSON, as packaging writes it.
+      const compiled = join(dir, "housekeeping.json");
+      await writeFile(compiled, (await compileConfig(config)).text);
       const rss: string[] = [];
       for (const job of LAMBDA_JOBS) {
         const file = bundles.get(job)!;
         const script = `const { handler } = await import(${JSON.stringify(file)});
 const report = await handler({}, { getRemainingTimeInMillis: () => 900000, awsRequestId: "bench" });
 console.log(${JSON.stringify(MARK)} + JSON.stringify(report.jobs?.map((j) => [j.job, j.status, j.totals?.done])));`;
-        const heap = [
-          "--max-old-space-size=128",
-          ...(runner === "lambda-semi2" ? ["--max-semi-space-size=2"] : []),
-        ];
+        const heap =
+          runner === "lambda-semi2"
+            ? ["--max-old-space-size=128", "--max-semi-space-size=2"]
+            : lambdaHeapFlags(LAMBDA_MEMORY_MB);
         const outcome = await runChild(
           [...heap, "--input-type=module", "-e", script],
           childEnv(emulator, {
-            QFHK_CONFIG: config,
+            QFHK_CONFIG: compiled,
             QFHK_STATE_PATH: join(dir, "state.json"),
             QFHK_DRY_RUN: "false",
             POWERTOOLS_LOG_LEVEL: "WARN",

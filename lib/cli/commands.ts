@@ -1,6 +1,6 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { SERVICE_RUN_STATUSES, TASK_RUN_STATUSES, TPM_MODELS } from "../qianfan/actions";
-import { closestMatch } from "../text";
+import { closestMatch } from "../text/words";
 import { UsageError } from "./io";
 
 /**

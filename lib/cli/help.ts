@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { wrapText } from "../text";
+import { wrapText } from "../text/words";
 import { COMMANDS, type CommandSpec, HELP_OPTION, type OptionSpec } from "./commands";
 
 /** Help is laid out for the terminal, at most this wide (long lines are hard to read). */

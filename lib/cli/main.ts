@@ -1,6 +1,6 @@
 import { processEnv } from "../config/env";
 import { type Clock, systemClock } from "../engine/clock";
-import { isQianfanError, QianfanConfigError } from "../qianfan";
+import { isQianfanError, QianfanConfigError } from "../qianfan/errors";
 import { describeAwsError } from "./aws-errors";
 import {
   COMMANDS,

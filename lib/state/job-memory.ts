@@ -118,4 +118,18 @@ export class JobMemory {
   async deleteRestoreTarget(job: string, serviceId: string, instanceId: string): Promise<void> {
     await this.store.delete(`${RESTORE}:${job}`, `${serviceId}/${instanceId}`);
   }
+
+  /** Stores and forgets many restore targets in one batch (the keys must differ). */
+  async changeRestoreTargets(
+    job: string,
+    put: readonly RestoreTarget[],
+    forget: readonly { serviceId: string; instanceId: string }[],
+  ): Promise<void> {
+    const namespace = `${RESTORE}:${job}`;
+    const changes: StateChange[] = [
+      ...forget.map((t) => ({ namespace, key: `${t.serviceId}/${t.instanceId}`, delete: true as const })),
+      ...put.map((t) => ({ namespace, key: `${t.serviceId}/${t.instanceId}`, value: t })),
+    ];
+    if (changes.length > 0) await this.store.writeBatch(changes);
+  }
 }

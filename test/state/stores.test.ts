@@ -213,4 +213,35 @@ describe("JobMemory", () => {
     await memory.deleteRestoreTarget("scale-services", "svc-1", "unit-1");
     expect(await memory.getRestoreTargets("scale-services")).toEqual([target("svc-1", "unit-2", 2)]);
   });
+
+  it("stores and forgets many restore targets in one write", async () => {
+    const store = new MemoryStateStore();
+    const memory = new JobMemory(store);
+    const target = (serviceId: string, replicas: number) => ({
+      serviceId,
+      instanceId: "unit-1",
+      replicas,
+      rememberedAt: "2030-01-01T00:00:00.000Z",
+    });
+    await memory.putRestoreTarget("scale-services", target("svc-1", 3));
+    const batches: number[] = [];
+    const writeBatch = store.writeBatch.bind(store);
+    store.writeBatch = async (changes) => {
+      batches.push(changes.length);
+      await writeBatch(changes);
+    };
+
+    await memory.changeRestoreTargets(
+      "scale-services",
+      [target("svc-2", 2), target("svc-3", 1)],
+      [{ serviceId: "svc-1", instanceId: "unit-1" }],
+    );
+    await memory.changeRestoreTargets("scale-services", [], []);
+
+    expect(batches).toEqual([3]);
+    expect(await memory.getRestoreTargets("scale-services")).toEqual([
+      target("svc-2", 2),
+      target("svc-3", 1),
+    ]);
+  });
 });

@@ -161,13 +161,15 @@ export function scaleServicesJob(
       if (ctx.dryRun) return;
       const context = planned.memory as ScaleServicesContext;
       const marks = new Map(context.marks);
+      const put: RestoreTarget[] = [];
+      const forget = new Map<string, { serviceId: string; instanceId: string }>();
       for (const decision of planned.decisions) {
         const action = decision.action;
         const done = results.get(decision.resourceId)?.status === "done";
         if (action && done) {
           marks.set(action.serviceId, { lastScaledAt: ctx.now.toISOString() });
           if (action.direction === "down" && action.from > action.to) {
-            const target: RestoreTarget = {
+            put.push({
               serviceId: action.serviceId,
               instanceId: action.instanceId,
               replicas: action.from,
@@ -175,17 +177,20 @@ export function scaleServicesJob(
               ...(measured.has(decision.resourceId)
                 ? { computeUnitsPerReplica: measured.get(decision.resourceId)! }
                 : {}),
-            };
-            await ctx.memory.putRestoreTarget(SCALE_SERVICES, target);
+            });
+          } else if (action.direction === "up") {
+            const { serviceId, instanceId } = action;
+            forget.set(`${serviceId}/${instanceId}`, { serviceId, instanceId });
           }
-          if (action.direction === "up")
-            await ctx.memory.deleteRestoreTarget(SCALE_SERVICES, action.serviceId, action.instanceId);
         }
         if (decision.rule === "up" && context.restoreTargets.has(decision.resourceId)) {
           const [serviceId, instanceId] = decision.resourceId.split("/") as [string, string];
-          await ctx.memory.deleteRestoreTarget(SCALE_SERVICES, serviceId, instanceId);
+          forget.set(decision.resourceId, { serviceId, instanceId });
         }
       }
+      // One batch for all of them: a store that writes a whole file per change would otherwise
+      // rewrite it once per scaled service.
+      await ctx.memory.changeRestoreTargets(SCALE_SERVICES, put, [...forget.values()]);
       await ctx.memory.replaceMarks(SCALE_SERVICES, marks);
     },
   };
