@@ -7,7 +7,11 @@ import type { ActionResult, Decision } from "./types";
 
 /** Actions sent between one listing and the next, at most. */
 export const MAX_BATCH = 200;
-/** No action is sent on a listing asked for longer ago than this. */
+/**
+ * No action is sent on a listing that came back longer ago than this. It counts from the listing's
+ * last answer, not its first request: a listing of a large fleet takes longer than this to page
+ * through, and one counted from its start could never be acted on.
+ */
 export const LISTING_FRESH_MS = 5000;
 
 export interface BatchOptions<Item, A> {
@@ -39,10 +43,11 @@ export async function actInBatches<Item, A>(options: BatchOptions<Item, A>): Pro
   const maxBatch = Math.max(1, options.maxBatch ?? MAX_BATCH);
   const freshMs = options.freshMs ?? LISTING_FRESH_MS;
   const limit = pLimit(Math.max(1, options.concurrency));
-  const age = (listing: TimedListing<Item>) => performance.now() - listing.startedMs;
+  const age = (listing: TimedListing<Item>) => performance.now() - listing.listedMs;
   const listBefore = async (): Promise<TimedListing<Item>> => {
     const startedMs = performance.now();
-    return { inventory: await job.readInventory(ctx), startedMs };
+    const inventory = await job.readInventory(ctx);
+    return { inventory, startedMs, listedMs: performance.now() };
   };
   const listAfter = () => (listed.readAfter ? listed.readAfter(ctx) : job.readInventory(ctx));
   const queue = [...options.decisions];
@@ -68,8 +73,8 @@ export async function actInBatches<Item, A>(options: BatchOptions<Item, A>): Pro
     }
     const current = listing;
     if (age(current) > freshMs) {
-      // The listing took longer than it stays fresh: no action could ever be sent on one.
-      const message = `the listing took longer than ${Math.round(freshMs / 1000)} s, too old to act on`;
+      // Making the plan again on it took longer than a listing stays fresh: none could be acted on.
+      const message = `the last look took longer than ${Math.round(freshMs / 1000)} s after its listing, too old to act on`;
       for (const decision of batch) await options.onResult(decision, { status: "skipped", message });
       listing = undefined;
       continue;

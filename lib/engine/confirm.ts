@@ -17,10 +17,11 @@ export interface AcceptedAction {
   alreadyDone?: boolean;
 }
 
-/** A listing and when it was asked for (`performance.now()` before its first request). */
+/** A listing, when it was asked for and when it came back whole (`performance.now()`). */
 export interface TimedListing<Item> {
   inventory: Inventory<Item>;
   startedMs: number;
+  listedMs: number;
 }
 
 /**
@@ -55,7 +56,7 @@ export async function confirmByListing<Item, Accepted extends AcceptedAction>(
         seen.set(action.resourceId, `an error (${describeFailure(error).message})`);
       continue;
     }
-    last = { inventory, startedMs };
+    last = { inventory, startedMs, listedMs: performance.now() };
     const items = new Map(inventory.items.map((item) => [idOf(item), item]));
     const unreadable = new Map(inventory.invalid.map((item) => [item.id, item.problem]));
     pending = pending.filter((action) => {
