@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { RunningEmulator } from "../../lib/emulator";
 import type { GuardPolicy } from "../../lib/engine/guards";
+import type { AnyJob } from "../../lib/engine/job";
 import { runJobs } from "../../lib/engine/runner";
 import type { DecisionReport } from "../../lib/engine/types";
 import { releaseUnitsJob, stopBatchTasksJob } from "../../lib/jobs";
@@ -63,12 +64,8 @@ const calls = (action: string) => emulator!.requestLog.filter((e) => e.action ==
 const outcomes = (decisions: DecisionReport[]) =>
   Object.fromEntries(decisions.filter((d) => d.verdict === "act").map((d) => [d.resourceId, d.outcome]));
 
-async function releaseRun(api: QianfanApi, store = new MemoryStateStore()) {
-  const job = releaseUnitsJob({
-    policy: { minAgeMs: H, idleForMs: 2 * H, maxAgeMs: 24 * H, timeZone: "Asia/Shanghai" },
-    protectedBy: () => undefined,
-    confirm: instant,
-  });
+/** One applying run of `job` at T0 on `api`; its job report. */
+async function runOne(job: AnyJob, api: QianfanApi, store = new MemoryStateStore()) {
   const report = await runJobs({
     jobs: [job],
     api,
@@ -81,6 +78,24 @@ async function releaseRun(api: QianfanApi, store = new MemoryStateStore()) {
     target: "emulator",
   });
   return report.jobs[0]!;
+}
+
+function releaseRun(api: QianfanApi, store = new MemoryStateStore()) {
+  const job = releaseUnitsJob({
+    policy: { minAgeMs: H, idleForMs: 2 * H, maxAgeMs: 24 * H, timeZone: "Asia/Shanghai" },
+    protectedBy: () => undefined,
+    confirm: instant,
+  });
+  return runOne(job, api, store);
+}
+
+function stopRun(api: QianfanApi) {
+  const job = stopBatchTasksJob({
+    policy: { maxRuntimeMs: 24 * H, maxQueuedMs: 6 * H, limits: [], timeZone: "Asia/Shanghai" },
+    protectedBy: () => undefined,
+    confirm: instant,
+  });
+  return runOne(job, api);
 }
 
 const units = ["unit-a", "unit-b", "unit-c"].map((id) => postpaidUnit(id));
@@ -187,27 +202,11 @@ describe("the last look from the listing right before a batch", () => {
         task("task-b", { createTime: "2026-11-21T00:00:00Z", startTime: "2026-11-21T00:00:00Z" }),
       ],
     });
-    const job = stopBatchTasksJob({
-      policy: { maxRuntimeMs: 24 * H, maxQueuedMs: 6 * H, limits: [], timeZone: "Asia/Shanghai" },
-      protectedBy: () => undefined,
-      confirm: instant,
-    });
-    const store = new MemoryStateStore();
     const api = changingAfterPlan(apiFor(emulator), () => {
       emulator!.state.findTask("task-a").runStatus = "Done";
     });
-    const report = await runJobs({
-      jobs: [job],
-      api,
-      store,
-      memory: new JobMemory(store),
-      guards,
-      now: T0,
-      clock: () => T0,
-      dryRun: false,
-      target: "emulator",
-    });
-    const byId = outcomes(report.jobs[0]!.decisions);
+    const jobReport = await stopRun(api);
+    const byId = outcomes(jobReport.decisions);
     expect(byId["task-a"]).toMatchObject({
       status: "skipped",
       message: expect.stringContaining("no longer shows it"),
@@ -264,11 +263,6 @@ describe("the confirmation from the listing right after a batch", () => {
     emulator = await emulatorWith({
       batchTasks: [task("task-a", { createTime: "2026-11-21T00:00:00Z", startTime: "2026-11-21T00:00:00Z" })],
     });
-    const job = stopBatchTasksJob({
-      policy: { maxRuntimeMs: 24 * H, maxQueuedMs: 6 * H, limits: [], timeZone: "Asia/Shanghai" },
-      protectedBy: () => undefined,
-      confirm: instant,
-    });
     const api = changingAfterPlan(
       apiFor(emulator),
       () => {},
@@ -276,19 +270,8 @@ describe("the confirmation from the listing right after a batch", () => {
         emulator!.state.findTask("task-a").runStatus = "Running";
       },
     );
-    const store = new MemoryStateStore();
-    const report = await runJobs({
-      jobs: [job],
-      api,
-      store,
-      memory: new JobMemory(store),
-      guards,
-      now: T0,
-      clock: () => T0,
-      dryRun: false,
-      target: "emulator",
-    });
-    expect(outcomes(report.jobs[0]!.decisions)["task-a"]).toMatchObject({
+    const jobReport = await stopRun(api);
+    expect(outcomes(jobReport.decisions)["task-a"]).toMatchObject({
       status: "failed",
       code: "NotConfirmed",
       message: "the platform accepted the stop but then showed runStatus Running",
