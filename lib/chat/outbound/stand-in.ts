@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import type { Clock } from "../../engine/clock";
 import type { ChatPlatform } from "../types";
+import { apiBaseUnder } from "./replies-url";
 import type { ApiBase } from "./reply";
 
 /** The routes the stand-in answers. */
@@ -642,14 +643,7 @@ export async function startChatStandIn(options: ChatStandInOptions = {}): Promis
   return {
     url,
     received,
-    apiBase: {
-      slack: `${url}/slack`,
-      slackApi: `${url}/slack/api`,
-      dingtalk: `${url}/dingtalk`,
-      dingtalkApi: `${url}/dingtalk/api`,
-      feishu: `${url}/feishu`,
-      wecom: `${url}/wecom`,
-    },
+    apiBase: apiBaseUnder(url),
     tokensIssued,
     slackResponseUrl(id = newId()) {
       slackResponses.set(id, { uses: 0 });
