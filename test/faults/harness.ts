@@ -294,11 +294,18 @@ export async function runCell(job: JobCase, setup: CellSetup): Promise<CellResul
         const code = /confirm (\d{6})\b/.exec(text)?.[1];
         result.chatReplies = text;
         result.chatOutcome = asked.outcome ?? `webhook answered ${asked.answer.status}`;
-        // Two runs at once, through chat: the operator confirms twice.
-        for (let i = 0; code && i < (setup.concurrentRuns ?? 1); i += 1) {
-          const done = await chat.send("slack", `confirm ${code}`, CHAT_ROOM);
-          result.chatOutcome = i === 0 ? done.outcome : `${result.chatOutcome}, then ${done.outcome}`;
-          result.chatReplies += JSON.stringify(done.replies.map((r) => r.body));
+        if (code) {
+          // Two runs at once, through chat: the same confirmation sent twice side by side. The
+          // outcomes are listed sorted, since which of the two wins is up to the scheduler.
+          const confirms = Array.from({ length: setup.concurrentRuns ?? 1 }, () =>
+            chat.send("slack", `confirm ${code}`, CHAT_ROOM),
+          );
+          const done = await Promise.all(confirms);
+          result.chatOutcome = done
+            .map((d) => d.outcome ?? `webhook answered ${d.answer.status}`)
+            .sort()
+            .join(" + ");
+          for (const d of done) result.chatReplies += JSON.stringify(d.replies.map((r) => r.body));
         }
       } finally {
         await chat.close();

@@ -274,6 +274,8 @@ describe.concurrent.each(JOB_CASES)("fault matrix: $name", (job) => {
         for (const j of report.jobs.filter((j) => j.status === "failed"))
           expect(j.error?.message ?? j.stateErrors?.join()).toBeTruthy();
       }
+      if (job.chatCommand && fault.concurrentRuns && cell.chatOutcome?.includes("done"))
+        expect(cell.chatOutcome.split(" + ").filter((o) => o === "done")).toHaveLength(1);
       if (fault.name.includes("releasing the lock"))
         expect(cell.lockFreeLater, "the lock's lease never lapses").toBe(true);
       else expect(cell.lockFree, "the run lock is still held").toBe(true);
