@@ -52,6 +52,8 @@ export function lambdaHeapFlags(memoryMb: number): string[] {
 export interface ScaleResult {
   size: SizeName;
   runner: Runner;
+  /** Units, services and tasks in the fleet. */
+  resources: number;
   requests: number;
   actions: number;
   throttled: number;
@@ -253,6 +255,7 @@ console.log(${JSON.stringify(MARK)} + JSON.stringify(report.jobs?.map((j) => [j.
     return {
       size,
       runner,
+      resources: generated.counts.units + generated.counts.services + generated.counts.tasks,
       requests: tally.requests,
       actions: tally.actions,
       throttled: tally.throttled,
@@ -344,5 +347,10 @@ async function readAllResults(): Promise<ScaleResult[]> {
   const all = await Promise.all(
     files.map(async (f) => JSON.parse(await readFile(join(RESULTS, f), "utf8")) as ScaleResult[]),
   );
-  return all.flat().sort((a, b) => SIZES[a.size] - SIZES[b.size]);
+  // Results kept before they counted resources: every generated fleet has N units, N/5 services
+  // and N/2 tasks.
+  return all
+    .flat()
+    .map((r) => ({ ...r, resources: r.resources ?? Math.round(SIZES[r.size] * 1.7) }))
+    .sort((a, b) => SIZES[a.size] - SIZES[b.size]);
 }
