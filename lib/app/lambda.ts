@@ -103,6 +103,10 @@ export type JobEvent =
 
 /** An invocation event that cannot be used: says which key and why; nothing was done. */
 export class EventError extends Error {
+  // The class keeps its name in minified bundles too: `constructor.name` says what `name` says.
+  static {
+    Object.defineProperty(EventError, "name", { value: "EventError" });
+  }
   override name = "EventError";
 }
 

@@ -214,6 +214,10 @@ export function parseCommand(text: string): ParseResult {
 
 /** A malformed command, thrown inside the parser and turned into a message by {@link parseCommand}. */
 class UsageError extends Error {
+  // The class keeps its name in minified bundles too: `constructor.name` says what `name` says.
+  static {
+    Object.defineProperty(UsageError, "name", { value: "UsageError" });
+  }
   override name = "UsageError";
   constructor(
     readonly verb: string,

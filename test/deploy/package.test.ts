@@ -15,8 +15,6 @@ import { apiFor, emulatorWith, T0 } from "../support/emulator";
 const exec = promisify(execFile);
 const JOBS = ["scale-services", "tpm-windows", "release-units", "stop-batch-tasks"];
 const FUNCTIONS = [...JOBS, "chatops-webhook", "chatops-worker"];
-/** The factory of each job in {@link JOBS}, as lib/jobs names it. */
-const JOB_FACTORIES = ["scaleServicesJob", "tpmWindowsJob", "releaseUnitsJob", "stopBatchTasksJob"];
 const logicalName = (job: string) => job[0]!.toUpperCase() + job.slice(1).replaceAll("-", "Dash");
 
 // CloudFormation JSON is untyped: the assertions below are its types.
@@ -227,12 +225,15 @@ describe("the packaged CloudFormation template", () => {
       expect(bundle).not.toContain("YAMLParseError");
       expect(bundle).not.toContain('"ZodString"');
       expect(bundle).toContain('"ZodMiniString"');
-      // keepNames writes each function's name into the bundle: a job's function holds its job
-      // alone, the worker (every chat command) all of them, the webhook none.
-      const jobs = JOB_FACTORIES.filter((factory) => bundle.includes(`"${factory}"`));
-      expect(jobs).toEqual(
-        fn === "chatops-worker" ? JOB_FACTORIES : JOBS.includes(fn) ? [JOB_FACTORIES[JOBS.indexOf(fn)]] : [],
-      );
+      // The source maps name every module bundled: a job's function holds its job alone, the
+      // worker (every chat command) all of them, the webhook none.
+      const maps = zipEntries(stdout).filter((name) => name.endsWith(".js.map"));
+      expect(maps).toContain(`functions/${fn}.js.map`);
+      const { stdout: mapText } = await exec("unzip", ["-p", `.serverless/${fn}.zip`, ...maps], {
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      const jobs = JOBS.filter((job) => mapText.includes(`lib/jobs/${job}/job.ts"`));
+      expect(jobs).toEqual(fn === "chatops-worker" ? JOBS : JOBS.includes(fn) ? [fn] : []);
       const { stdout: packagedConfig } = await exec("unzip", [
         "-p",
         `.serverless/${fn}.zip`,

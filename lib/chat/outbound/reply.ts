@@ -43,6 +43,10 @@ export const TOKEN_MARGIN_MS = 5 * 60_000;
  * anything the platform says back).
  */
 export class ChatSendError extends Error {
+  // The class keeps its name in minified bundles too: `constructor.name` says what `name` says.
+  static {
+    Object.defineProperty(ChatSendError, "name", { value: "ChatSendError" });
+  }
   override name = "ChatSendError";
   readonly platform: ChatPlatform;
   readonly status: number | undefined;
