@@ -1,6 +1,6 @@
 import { formatDuration, parseDuration, TpmModelId } from "../config/runtime";
 import { parseInstant } from "../engine/clock";
-import { isJobName, JOB_NAMES, type JobName } from "../jobs";
+import { isJobName, JOB_NAMES, type JobName } from "../jobs/names";
 import { checkResourceId } from "../state/resource-id";
 
 /** A job a command names: one of the jobs, or `all` of them. */
