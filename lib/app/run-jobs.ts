@@ -31,9 +31,7 @@ export interface HousekeepingRequest {
 
 export class UnknownJobError extends Error {
   // The class keeps its name in minified bundles too: `constructor.name` says what `name` says.
-  static {
-    Object.defineProperty(UnknownJobError, "name", { value: "UnknownJobError" });
-  }
+  static override readonly name: string = "UnknownJobError";
   override name = "UnknownJobError";
 }
 

@@ -215,9 +215,7 @@ export function parseCommand(text: string): ParseResult {
 /** A malformed command, thrown inside the parser and turned into a message by {@link parseCommand}. */
 class UsageError extends Error {
   // The class keeps its name in minified bundles too: `constructor.name` says what `name` says.
-  static {
-    Object.defineProperty(UsageError, "name", { value: "UsageError" });
-  }
+  static override readonly name: string = "UsageError";
   override name = "UsageError";
   constructor(
     readonly verb: string,

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { HousekeepingConfig } from "../config/runtime";
 import type { Clock } from "../engine/clock";
-import { describeFailure } from "../engine/runner";
+import { describeFailure } from "../engine/failure";
 import type { RunReport } from "../engine/types";
 import type { QianfanApi } from "../qianfan";
 import type { StateStore } from "../state";

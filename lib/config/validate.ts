@@ -16,9 +16,7 @@ const MAX_PROBLEMS = 100;
 /** A config file that cannot be used: every problem, each naming the file, line and key path. */
 export class ConfigError extends Error {
   // The class keeps its name in minified bundles too: `constructor.name` says what `name` says.
-  static {
-    Object.defineProperty(ConfigError, "name", { value: "ConfigError" });
-  }
+  static override readonly name: string = "ConfigError";
   override name = "ConfigError";
   readonly problems: string[];
 

@@ -5,9 +5,7 @@ const DAY_MS = 86_400_000;
 /** A calendar entry that cannot be read. */
 export class CalendarError extends Error {
   // The class keeps its name in minified bundles too: `constructor.name` says what `name` says.
-  static {
-    Object.defineProperty(CalendarError, "name", { value: "CalendarError" });
-  }
+  static override readonly name: string = "CalendarError";
   override name = "CalendarError";
 }
 

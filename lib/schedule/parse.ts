@@ -37,9 +37,7 @@ export interface Schedule {
 /** A schedule that cannot be parsed: where and what was expected. */
 export class ScheduleSyntaxError extends Error {
   // The class keeps its name in minified bundles too: `constructor.name` says what `name` says.
-  static {
-    Object.defineProperty(ScheduleSyntaxError, "name", { value: "ScheduleSyntaxError" });
-  }
+  static override readonly name: string = "ScheduleSyntaxError";
   override name = "ScheduleSyntaxError";
   constructor(
     readonly expression: string,

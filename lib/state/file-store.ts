@@ -6,9 +6,7 @@ import type { AuditRecord, StateChange, StateStore } from "./types";
 
 export class StateFileError extends Error {
   // The class keeps its name in minified bundles too: `constructor.name` says what `name` says.
-  static {
-    Object.defineProperty(StateFileError, "name", { value: "StateFileError" });
-  }
+  static override readonly name: string = "StateFileError";
   override name = "StateFileError";
 }
 

@@ -44,9 +44,7 @@ export const TOKEN_MARGIN_MS = 5 * 60_000;
  */
 export class ChatSendError extends Error {
   // The class keeps its name in minified bundles too: `constructor.name` says what `name` says.
-  static {
-    Object.defineProperty(ChatSendError, "name", { value: "ChatSendError" });
-  }
+  static override readonly name: string = "ChatSendError";
   override name = "ChatSendError";
   readonly platform: ChatPlatform;
   readonly status: number | undefined;
