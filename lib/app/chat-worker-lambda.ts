@@ -6,7 +6,7 @@ import type { ChatJob } from "../chat/webhook";
 import { runChatJob, type WorkerDeps } from "../chat/worker";
 import { processEnv, readEnv } from "../config/runtime";
 import * as z from "../validation";
-import { buildJobHandlerDeps } from "./lambda";
+import { buildJobHandlerDeps } from "./job-deps";
 
 const Id = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
 

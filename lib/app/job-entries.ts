@@ -1,9 +1,5 @@
-import {
-  effectiveProtections,
-  type HousekeepingConfig,
-  taskProtection,
-  unitProtection,
-} from "../config/runtime";
+import { effectiveProtections, taskProtection, unitProtection } from "../config/protection";
+import type { HousekeepingConfig } from "../config/runtime";
 import type { AnyJob } from "../engine/job";
 import { RELEASE_UNITS, releaseUnitsJob } from "../jobs/release-units/job";
 import { SCALE_SERVICES, scaleServicesJob } from "../jobs/scale-services/job";

@@ -30,6 +30,8 @@ export interface HousekeepingRequest {
 }
 
 export class UnknownJobError extends Error {
+  // The class keeps its name in minified bundles too: `constructor.name` says what `name` says.
+  static override readonly name: string = "UnknownJobError";
   override name = "UnknownJobError";
 }
 

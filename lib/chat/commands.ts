@@ -1,6 +1,6 @@
 import { formatDuration, parseDuration, TpmModelId } from "../config/runtime";
 import { parseInstant } from "../engine/clock";
-import { isJobName, JOB_NAMES, type JobName } from "../jobs";
+import { isJobName, JOB_NAMES, type JobName } from "../jobs/names";
 import { checkResourceId } from "../state/resource-id";
 
 /** A job a command names: one of the jobs, or `all` of them. */
@@ -214,6 +214,8 @@ export function parseCommand(text: string): ParseResult {
 
 /** A malformed command, thrown inside the parser and turned into a message by {@link parseCommand}. */
 class UsageError extends Error {
+  // The class keeps its name in minified bundles too: `constructor.name` says what `name` says.
+  static override readonly name: string = "UsageError";
   override name = "UsageError";
   constructor(
     readonly verb: string,

@@ -35,6 +35,8 @@ export interface Confirmation {
 
 /** A confirmation could not be created (the store kept clashing codes). */
 export class ConfirmationError extends Error {
+  // The class keeps its name in minified bundles too: `constructor.name` says what `name` says.
+  static override readonly name: string = "ConfirmationError";
   override name = "ConfirmationError";
 }
 

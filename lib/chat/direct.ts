@@ -1,9 +1,5 @@
-import {
-  effectiveProtections,
-  type HousekeepingConfig,
-  taskProtection,
-  unitProtection,
-} from "../config/runtime";
+import { effectiveProtections, taskProtection, unitProtection } from "../config/protection";
+import type { HousekeepingConfig } from "../config/runtime";
 import { describeFailure } from "../engine/runner";
 import { formatReleaseTime, lastLookBeforeRelease, roomFor } from "../jobs";
 import type { QianfanApi, TpmInstance } from "../qianfan";

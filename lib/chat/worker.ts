@@ -1,8 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { runHousekeeping } from "../app/housekeeping";
 import type { HousekeepingConfig } from "../config/runtime";
 import type { Clock } from "../engine/clock";
-import { describeFailure } from "../engine/runner";
+import { describeFailure } from "../engine/failure";
 import type { RunReport } from "../engine/types";
 import type { QianfanApi } from "../qianfan";
 import type { StateStore } from "../state";
@@ -10,18 +9,17 @@ import { JobMemory } from "../state/job-memory";
 import { authorize, roleOf } from "./access";
 import { type ChatCommand, commandText, HELP_TEXT, needsConfirmation, parseCommand } from "./commands";
 import { consumeConfirmation, createConfirmation } from "./confirm";
-import {
-  buyTpmNow,
-  type DirectDeps,
-  type DirectOutcome,
-  releaseTpmNow,
-  releaseUnitNow,
-  scaleNow,
-  stopTaskNow,
-} from "./direct";
+import type { DirectDeps, DirectOutcome } from "./direct";
 import type { ChatMessage } from "./outbound/message";
 import type { ReplyTarget } from "./types";
 import type { ChatJob } from "./webhook";
+
+/**
+ * The direct actions, and below the runs, load with the first command that needs them (chunks
+ * beside the function): the jobs, their planners and globs are no part of the worker's cold start,
+ * and help, snoozes, history or a refused request never load them.
+ */
+const loadDirect = () => import("./direct");
 
 export interface WorkerDeps {
   config: HousekeepingConfig;
@@ -208,14 +206,16 @@ async function execute(
       };
     }
     case "release":
-      return fromDirect(await releaseUnitNow(direct, command.unitId));
+      return fromDirect(await (await loadDirect()).releaseUnitNow(direct, command.unitId));
     case "stop":
-      return fromDirect(await stopTaskNow(direct, command.taskId));
+      return fromDirect(await (await loadDirect()).stopTaskNow(direct, command.taskId));
     case "scale":
-      return fromDirect(await scaleNow(direct, command.serviceId, command.unitId, command.replicas));
+      return fromDirect(
+        await (await loadDirect()).scaleNow(direct, command.serviceId, command.unitId, command.replicas),
+      );
     case "tpm-buy":
       return fromDirect(
-        await buyTpmNow(
+        await (await loadDirect()).buyTpmNow(
           direct,
           command.model,
           command.count,
@@ -223,7 +223,7 @@ async function execute(
         ),
       );
     case "tpm-release":
-      return fromDirect(await releaseTpmNow(direct, command.instanceId));
+      return fromDirect(await (await loadDirect()).releaseTpmNow(direct, command.instanceId));
     case "up": {
       const until = new Date(now.getTime() + command.forMs);
       await memory.putSnooze({
@@ -299,6 +299,7 @@ async function housekeeping(
   now: Date,
   options: { dryRun: boolean; readOnly?: boolean },
 ): Promise<RunReport> {
+  const { runHousekeeping } = await import("../app/housekeeping");
   return runHousekeeping({
     config: deps.config,
     api: deps.api,

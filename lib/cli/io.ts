@@ -25,5 +25,7 @@ export function tableWidth(io: CliIo, wide: boolean): number | undefined {
 
 /** A failure the user must fix (bad flag, missing value): printed without a stack, exit code 2. */
 export class UsageError extends Error {
+  // The class keeps its name in minified bundles too: `constructor.name` says what `name` says.
+  static override readonly name: string = "UsageError";
   override name = "UsageError";
 }

@@ -1,2 +1,9 @@
 export { compileConfig, loadConfig, parseConfig, parseConfigWithWarnings } from "./load";
+export {
+  BUILTIN_PROTECTIONS,
+  effectiveProtections,
+  findProtection,
+  taskProtection,
+  unitProtection,
+} from "./protection";
 export * from "./runtime";

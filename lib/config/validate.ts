@@ -15,6 +15,8 @@ const MAX_PROBLEMS = 100;
 
 /** A config file that cannot be used: every problem, each naming the file, line and key path. */
 export class ConfigError extends Error {
+  // The class keeps its name in minified bundles too: `constructor.name` says what `name` says.
+  static override readonly name: string = "ConfigError";
   override name = "ConfigError";
   readonly problems: string[];
 

@@ -127,6 +127,8 @@ export function isEmulatorCode(code: string): code is EmulatorCode {
 
 /** An error answer of the emulated platform: a code of {@link ERROR_CODES} and its HTTP status. */
 export class EmulatorError extends Error {
+  // The class keeps its name in minified bundles too: `constructor.name` says what `name` says.
+  static override readonly name: string = "EmulatorError";
   override name = "EmulatorError";
   readonly status: number;
   readonly code: EmulatorCode;

@@ -136,6 +136,8 @@ export type ParsedFleet = z.output<typeof FleetSchema>;
 
 /** A fleet file that cannot be read or does not validate; the message names the file and the JSON path. */
 export class FleetError extends Error {
+  // The class keeps its name in minified bundles too: `constructor.name` says what `name` says.
+  static override readonly name: string = "FleetError";
   override name = "FleetError";
 }
 

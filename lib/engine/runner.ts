@@ -73,6 +73,8 @@ const AUDIT_FLUSH_MS = 2_000;
 
 /** A run that would act, or write, as of another moment than now without being a rehearsal. */
 export class WhatIfError extends Error {
+  // The class keeps its name in minified bundles too: `constructor.name` says what `name` says.
+  static override readonly name: string = "WhatIfError";
   override name = "WhatIfError";
 }
 

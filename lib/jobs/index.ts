@@ -1,5 +1,6 @@
 import type { AnyJob } from "../engine/job";
 import type { BatchTask, ComputeUnit } from "../qianfan";
+import type { JobName } from "./names";
 import { RELEASE_UNITS, releaseUnitsJob } from "./release-units/job";
 import type { ReleaseUnitsPolicy } from "./release-units/plan";
 import { SCALE_SERVICES, type ScaleServicesJobOptions, scaleServicesJob } from "./scale-services/job";
@@ -7,6 +8,7 @@ import { STOP_BATCH_TASKS, stopBatchTasksJob } from "./stop-batch-tasks/job";
 import type { StopBatchTasksPolicy } from "./stop-batch-tasks/plan";
 import { TPM_WINDOWS, type TpmWindowsJobOptions, tpmWindowsJob } from "./tpm-windows/job";
 
+export { isJobName, JOB_NAMES, type JobName } from "./names";
 export { lastLookBeforeRelease, RELEASE_UNITS, releaseUnitsJob } from "./release-units/job";
 export type { ReleaseUnitsPolicy, UnitMark } from "./release-units/plan";
 export { planUnitReleases } from "./release-units/plan";
@@ -17,15 +19,6 @@ export type { StopBatchTasksPolicy } from "./stop-batch-tasks/plan";
 export { limitsFor, planTaskStops, taskStartTime } from "./stop-batch-tasks/plan";
 export { TPM_WINDOWS, tpmWindowsJob } from "./tpm-windows/job";
 export { formatReleaseTime, planTpmWindows } from "./tpm-windows/plan";
-
-/** Every job by name, in the order `all` runs them. */
-export const JOB_NAMES = [SCALE_SERVICES, TPM_WINDOWS, RELEASE_UNITS, STOP_BATCH_TASKS] as const;
-export type JobName = (typeof JOB_NAMES)[number];
-
-/** True when `name` is a job this build knows. */
-export function isJobName(name: string): name is JobName {
-  return (JOB_NAMES as readonly string[]).includes(name);
-}
 
 export interface JobSettings {
   releaseUnits: {

@@ -26,6 +26,8 @@ export type ResponseProblem =
 
 /** Base class: every error this library throws. */
 export class QianfanError extends Error {
+  // The class keeps its name in minified bundles too: `constructor.name` says what `name` says.
+  static override readonly name: string = "QianfanError";
   override name = "QianfanError";
   readonly action: string;
   readonly requestId: string | undefined;
@@ -73,6 +75,7 @@ export type QuotaExhausted = "daily" | "total";
  * `{code,msg}`, whatever the HTTP status) or a non-2xx status.
  */
 export class QianfanApiError extends QianfanError {
+  static override readonly name: string = "QianfanApiError";
   override name = "QianfanApiError";
   readonly status: number;
   readonly code: string;
@@ -123,6 +126,7 @@ export class QianfanApiError extends QianfanError {
  * caller's deadline (`DEADLINE`: no request was started that could not finish in time).
  */
 export class QianfanNetworkError extends QianfanError {
+  static override readonly name: string = "QianfanNetworkError";
   override name = "QianfanNetworkError";
   /** The system or undici code (`ECONNRESET`, `UND_ERR_SOCKET`, `TIMEOUT`, `ENOTFOUND`, `DEADLINE`, …). */
   readonly code: string;
@@ -155,6 +159,7 @@ export class QianfanNetworkError extends QianfanError {
  * endless pages). Never retried: the same server would most likely answer the same way.
  */
 export class QianfanResponseError extends QianfanError {
+  static override readonly name: string = "QianfanResponseError";
   override name = "QianfanResponseError";
   /** What is wrong, for programs: see {@link ResponseProblem}. */
   readonly code: ResponseProblem;
@@ -189,6 +194,7 @@ export class QianfanResponseError extends QianfanError {
  * again blindly; the caller must look at the platform before trying again.
  */
 export class QianfanUnknownOutcomeError extends QianfanError {
+  static override readonly name: string = "QianfanUnknownOutcomeError";
   override name = "QianfanUnknownOutcomeError";
 
   constructor(init: { action: string; requestId?: string; detail: string; cause?: unknown }) {
@@ -202,6 +208,7 @@ export class QianfanUnknownOutcomeError extends QianfanError {
 
 /** Missing or malformed credentials or base URL. */
 export class QianfanConfigError extends Error {
+  static override readonly name: string = "QianfanConfigError";
   override name = "QianfanConfigError";
 }
 

@@ -1,8 +1,9 @@
 import * as z from "../validation";
 import { type ActionName, PAGE_MAX_KEYS, SERVICE_UNIT_ACTION, SERVICE_UNITS_ACTION } from "./actions";
 import type { CallDefaults, CallOptions, CallResult, QianfanClient } from "./client";
-import { QianfanApiError, QianfanError, QianfanResponseError, QianfanUnknownOutcomeError } from "./errors";
+import { QianfanApiError, QianfanError, QianfanResponseError } from "./errors";
 import { sleep } from "./pacer";
+import type { PurchaseContext } from "./purchase";
 import {
   type BatchTask,
   BatchTaskSchema,
@@ -318,7 +319,8 @@ export class QianfanApi {
             unit.totalComputeUnits === request.computeUnitCount,
         )
         .map((unit) => unit.instanceId);
-    return this.#purchase("PurchaseComputeUnit", { ...request }, list);
+    const { purchaseOnce } = await import("./purchase");
+    return purchaseOnce(this.#purchaseContext(), "PurchaseComputeUnit", { ...request }, list);
   }
 
   /**
@@ -424,48 +426,8 @@ export class QianfanApi {
     purchaseCount: number;
     releaseTime?: string;
   }): Promise<PurchaseOutcome> {
-    const billing = request.releaseTime
-      ? { paymentTiming: "Postpaid", releaseTime: request.releaseTime }
-      : { paymentTiming: "Postpaid" };
-    // Unreadable items of the listing before the purchase: one that shows up only after it may be
-    // the purchase or not, so it is neither adopted nor taken as the purchase's absence.
-    let unreadableBefore: Set<string> | undefined;
-    const list = async () => {
-      const listing = await this.describeTpmResourcesChecked(request.model);
-      const refuse = (detail: string) =>
-        new QianfanResponseError({
-          action: "DescribeTPMResource",
-          requestId: listing.requestId,
-          code: "InvalidListing",
-          fields: ["instances"],
-          detail,
-        });
-      const unnamed = listing.invalid.find((item) => item.id === undefined);
-      if (unnamed) {
-        throw refuse(
-          `item ${unnamed.index} has no instanceId (${unnamed.problem}); a new purchase cannot be told from it`,
-        );
-      }
-      const unreadable = listing.invalid.map((item) => item.id!);
-      if (unreadableBefore === undefined) unreadableBefore = new Set(unreadable);
-      const fresh = listing.invalid.find((item) => !unreadableBefore!.has(item.id!));
-      if (fresh) {
-        throw refuse(
-          `new instance ${fresh.id} cannot be read (${fresh.problem}); not taken for the purchase`,
-        );
-      }
-      return [
-        ...listing.items
-          .filter((instance) => instance.paymentTiming === "Postpaid")
-          .map((instance) => instance.instanceId),
-        ...unreadable,
-      ];
-    };
-    return this.#purchase(
-      "PurchaseTPMResource",
-      { model: request.model, billing, purchaseCount: request.purchaseCount },
-      list,
-    );
+    const { purchaseTpm } = await import("./purchase");
+    return purchaseTpm(this.#purchaseContext(), (model) => this.describeTpmResourcesChecked(model), request);
   }
 
   /**
@@ -563,111 +525,15 @@ export class QianfanApi {
     }
   }
 
-  /**
-   * A purchase that is never bought twice: the instances that exist are listed first; a request
-   * whose outcome is unknown is followed by listings that adopt the one new instance, and — only
-   * with `maxPurchaseRequests` above 1 — sent again when they show none. Otherwise the caller gets
-   * QianfanUnknownOutcomeError and must settle it later.
-   */
-  async #purchase(
-    action: "PurchaseTPMResource" | "PurchaseComputeUnit",
-    body: Record<string, unknown>,
-    list: () => Promise<string[]>,
-  ): Promise<PurchaseOutcome> {
-    const before = new Set(await list());
-    let lastError: unknown;
-    for (let request = 1; request <= this.#maxPurchaseRequests; request += 1) {
-      try {
-        const { result, requestId } = await this.#call(action, body, PurchaseResult, {
-          retry: "not-applied-only",
-        });
-        return {
-          instanceId: result.instanceId,
-          requestId,
-          recoveredByListing: false,
-          purchaseRequests: request,
-        };
-      } catch (error) {
-        if (!(error instanceof QianfanError) || error.outcome !== "unknown") throw error;
-        lastError = error;
-      }
-      const found = await this.#findNewInstances(action, list, before, lastError);
-      if (found.length === 1) {
-        return {
-          instanceId: found[0]!,
-          requestId: (lastError as QianfanError).requestId,
-          recoveredByListing: true,
-          purchaseRequests: request,
-        };
-      }
-      if (found.length > 1) {
-        throw new QianfanUnknownOutcomeError({
-          action,
-          requestId: (lastError as QianfanError).requestId,
-          detail: `the answer was lost and ${found.length} new instances appeared (${found.join(", ")}); not buying again`,
-          cause: lastError,
-        });
-      }
-    }
-    throw new QianfanUnknownOutcomeError({
-      action,
-      requestId: (lastError as QianfanError | undefined)?.requestId,
-      detail: `no answer${this.#maxPurchaseRequests > 1 ? ` after ${this.#maxPurchaseRequests} requests` : ""} and no new instance listed yet; the listing may lag, so look again later before buying again`,
-      cause: lastError,
-    });
-  }
-
-  /** Lists until a new instance shows up or the configured listings are used up. */
-  async #findNewInstances(
-    action: string,
-    list: () => Promise<string[]>,
-    before: Set<string>,
-    cause: unknown,
-  ): Promise<string[]> {
-    for (let listing = 1; listing <= this.#verification.listings; listing += 1) {
-      let ids: string[];
-      try {
-        ids = await list();
-      } catch (listError) {
-        throw new QianfanUnknownOutcomeError({
-          action,
-          requestId: (cause as QianfanError).requestId,
-          detail: `the answer was lost and the check listing failed too (${describeError(listError)})`,
-          cause,
-        });
-      }
-      const fresh = ids.filter((id) => !before.has(id));
-      if (fresh.length > 0) return fresh;
-      if (listing < this.#verification.listings) {
-        const refused = await this.#waitWithinDeadline(this.#verification.delayMs);
-        if (refused !== undefined) {
-          // Absence is not proven without the remaining listings: buying again could buy twice.
-          throw new QianfanUnknownOutcomeError({
-            action,
-            requestId: (cause as QianfanError).requestId,
-            detail: `the answer was lost and ${refused} to look again; not buying again, look before buying again`,
-            cause,
-          });
-        }
-      }
-    }
-    return [];
-  }
-
-  /** Waits `ms` when the run's deadline and cancellation allow it; else says why not. */
-  async #waitWithinDeadline(ms: number): Promise<string | undefined> {
-    const { signal, remainingMs } = this.#callDefaults;
-    if (signal?.aborted) return "the run was cancelled before it was time";
-    const left = remainingMs?.();
-    if (left !== undefined && left <= ms) {
-      return `the deadline (${Math.max(0, Math.floor(left))} ms left) leaves no time for the ${ms} ms wait`;
-    }
-    try {
-      await this.#sleep(ms, signal);
-    } catch {
-      return "the run was cancelled before it was time";
-    }
-    return signal?.aborted ? "the run was cancelled before it was time" : undefined;
+  /** What the purchases (./purchase, loaded with the first one) need of this api. */
+  #purchaseContext(): PurchaseContext {
+    return {
+      call: (action, body, options) => this.#call(action, body, PurchaseResult, options),
+      verification: this.#verification,
+      maxPurchaseRequests: this.#maxPurchaseRequests,
+      callDefaults: this.#callDefaults,
+      sleep: this.#sleep,
+    };
   }
 
   /**
@@ -822,10 +688,6 @@ function clipId(id: string): string {
  */
 export function nextPageMarker(pageInfo: PageInfo, ids: string[]): string | undefined {
   return pageInfo.nextMarker || ids.at(-1);
-}
-
-function describeError(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** Collects an async iterable (Array.fromAsync needs Node 22). */

@@ -4,6 +4,8 @@ const DAY_MS = 86_400_000;
 
 /** A calendar entry that cannot be read. */
 export class CalendarError extends Error {
+  // The class keeps its name in minified bundles too: `constructor.name` says what `name` says.
+  static override readonly name: string = "CalendarError";
   override name = "CalendarError";
 }
 

@@ -36,6 +36,8 @@ export interface Schedule {
 
 /** A schedule that cannot be parsed: where and what was expected. */
 export class ScheduleSyntaxError extends Error {
+  // The class keeps its name in minified bundles too: `constructor.name` says what `name` says.
+  static override readonly name: string = "ScheduleSyntaxError";
   override name = "ScheduleSyntaxError";
   constructor(
     readonly expression: string,

@@ -5,6 +5,8 @@ import { emptyStateData, type StateData, stateOps } from "./memory-store";
 import type { AuditRecord, StateChange, StateStore } from "./types";
 
 export class StateFileError extends Error {
+  // The class keeps its name in minified bundles too: `constructor.name` says what `name` says.
+  static override readonly name: string = "StateFileError";
   override name = "StateFileError";
 }
 

@@ -227,9 +227,18 @@ describe("the packaged CloudFormation template", () => {
       expect(bundle).not.toContain("YAMLParseError");
       expect(bundle).not.toContain('"ZodString"');
       expect(bundle).toContain('"ZodMiniString"');
-      // keepNames writes each function's name into the bundle: a job's function holds its job
-      // alone, the worker (every chat command) all of them, the webhook none.
-      const jobs = JOB_FACTORIES.filter((factory) => bundle.includes(`"${factory}"`));
+      // The source maps name the original identifiers of the code bundled: a job's function holds
+      // its job's factory alone, the worker (every chat command) all of them, the webhook none.
+      const maps = zipEntries(stdout).filter((name) => name.endsWith(".js.map"));
+      expect(maps).toContain(`functions/${fn}.js.map`);
+      const bundled = new Set<string>();
+      for (const map of maps) {
+        const { stdout: mapText } = await exec("unzip", ["-p", `.serverless/${fn}.zip`, map], {
+          maxBuffer: 64 * 1024 * 1024,
+        });
+        for (const name of namesInCode(JSON.parse(mapText))) bundled.add(name);
+      }
+      const jobs = JOB_FACTORIES.filter((factory) => bundled.has(factory));
       expect(jobs).toEqual(
         fn === "chatops-worker" ? JOB_FACTORIES : JOBS.includes(fn) ? [JOB_FACTORIES[JOBS.indexOf(fn)]] : [],
       );
@@ -581,3 +590,35 @@ describe("the state the jobs really use", () => {
     60_000,
   );
 });
+
+/**
+ * The original names a source map gives its generated code (the identifiers minification renamed).
+ * Each segment of `mappings` is Base64 VLQ; its fifth field, when present, indexes `names`, as a
+ * delta from the previous such field in the map.
+ */
+function namesInCode(map: { names: string[]; mappings: string }): string[] {
+  const digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const used = new Set<number>();
+  let name = 0;
+  for (const segment of map.mappings.split(/[;,]/)) {
+    const fields: number[] = [];
+    let value = 0;
+    let shift = 0;
+    for (const char of segment) {
+      const digit = digits.indexOf(char);
+      value += (digit & 31) << shift;
+      if (digit & 32) {
+        shift += 5;
+        continue;
+      }
+      fields.push(value & 1 ? -(value >>> 1) : value >>> 1);
+      value = 0;
+      shift = 0;
+    }
+    if (fields.length >= 5) {
+      name += fields[4]!;
+      used.add(name);
+    }
+  }
+  return [...used].map((index) => map.names[index]!);
+}

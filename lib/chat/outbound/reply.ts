@@ -43,6 +43,8 @@ export const TOKEN_MARGIN_MS = 5 * 60_000;
  * anything the platform says back).
  */
 export class ChatSendError extends Error {
+  // The class keeps its name in minified bundles too: `constructor.name` says what `name` says.
+  static override readonly name: string = "ChatSendError";
   override name = "ChatSendError";
   readonly platform: ChatPlatform;
   readonly status: number | undefined;

@@ -12,6 +12,8 @@ export function rawBodyOf(event: { body?: string | null; isBase64Encoded?: boole
 
 /** A payload that cannot be decrypted or decoded (wrong key, truncated or altered ciphertext). */
 export class ChatCryptoError extends Error {
+  // The class keeps its name in minified bundles too: `constructor.name` says what `name` says.
+  static override readonly name: string = "ChatCryptoError";
   override name = "ChatCryptoError";
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);

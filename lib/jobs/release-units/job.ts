@@ -4,6 +4,7 @@ import { withoutNewNotice } from "../../engine/notice";
 import { describeFailure } from "../../engine/runner";
 import type { ActionResult } from "../../engine/types";
 import type { ComputeUnit, QianfanApi } from "../../qianfan";
+import { RELEASE_UNITS } from "../names";
 import {
   planUnitReleases,
   type ReleaseUnitAction,
@@ -12,7 +13,7 @@ import {
   type UnitMark,
 } from "./plan";
 
-export const RELEASE_UNITS = "release-units";
+export { RELEASE_UNITS };
 
 export interface ReleaseUnitsJobOptions {
   policy: ReleaseUnitsPolicy;

@@ -13,6 +13,7 @@ import {
 import type { Schedule } from "../../schedule";
 import type { RestoreTarget } from "../../state";
 import { plural } from "../../text";
+import { SCALE_SERVICES } from "../names";
 import {
   planScaling,
   type ScaleAction,
@@ -22,7 +23,7 @@ import {
   type ScaleServicesPolicy,
 } from "./plan";
 
-export const SCALE_SERVICES = "scale-services";
+export { SCALE_SERVICES };
 
 /** A binding as configured: which service(s), on which unit, on which schedule. */
 export interface ScaleBindingConfig {

@@ -3,6 +3,7 @@ import type { Inventory, Job, JobContext, Planned } from "../../engine/job";
 import { type NoticeMark, withoutNewNotice } from "../../engine/notice";
 import type { ActionResult } from "../../engine/types";
 import type { BatchTask } from "../../qianfan";
+import { STOP_BATCH_TASKS } from "../names";
 import {
   planTaskStops,
   type StopBatchTasksContext,
@@ -10,7 +11,7 @@ import {
   type StopTaskAction,
 } from "./plan";
 
-export const STOP_BATCH_TASKS = "stop-batch-tasks";
+export { STOP_BATCH_TASKS };
 
 export interface StopBatchTasksJobOptions {
   policy: StopBatchTasksPolicy;

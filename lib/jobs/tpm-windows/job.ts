@@ -8,6 +8,7 @@ import {
   TPM_MODELS_LISTED_ON,
   type TpmInstance,
 } from "../../qianfan";
+import { TPM_WINDOWS } from "../names";
 import {
   hasUnnamedItem,
   isSettling,
@@ -21,7 +22,8 @@ import {
   type TpmWindowsContext,
 } from "./plan";
 
-export const TPM_WINDOWS = "tpm-windows";
+export { TPM_WINDOWS };
+
 const PENDING = "tpm-windows:pending";
 
 export interface TpmWindowsJobOptions {
