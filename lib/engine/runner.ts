@@ -4,6 +4,7 @@ import type { QianfanApi } from "../qianfan";
 import type { AuditRecord, JobMemory, StateStore } from "../state";
 import { actInBatches } from "./batch";
 import { type Clock, isWhatIf, systemClock, WHAT_IF_TOLERANCE_MS } from "./clock";
+import type { TimedListing } from "./confirm";
 import { describeFailure } from "./failure";
 import { checkBlastRadius, checkListing, type GuardPolicy } from "./guards";
 import type { AnyJob, JobContext, Planned } from "./job";
@@ -24,6 +25,8 @@ export interface RunOptions {
   target: string;
   /** Actions running at once. */
   actionConcurrency?: number;
+  /** How long after its last answer a listing may be acted on (default 5 s, `LISTING_FRESH_MS`). */
+  listingFreshMs?: number;
   /** Act only on these resource ids (a manual invocation's `only`). */
   only?: readonly string[];
   /** Milliseconds left before the caller's deadline (a Lambda's remaining time). */
@@ -252,7 +255,9 @@ async function planAndExecute(
   scope: RunScope,
   trail: Trail,
 ): Promise<JobReport> {
+  const startedMs = performance.now();
   const inventory = await job.readInventory(ctx);
+  const planned: TimedListing<unknown> = { inventory, startedMs, listedMs: performance.now() };
   const memo = await ctx.memory.getRunMemo(job.name);
   const guards = { ...options.guards, ...job.guards };
   const listing = checkListing(inventory, memo?.lastListingCount, guards);
@@ -261,8 +266,8 @@ async function planAndExecute(
     return emptyReport(job.name, "stopped", { stoppedBy: listing.stop, warnings: listing.warnings });
   }
   const context = await job.loadContext(ctx, inventory);
-  const planned: Planned<unknown> = job.plan(inventory, context, ctx.now);
-  const decisions = restrictTo(planned.decisions, options.only);
+  const plan: Planned<unknown> = job.plan(inventory, context, ctx.now);
+  const decisions = restrictTo(plan.decisions, options.only);
   const stop = checkBlastRadius(decisions, inventory.fleetSize, guards);
   if (stop) {
     await trail.record("guard", "-", stop.message, "skipped");
@@ -274,12 +279,12 @@ async function planAndExecute(
       totals: totalsOf(decisions, new Map()),
     };
   }
-  const results = await executeAll(job, ctx, decisions, options, scope, trail);
+  const results = await executeAll(job, ctx, decisions, planned, options, scope, trail);
   // What was done is on the trail before the job remembers it.
   await trail.flush();
   if (!scope.readOnly) {
     try {
-      await job.remember(ctx, { ...planned, decisions }, results);
+      await job.remember(ctx, { ...plan, decisions }, results);
       await ctx.memory.putRunMemo(job.name, {
         lastRunAt: ctx.now.toISOString(),
         lastListingCount: inventory.items.length + inventory.invalid.length,
@@ -309,6 +314,7 @@ async function executeAll(
   job: AnyJob,
   ctx: JobContext,
   decisions: Decision[],
+  planned: TimedListing<unknown>,
   options: RunOptions,
   scope: RunScope,
   trail: Trail,
@@ -361,6 +367,8 @@ async function executeAll(
       job: job as AnyJob & { listed: NonNullable<AnyJob["listed"]> },
       ctx,
       decisions: batched,
+      planned,
+      freshMs: options.listingFreshMs,
       concurrency,
       mustNotStart,
       bounded: (send) => boundedByDeadline(send, scope),
