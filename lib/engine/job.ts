@@ -38,6 +38,12 @@ export interface JobContext {
  */
 export interface Job<Item, Context, A> {
   name: string;
+  /**
+   * The kinds of resource the job reads or changes ("units", "services", "tasks", "tpm"). A run
+   * starts a job beside the jobs before it that touch none of the same kinds, and after the ones
+   * that do; a job that names none runs alone, after all before it and before all after it.
+   */
+  touches?: readonly string[];
   /** This job's overrides of the run's guards (config `jobs.<name>.guards`). */
   guards?: Partial<GuardPolicy>;
   /** Reads the inventory. A failed call throws: the job stops before any action. */

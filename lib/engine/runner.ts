@@ -124,13 +124,9 @@ export async function runJobs(options: RunOptions): Promise<RunReport> {
     deadline: deadline.signal,
     readOnly,
   };
-  const reports: JobReport[] = [];
+  let reports: JobReport[];
   try {
-    for (const job of options.jobs) {
-      const report = await runOneJob(job, options, scope);
-      options.onJobReport?.(report);
-      reports.push(report);
-    }
+    reports = await runSideBySide(options.jobs, (job) => runOneJob(job, options, scope), options.onJobReport);
   } finally {
     deadline.stop();
   }
@@ -147,6 +143,45 @@ export async function runJobs(options: RunOptions): Promise<RunReport> {
     jobs: reports,
     currency: options.currency,
   };
+}
+
+/** Whether two jobs may run at the same time: each names what it touches, and they share none of it. */
+function mayOverlap(a: AnyJob, b: AnyJob): boolean {
+  if (!a.touches || !b.touches) return false;
+  return !a.touches.some((kind) => b.touches!.includes(kind));
+}
+
+/**
+ * Runs `jobs` in their order, each one as soon as every job before it that it may not overlap
+ * ({@link mayOverlap}) has finished: the jobs of different resources share the client's rate
+ * instead of leaving it idle while one lists and plans. Reports come back, and `onReport` is
+ * called as each is known, in the jobs' order; the run ends only once every job has.
+ */
+async function runSideBySide(
+  jobs: readonly AnyJob[],
+  run: (job: AnyJob) => Promise<JobReport>,
+  onReport?: (report: JobReport) => void,
+): Promise<JobReport[]> {
+  const finished: Promise<JobReport>[] = [];
+  for (const job of jobs) {
+    const before = finished.filter((_, i) => !mayOverlap(jobs[i]!, job));
+    const report = Promise.allSettled(before).then(() => run(job));
+    // Met below in order; until then a failure must not count as unhandled.
+    report.catch(() => {});
+    finished.push(report);
+  }
+  const reports: JobReport[] = [];
+  const failures: unknown[] = [];
+  for (const report of finished) {
+    try {
+      reports.push(await report);
+      onReport?.(reports.at(-1)!);
+    } catch (error) {
+      failures.push(error);
+    }
+  }
+  if (failures.length > 0) throw failures[0];
+  return reports;
 }
 
 /**

@@ -66,6 +66,8 @@ export function scaleServicesJob(
   const usedAfter = new Map<string, number>();
   return {
     name: SCALE_SERVICES,
+    // Its restores take compute units: release-units must see them busy, so it runs after this job.
+    touches: ["services", "units"],
     // Every bound service going down at one schedule edge is the point, not a blast.
     guards: { maxFleetFraction: 1, ...options.guards },
 
