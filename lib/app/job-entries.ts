@@ -29,7 +29,7 @@ export const scaleServices: JobEntry = {
   enabled: (config) => config.jobs["scale-services"].enabled,
   build: (config) => {
     const scaling = config.jobs["scale-services"];
-    const job = scaleServicesJob({
+    return scaleServicesJob({
       policy: { graceMs: scaling.grace, timeZone: config.timezone, calendar: calendarOf(config) },
       maxConcurrentRestores: scaling.maxConcurrentRestores,
       guards: scaling.guards,
@@ -44,9 +44,6 @@ export const scaleServices: JobEntry = {
         computeUnitsPerReplica: b.computeUnitsPerReplica,
       })),
     });
-    // The only units it changes are its bindings' units, which release-units built here never
-    // releases (see releaseUnits): the two may run side by side.
-    return { ...job, touches: ["services"] };
   },
 };
 

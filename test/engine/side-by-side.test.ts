@@ -1,6 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { releaseUnits, scaleServices } from "../../lib/app/job-entries";
-import { parseConfig } from "../../lib/config";
 import type { GuardPolicy } from "../../lib/engine/guards";
 import type { AnyJob, Inventory } from "../../lib/engine/job";
 import { runJobs } from "../../lib/engine/runner";
@@ -86,37 +84,5 @@ describe("jobs of one run", () => {
     const at = (event: string) => events.indexOf(event);
     expect(at("c starts")).toBeGreaterThan(Math.max(at("a ends"), at("b ends")));
     expect(at("d starts")).toBeGreaterThan(at("c ends"));
-  });
-
-  it("runs release-units beside scale-services only because it never releases a bound unit", async () => {
-    const config = parseConfig(
-      'version: 1\njobs:\n  scale-services:\n    services: [{ serviceId: svc-1, instanceId: unit-parked, uptime: "Mon-Fri 09:00-18:00" }]\n',
-      "test.yml",
-    );
-    const scale = scaleServices.build(config);
-    const release = releaseUnits.build(config);
-    expect(scale.touches!.some((kind) => release.touches!.includes(kind))).toBe(false);
-    const inventory = {
-      items: [
-        {
-          instanceId: "unit-parked",
-          region: "bj",
-          status: "Running",
-          type: "A800",
-          totalComputeUnits: 8,
-          usedComputeUnits: 0,
-          paymentTiming: "Postpaid",
-          startTime: "2026-01-01T00:00:00Z",
-          releaseTime: "2026-11-01T00:00:00Z",
-          creator: "alice",
-        },
-      ],
-      invalid: [],
-      fleetSize: 1,
-    };
-    const store = new MemoryStateStore();
-    const ctx = { api, store, memory: new JobMemory(store), now: NOW, runId: "r", dryRun: false };
-    const decisions = release.plan(inventory, await release.loadContext(ctx, inventory), NOW).decisions;
-    expect(decisions[0]).toMatchObject({ verdict: "keep", rule: "protected" });
   });
 });
