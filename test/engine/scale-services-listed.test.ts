@@ -209,4 +209,46 @@ describe("scale-services between two listings", () => {
     });
     expect(outcomes(report.decisions)["svc-2/unit-b"]).toMatchObject({ status: "done" });
   });
+
+  it("checks the restores of one batch against one unit listing, each counting what the ones before it take", async () => {
+    emulator = await emulatorWith({
+      computeUnits: [postpaidUnit("unit-a", { totalComputeUnits: 8, usedComputeUnits: 2 })],
+      services: ["svc-x", "svc-y"].map((id) => ({
+        serviceId: id,
+        name: id,
+        createTime: "2026-11-01T00:00:00Z",
+        updateTime: "2026-11-01T00:00:00Z",
+        deployments: [],
+      })),
+    });
+    const morning = new Date("2026-11-23T02:00:00Z"); // Mon 10:00 Shanghai: uptime
+    emulator.clock.set(morning);
+    const restore = (id: string) =>
+      `{ serviceId: ${id}, instanceId: unit-a, uptime: "Mon-Fri 09:00-18:00", upReplicas: 4, computeUnitsPerReplica: 1 }`;
+    const restoring = parseConfig(
+      `version: 1\njobs:\n  scale-services:\n    services: [${restore("svc-x")}, ${restore("svc-y")}]\n`,
+      "test.yml",
+    );
+    const store = new MemoryStateStore();
+    const report = await runJobs({
+      jobs: [scaleServices.build(restoring)],
+      api: apiFor(emulator),
+      store,
+      memory: new JobMemory(store),
+      guards: restoring.guards,
+      now: morning,
+      clock: () => morning,
+      dryRun: false,
+      target: "emulator",
+    });
+    const byId = outcomes(report.jobs[0]!.decisions);
+    // 6 of 8 free: the first restore (4 replicas of 1) fits, and leaves 2 for the second.
+    expect(byId["svc-x/unit-a"]).toMatchObject({ status: "done", observed: "4 replicas on unit-a" });
+    expect(byId["svc-y/unit-a"]).toMatchObject({
+      status: "failed",
+      code: "NotEnoughFreeComputeUnits",
+      message: expect.stringContaining("2 of 8 free"),
+    });
+    expect(calls("ScaleService").map((e) => (e.body as { serviceId: string }).serviceId)).toEqual(["svc-x"]);
+  });
 });
