@@ -5,8 +5,12 @@ import { describeFailure } from "./failure";
 import type { Inventory, Job, JobContext, ListedActions } from "./job";
 import type { ActionResult, Decision } from "./types";
 
-/** Actions sent between one listing and the next, at most. */
-export const MAX_BATCH = 200;
+/**
+ * Actions sent between one listing and the next, at most. Freshness is what ends a batch at the
+ * platform's rate (an action whose turn comes after {@link LISTING_FRESH_MS} waits for the next
+ * listing); this only bounds what one confirmation listing has to find.
+ */
+export const MAX_BATCH = 1000;
 /**
  * No action is sent on a listing that came back longer ago than this. It counts from the listing's
  * last answer, not its first request: a listing of a large fleet takes longer than this to page
@@ -19,6 +23,11 @@ export interface BatchOptions<Item, A> {
   ctx: JobContext;
   /** The `act` decisions, in order. */
   decisions: readonly Decision<A>[];
+  /**
+   * The listing the decisions were planned on: the first batch's last look while it is fresh (the
+   * plan made again on it with the context loaded again), so a fresh listing is not asked for twice.
+   */
+  planned?: TimedListing<Item>;
   concurrency: number;
   maxBatch?: number;
   freshMs?: number;
@@ -32,10 +41,10 @@ export interface BatchOptions<Item, A> {
 
 /**
  * Acts on `decisions` in batches of at most `maxBatch`: each batch is checked against a listing
- * asked for no longer than `freshMs` before its actions are sent (the job's plan made again on it
- * — {@link lastLookFromListing}), sent one call each, and confirmed by the listing made right
- * after it ({@link confirmByListing}), which is the next batch's last look. An action whose turn
- * comes when the listing is older than `freshMs` waits for the next batch's listing.
+ * whose last answer came no longer than `freshMs` before its actions are sent (the job's plan made
+ * again on it — {@link lastLookFromListing}), sent one call each, and confirmed by the listing made
+ * right after it ({@link confirmByListing}), which is the next batch's last look. An action whose
+ * turn comes when the listing is older than `freshMs` waits for the next batch's listing.
  */
 export async function actInBatches<Item, A>(options: BatchOptions<Item, A>): Promise<void> {
   const { job, ctx } = options;
@@ -49,10 +58,15 @@ export async function actInBatches<Item, A>(options: BatchOptions<Item, A>): Pro
     const inventory = await job.readInventory(ctx);
     return { inventory, startedMs, listedMs: performance.now() };
   };
-  const listAfter = () => (listed.readAfter ? listed.readAfter(ctx) : job.readInventory(ctx));
+  const listAfter = (ids: readonly string[]) =>
+    listed.readAfterOnly
+      ? listed.readAfterOnly(ctx, ids)
+      : listed.readAfter
+        ? listed.readAfter(ctx)
+        : job.readInventory(ctx);
   const queue = [...options.decisions];
-  // The plan's own listing is not the last look: the first batch lists again, right before it.
-  let listing: TimedListing<Item> | undefined;
+  // The plan's own listing is the first last look while it is fresh; the first batch lists again otherwise.
+  let listing: TimedListing<Item> | undefined = options.planned;
   while (queue.length > 0) {
     const stop = options.mustNotStart();
     if (stop) {
@@ -62,8 +76,12 @@ export async function actInBatches<Item, A>(options: BatchOptions<Item, A>): Pro
     }
     const batch = queue.splice(0, maxBatch);
     let blockers: Map<string, string | undefined>;
+    let listedNow = false;
     try {
-      if (!listing || age(listing) > freshMs) listing = await listBefore();
+      if (!listing || age(listing) > freshMs) {
+        listing = await listBefore();
+        listedNow = true;
+      }
       blockers = await lastLookFromListing(job, ctx, listing.inventory, batch);
     } catch (error) {
       const message = `could not list the resources again before acting: ${describeFailure(error).message}`;
@@ -71,7 +89,26 @@ export async function actInBatches<Item, A>(options: BatchOptions<Item, A>): Pro
       listing = undefined;
       continue;
     }
+    let prepared: Map<string, ActionResult>;
+    try {
+      prepared = listed.prepare
+        ? await listed.prepare(
+            ctx,
+            batch.filter((d) => !blockers.get(d.resourceId)),
+          )
+        : new Map();
+    } catch (error) {
+      const message = `could not check before acting: ${describeFailure(error).message}`;
+      for (const decision of batch) await options.onResult(decision, { status: "skipped", message });
+      continue;
+    }
     const current = listing;
+    if (age(current) > freshMs && !listedNow) {
+      // A listing kept from before went stale during the last look: list again for this batch.
+      queue.unshift(...batch);
+      listing = undefined;
+      continue;
+    }
     if (age(current) > freshMs) {
       // Making the plan again on it took longer than a listing stays fresh: none could be acted on.
       const message = `the last look took longer than ${Math.round(freshMs / 1000)} s after its listing, too old to act on`;
@@ -86,6 +123,8 @@ export async function actInBatches<Item, A>(options: BatchOptions<Item, A>): Pro
         limit(async () => {
           const blocker = blockers.get(decision.resourceId);
           if (blocker) return options.onResult(decision, { status: "skipped", message: blocker });
+          const refused = prepared.get(decision.resourceId);
+          if (refused) return options.onResult(decision, refused);
           if (age(current) > freshMs) return void later.push(decision);
           const stopNow = options.mustNotStart();
           if (stopNow) return options.onResult(decision, { status: "deferred", message: stopNow });
@@ -109,11 +148,12 @@ export async function actInBatches<Item, A>(options: BatchOptions<Item, A>): Pro
       accepted,
       listAfter,
       listed.idOf,
-      (item, action) => listed.shows(item, action.outcome),
+      (item, action) => listed.shows(item, action.outcome, action.decision),
       listed.what,
       listed.confirm ?? DEFAULT_CONFIRM,
     );
-    listing = confirmed.last;
+    // A listing of the batch's resources alone is no last look for the next batch.
+    listing = listed.readAfterOnly ? undefined : confirmed.last;
     for (const action of accepted)
       await options.onResult(action.decision, confirmed.results.get(action.resourceId)!);
   }

@@ -29,12 +29,13 @@ export interface TimedListing<Item> {
  * what was hoped ("success with no effect" is a failure). One listing serves every action of a
  * batch: each resource is found in it and `shows` says whether it is in the wanted state; the ones
  * that are not are looked for again in a new listing, `attempts` times in all, `delayMs` apart. A
- * resource whose item cannot be read, or a listing that fails, never confirms anything. Returns
- * each action's result and the last listing that came back (fresh for whatever comes next).
+ * resource whose item cannot be read, or a listing that fails, never confirms anything. `list` is
+ * given the resources still to confirm. Returns each action's result and the last listing that
+ * came back (fresh for whatever comes next).
  */
 export async function confirmByListing<Item, Accepted extends AcceptedAction>(
   accepted: readonly Accepted[],
-  list: () => Promise<Inventory<Item>>,
+  list: (resourceIds: readonly string[]) => Promise<Inventory<Item>>,
   idOf: (item: Item) => string,
   shows: (item: Item | undefined, action: Accepted) => { done: boolean; observed: string },
   what: string,
@@ -50,7 +51,7 @@ export async function confirmByListing<Item, Accepted extends AcceptedAction>(
     const startedMs = performance.now();
     let inventory: Inventory<Item>;
     try {
-      inventory = await list();
+      inventory = await list(pending.map((action) => action.resourceId));
     } catch (error) {
       for (const action of pending)
         seen.set(action.resourceId, `an error (${describeFailure(error).message})`);

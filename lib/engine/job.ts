@@ -38,6 +38,12 @@ export interface JobContext {
  */
 export interface Job<Item, Context, A> {
   name: string;
+  /**
+   * The kinds of resource the job reads or changes ("units", "services", "tasks", "tpm"). A run
+   * starts a job beside the jobs before it that touch none of the same kinds, and after the ones
+   * that do; a job that names none runs alone, after all before it and before all after it.
+   */
+  touches?: readonly string[];
   /** This job's overrides of the run's guards (config `jobs.<name>.guards`). */
   guards?: Partial<GuardPolicy>;
   /** Reads the inventory. A failed call throws: the job stops before any action. */
@@ -71,10 +77,25 @@ export interface ListedActions<Item, A> {
   idOf(item: Item): string;
   /** The listing that confirms a batch; by default {@link Job.readInventory}. It is also the next batch's last look. */
   readAfter?(ctx: JobContext): Promise<Inventory<Item>>;
+  /**
+   * Instead of {@link ListedActions.readAfter}: a listing of the given resources alone (those still
+   * to confirm), for a job whose whole listing costs a call per resource. Being partial, it is no
+   * last look: the next batch lists again.
+   */
+  readAfterOnly?(ctx: JobContext, resourceIds: readonly string[]): Promise<Inventory<Item>>;
+  /**
+   * Called with the decisions that passed the last look, right before they are sent: a result for
+   * each one that must not be sent after all (a restore that does not fit on its unit).
+   */
+  prepare?(ctx: JobContext, decisions: readonly Decision<A>[]): Promise<Map<string, ActionResult>>;
   /** Sends the action alone: no look before or after it. */
   send(ctx: JobContext, decision: Decision<A>): Promise<ActionOutcome>;
   /** Whether the after-listing's item (undefined: not listed) shows the action applied, and what it shows. */
-  shows(item: Item | undefined, outcome: ActionOutcome): { done: boolean; observed: string };
+  shows(
+    item: Item | undefined,
+    outcome: ActionOutcome,
+    decision: Decision<A>,
+  ): { done: boolean; observed: string };
   /** The action in words, for reports: "release", "stop". */
   what: string;
   confirm?: ConfirmOptions;

@@ -4,6 +4,7 @@ import type { QianfanApi } from "../qianfan";
 import type { AuditRecord, JobMemory, StateStore } from "../state";
 import { actInBatches } from "./batch";
 import { type Clock, isWhatIf, systemClock, WHAT_IF_TOLERANCE_MS } from "./clock";
+import type { TimedListing } from "./confirm";
 import { describeFailure } from "./failure";
 import { checkBlastRadius, checkListing, type GuardPolicy } from "./guards";
 import type { AnyJob, JobContext, Planned } from "./job";
@@ -24,6 +25,8 @@ export interface RunOptions {
   target: string;
   /** Actions running at once. */
   actionConcurrency?: number;
+  /** How long after its last answer a listing may be acted on (default 5 s, `LISTING_FRESH_MS`). */
+  listingFreshMs?: number;
   /** Act only on these resource ids (a manual invocation's `only`). */
   only?: readonly string[];
   /** Milliseconds left before the caller's deadline (a Lambda's remaining time). */
@@ -123,13 +126,9 @@ export async function runJobs(options: RunOptions): Promise<RunReport> {
     deadline: deadline.signal,
     readOnly,
   };
-  const reports: JobReport[] = [];
+  let reports: JobReport[];
   try {
-    for (const job of options.jobs) {
-      const report = await runOneJob(job, options, scope);
-      options.onJobReport?.(report);
-      reports.push(report);
-    }
+    reports = await runSideBySide(options.jobs, (job) => runOneJob(job, options, scope), options.onJobReport);
   } finally {
     deadline.stop();
   }
@@ -146,6 +145,45 @@ export async function runJobs(options: RunOptions): Promise<RunReport> {
     jobs: reports,
     currency: options.currency,
   };
+}
+
+/** Whether two jobs may run at the same time: each names what it touches, and they share none of it. */
+function mayOverlap(a: AnyJob, b: AnyJob): boolean {
+  if (!a.touches || !b.touches) return false;
+  return !a.touches.some((kind) => b.touches!.includes(kind));
+}
+
+/**
+ * Runs `jobs` in their order, each one as soon as every job before it that it may not overlap
+ * ({@link mayOverlap}) has finished: the jobs of different resources share the client's rate
+ * instead of leaving it idle while one lists and plans. Reports come back, and `onReport` is
+ * called as each is known, in the jobs' order; the run ends only once every job has.
+ */
+async function runSideBySide(
+  jobs: readonly AnyJob[],
+  run: (job: AnyJob) => Promise<JobReport>,
+  onReport?: (report: JobReport) => void,
+): Promise<JobReport[]> {
+  const finished: Promise<JobReport>[] = [];
+  for (const job of jobs) {
+    const before = finished.filter((_, i) => !mayOverlap(jobs[i]!, job));
+    const report = Promise.allSettled(before).then(() => run(job));
+    // Met below in order; until then a failure must not count as unhandled.
+    report.catch(() => {});
+    finished.push(report);
+  }
+  const reports: JobReport[] = [];
+  const failures: unknown[] = [];
+  for (const report of finished) {
+    try {
+      reports.push(await report);
+      onReport?.(reports.at(-1)!);
+    } catch (error) {
+      failures.push(error);
+    }
+  }
+  if (failures.length > 0) throw failures[0];
+  return reports;
 }
 
 /**
@@ -254,7 +292,9 @@ async function planAndExecute(
   scope: RunScope,
   trail: Trail,
 ): Promise<JobReport> {
+  const startedMs = performance.now();
   const inventory = await job.readInventory(ctx);
+  const planned: TimedListing<unknown> = { inventory, startedMs, listedMs: performance.now() };
   const memo = await ctx.memory.getRunMemo(job.name);
   const guards = { ...options.guards, ...job.guards };
   const listing = checkListing(inventory, memo?.lastListingCount, guards);
@@ -263,8 +303,8 @@ async function planAndExecute(
     return emptyReport(job.name, "stopped", { stoppedBy: listing.stop, warnings: listing.warnings });
   }
   const context = await job.loadContext(ctx, inventory);
-  const planned: Planned<unknown> = job.plan(inventory, context, ctx.now);
-  const decisions = restrictTo(planned.decisions, options.only);
+  const plan: Planned<unknown> = job.plan(inventory, context, ctx.now);
+  const decisions = restrictTo(plan.decisions, options.only);
   const stop = checkBlastRadius(decisions, inventory.fleetSize, guards);
   if (stop) {
     await trail.record("guard", "-", stop.message, "skipped");
@@ -276,12 +316,12 @@ async function planAndExecute(
       totals: totalsOf(decisions, new Map()),
     };
   }
-  const results = await executeAll(job, ctx, decisions, options, scope, trail);
+  const results = await executeAll(job, ctx, decisions, planned, options, scope, trail);
   // What was done is on the trail before the job remembers it.
   await trail.flush();
   if (!scope.readOnly) {
     try {
-      await job.remember(ctx, { ...planned, decisions }, results);
+      await job.remember(ctx, { ...plan, decisions }, results);
       await ctx.memory.putRunMemo(job.name, {
         lastRunAt: ctx.now.toISOString(),
         lastListingCount: inventory.items.length + inventory.invalid.length,
@@ -311,6 +351,7 @@ async function executeAll(
   job: AnyJob,
   ctx: JobContext,
   decisions: Decision[],
+  planned: TimedListing<unknown>,
   options: RunOptions,
   scope: RunScope,
   trail: Trail,
@@ -363,6 +404,8 @@ async function executeAll(
       job: job as AnyJob & { listed: NonNullable<AnyJob["listed"]> },
       ctx,
       decisions: batched,
+      planned,
+      freshMs: options.listingFreshMs,
       concurrency,
       mustNotStart,
       bounded: (send) => boundedByDeadline(send, scope),

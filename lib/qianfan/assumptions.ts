@@ -32,7 +32,7 @@ export const ASSUMPTIONS: Readonly<Record<AssumptionId, Assumption>> = {
     statement:
       "DescribeComputeUnits lists each unit with instanceId, region, status, type, totalComputeUnits, usedComputeUnits, paymentTiming, startTime and creator (seed 001)",
     reliedOnBy:
-      "ComputeUnitSchema (lib/qianfan/schemas.ts); release-units, whose last look before a batch of releases is a listing (usedComputeUnits above 0: busy, not released)",
+      "ComputeUnitSchema (lib/qianfan/schemas.ts); release-units, whose last look before a batch of releases is a listing (usedComputeUnits above 0: busy, not released); scale-services, which checks a batch's restores against one listing's totalComputeUnits and usedComputeUnits and measures what a replica frees from the listings before and after a batch",
     ifWrong: "a unit lacking a field is reported as invalid and never released",
   },
   "service-list-shape": {
@@ -60,8 +60,10 @@ export const ASSUMPTIONS: Readonly<Record<AssumptionId, Assumption>> = {
     id: "service-resources-shape",
     statement:
       "DescribeComputeUnits on /v2/serviceresources answers {instances: [{instanceId, replicasCount, paymentTiming, status}]} for one serviceId",
-    reliedOnBy: "ServiceUnitSchema, replicasOnUnit (lib/qianfan); scale-services",
-    ifWrong: "a service whose replicas cannot be read is reported and not scaled",
+    reliedOnBy:
+      "ServiceUnitSchema, replicasOnUnit (lib/qianfan); scale-services, whose plan, last look and confirmation of a batch of scales are these listings (a unit the service is scaled to 0 on is no longer listed: 0 replicas)",
+    ifWrong:
+      "a service whose replicas cannot be read is reported and not scaled; a scale its listing does not then show is reported as not confirmed",
   },
   "service-usage-list": {
     id: "service-usage-list",

@@ -81,10 +81,10 @@ describe("qfhk run stop-batch-tasks against the emulator over HTTP", () => {
     ]);
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout) as RunReport;
-    // Four pages each: the plan's listing, the last look right before the batch of stops and the
-    // confirmation right after it; no task is described on its own.
+    // Four pages each: the plan's listing, still fresh, is the last look right before the batch of
+    // stops, then the confirmation right after it; no task is described on its own.
     const pages = emulator.requestLog.filter((e) => e.action === "DescribeBatchInferenceTasks");
-    expect(pages).toHaveLength(12);
+    expect(pages).toHaveLength(8);
     expect(emulator.requestLog.filter((e) => e.action === "DescribeBatchInferenceTask")).toHaveLength(0);
     expect(report.jobs[0]!.totals.resources).toBe(324);
     const acted = report.jobs[0]!.decisions.filter((d) => d.verdict === "act");

@@ -8,6 +8,7 @@ import { releaseUnitsJob, stopBatchTasksJob } from "../../lib/jobs";
 import type { QianfanApi } from "../../lib/qianfan";
 import { JobMemory, MemoryStateStore } from "../../lib/state";
 import { apiFor, emulatorWith, postpaidUnit, T0, task } from "../support/emulator";
+import { slowFirstGet } from "../support/slow-store";
 
 const H = 3_600_000;
 const guards: GuardPolicy = {
@@ -64,13 +65,22 @@ const calls = (action: string) => emulator!.requestLog.filter((e) => e.action ==
 const outcomes = (decisions: DecisionReport[]) =>
   Object.fromEntries(decisions.filter((d) => d.verdict === "act").map((d) => [d.resourceId, d.outcome]));
 
+/**
+ * How long a listing stays fresh in these runs, and how much older than that the plan's listing is
+ * when the run comes to act (a slow read of the run's memo right after it): a change made after
+ * the plan's listing is then met by the listing the run makes again for its last look.
+ */
+const FRESH_MS = 300;
+const STALE_MS = 400;
+
 /** One applying run of `job` at T0 on `api`; its job report. */
 async function runOne(job: AnyJob, api: QianfanApi, store = new MemoryStateStore()) {
   const report = await runJobs({
     jobs: [job],
     api,
     store,
-    memory: new JobMemory(store),
+    memory: new JobMemory(slowFirstGet(store, STALE_MS)),
+    listingFreshMs: FRESH_MS,
     guards,
     now: T0,
     clock: () => T0,
@@ -108,7 +118,8 @@ describe("the last look from the listing right before a batch", () => {
     expect(outcomes(report.decisions)["unit-a"]).toMatchObject({ observed: "status Releasing" });
     expect(calls("ReleaseComputeUnit")).toHaveLength(3);
     expect(calls("DescribeComputeUnit")).toHaveLength(0);
-    // The plan's listing, the last look before the batch, the confirmation after it.
+    // The plan's listing (stale by the time of acting), the last look before the batch, the
+    // confirmation after it.
     expect(calls("DescribeComputeUnits")).toHaveLength(3);
   });
 

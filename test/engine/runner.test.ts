@@ -5,6 +5,7 @@ import { releaseUnitsJob } from "../../lib/jobs";
 import type { ComputeUnit } from "../../lib/qianfan";
 import { JobMemory, MemoryStateStore } from "../../lib/state";
 import { FakeUnitApi, expiredUnit as unit } from "../support/fake-api";
+import { slowFirstGet } from "../support/slow-store";
 
 const NOW = new Date("2026-11-23T06:00:00Z");
 const H = 3_600_000;
@@ -136,9 +137,12 @@ describe("runJobs with release-units", () => {
   });
 
   it("skips a release when the last look finds the unit busy", async () => {
-    const { api, run } = setup([unit("u1")]);
+    const { api, run, store } = setup([unit("u1")]);
     api.busyAtLastLook.add("u1");
-    const report = await run();
+    // The plan's listing is 60 ms old when the run comes to act, fresh for 40: the runner lists
+    // again for its last look.
+    const report = await run({ memory: new JobMemory(slowFirstGet(store, 60)), listingFreshMs: 40 });
+    expect(api.listings).toBe(2);
     expect(api.mutatingCalls).toBe(0);
     expect(report.jobs[0]!.decisions[0]!.outcome).toMatchObject({
       status: "skipped",

@@ -37,6 +37,7 @@ export function releaseUnitsJob(
 ): Job<ComputeUnit, ReleaseUnitsContext, ReleaseUnitAction> {
   return {
     name: RELEASE_UNITS,
+    touches: ["units"],
 
     async readInventory(ctx: JobContext): Promise<Inventory<ComputeUnit>> {
       const listing = await ctx.api.describeComputeUnitsChecked();

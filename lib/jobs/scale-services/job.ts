@@ -5,6 +5,7 @@ import { describeFailure } from "../../engine/runner";
 import type { ActionResult, Decision } from "../../engine/types";
 import {
   type CheckedList,
+  type ComputeUnit,
   isPlaceholderTime,
   type QianfanApi,
   replicasOnUnit,
@@ -46,16 +47,28 @@ export interface ScaleServicesJobOptions {
 
 /**
  * The scale-services job: puts services to their scheduled size — down (usually to zero) outside
- * uptime, remembered size back in uptime — with restores staggered and each change re-checked.
+ * uptime, remembered size back in uptime. It scales in batches between listings: each scale only
+ * when the plan made again on a listing of a few seconds before still makes it (same replicas,
+ * unsnoozed, out of grace), each restore only when one unit listing right before the batch shows
+ * room for it, and each confirmed by the service's units listed after the batch; the unit listings
+ * before and after measure what one replica freed.
  */
 export function scaleServicesJob(
   options: ScaleServicesJobOptions,
 ): Job<ScaleItem, ScaleServicesContext, ScaleAction> {
   const restores = pLimit(options.maxConcurrentRestores);
-  /** Compute units per replica measured by this run's scale-downs, by `serviceId/instanceId`. */
-  const measured = new Map<string, number>();
+  /** The items of the last whole listing, by key: what a listing of a few services is built on. */
+  const known = new Map<string, ScaleItem>();
+  /**
+   * The unit's usedComputeUnits right before and after a service's scale, by `serviceId/instanceId`
+   * (only where it was the batch's one scale on its unit): what one replica frees is measured from them.
+   */
+  const usedBefore = new Map<string, number>();
+  const usedAfter = new Map<string, number>();
   return {
     name: SCALE_SERVICES,
+    // Its restores take compute units: release-units must see them busy, so it runs after this job.
+    touches: ["services", "units"],
     // Every bound service going down at one schedule edge is the point, not a blast.
     guards: { maxFleetFraction: 1, ...options.guards },
 
@@ -121,6 +134,8 @@ export function scaleServicesJob(
           });
         }
       }
+      known.clear();
+      for (const [key, item] of items) known.set(key, item);
       return { items: [...items.values()], invalid, fleetSize: items.size + invalid.length, warnings };
     },
 
@@ -144,14 +159,23 @@ export function scaleServicesJob(
       return { decisions: planScaling(inventory.items, context, now), memory: context };
     },
 
-    async execute(ctx: JobContext, decision: Decision<ScaleAction>): Promise<ActionResult> {
-      const action = decision.action!;
-      const run = async () => {
-        const { result, computeUnitsPerReplica } = await scaleOnce(ctx.api, action);
-        if (computeUnitsPerReplica !== undefined) measured.set(decision.resourceId, computeUnitsPerReplica);
-        return result;
-      };
-      return action.direction === "up" ? restores(run) : run();
+    listed: {
+      what: "scale",
+      idOf: (item) => item.key,
+      prepare: (ctx, decisions) => checkUnits(ctx.api, decisions, usedBefore),
+      send: (ctx, decision) => {
+        const { serviceId, instanceId, to, direction } = decision.action!;
+        const scale = () => ctx.api.scaleService(serviceId, instanceId, to);
+        return direction === "up" ? restores(scale) : scale();
+      },
+      readAfterOnly: (ctx, ids) => listScaled(ctx.api, ids, known, usedBefore, usedAfter),
+      shows: (item, _outcome, decision) =>
+        item
+          ? {
+              done: item.currentReplicas === decision.action!.to,
+              observed: `${item.currentReplicas} replicas on ${item.instanceId}`,
+            }
+          : { done: false, observed: "no listing of the service's units" },
     },
 
     async remember(
@@ -161,6 +185,13 @@ export function scaleServicesJob(
     ): Promise<void> {
       if (ctx.dryRun) return;
       const context = planned.memory as ScaleServicesContext;
+      const perReplicaOf = (key: string, action: ScaleAction, result: ActionResult) => {
+        const before = usedBefore.get(key);
+        const after = usedAfter.get(key);
+        if (result.alreadyDone || before === undefined || after === undefined) return {};
+        const perReplica = (before - after) / (action.from - action.to);
+        return Number.isInteger(perReplica) && perReplica > 0 ? { computeUnitsPerReplica: perReplica } : {};
+      };
       const marks = new Map(context.marks);
       const put: RestoreTarget[] = [];
       const forget = new Map<string, { serviceId: string; instanceId: string }>();
@@ -175,9 +206,7 @@ export function scaleServicesJob(
               instanceId: action.instanceId,
               replicas: action.from,
               rememberedAt: ctx.now.toISOString(),
-              ...(measured.has(decision.resourceId)
-                ? { computeUnitsPerReplica: measured.get(decision.resourceId)! }
-                : {}),
+              ...perReplicaOf(decision.resourceId, action, results.get(decision.resourceId)!),
             });
           } else if (action.direction === "up") {
             const { serviceId, instanceId } = action;
@@ -198,78 +227,123 @@ export function scaleServicesJob(
 }
 
 /**
- * Re-checks the replicas (and, for a restore, that the unit has room), scales, and reports what the
- * service's units then show. A scale-down also measures the compute units one replica freed.
+ * Right before a batch of scales is sent: one unit listing (DescribeComputeUnits) gives each unit's
+ * usedComputeUnits, kept in `usedBefore` for a scale-down that is its unit's only scale in the batch
+ * (so what one replica frees can be measured), and checks each restore, in order, against its
+ * unit's free compute units less what the restores before it in the batch take. A restore whose
+ * unit the listing does not show readably is not sent; a scale-down is sent either way.
  */
-async function scaleOnce(
+async function checkUnits(
   api: QianfanApi,
-  action: ScaleAction,
-): Promise<{ result: ActionResult; computeUnitsPerReplica?: number }> {
-  const skipped = (message: string) => ({ result: { status: "skipped", message } as ActionResult });
-  let now: number;
-  let usedBefore: number | undefined;
+  decisions: readonly Decision<ScaleAction>[],
+  usedBefore: Map<string, number>,
+): Promise<Map<string, ActionResult>> {
+  const refused = new Map<string, ActionResult>();
+  if (decisions.length === 0) return refused;
+  let units: Map<string, ComputeUnit> | undefined;
+  let unreadable = new Map<string | undefined, string>();
+  let failure: string | undefined;
   try {
-    now = await api.serviceReplicasOn(action.serviceId, action.instanceId);
+    const listing = await api.describeComputeUnitsChecked();
+    units = new Map(listing.items.map((unit) => [unit.instanceId, unit]));
+    unreadable = new Map(listing.invalid.map((item) => [item.id, item.problem]));
   } catch (error) {
-    return skipped(
-      `could not look at ${action.serviceId} on ${action.instanceId} before scaling: ${describeFailure(error).message}`,
-    );
+    failure = describeFailure(error).message;
   }
-  if (now !== action.from) {
-    return skipped(`replicas changed since planning (planned from ${action.from}, now ${now})`);
-  }
-  try {
-    const { unit } = await api.describeComputeUnit(action.instanceId);
-    usedBefore = unit.usedComputeUnits;
-    if (action.direction === "up") {
-      const room = roomFor(action, unit.totalComputeUnits, unit.usedComputeUnits);
-      if (room) return { result: { status: "failed", code: "NotEnoughFreeComputeUnits", message: room } };
+  const scalesOn = new Map<string, number>();
+  for (const d of decisions)
+    scalesOn.set(d.action!.instanceId, (scalesOn.get(d.action!.instanceId) ?? 0) + 1);
+  const reserved = new Map<string, number>();
+  for (const decision of decisions) {
+    const action = decision.action!;
+    // An item that cannot be read, under this unit's id or under none, may be this unit.
+    const problem = unreadable.get(action.instanceId) ?? unreadable.get(undefined);
+    const unit = problem === undefined ? units?.get(action.instanceId) : undefined;
+    usedBefore.delete(decision.resourceId);
+    if (unit && action.direction === "down" && scalesOn.get(action.instanceId) === 1)
+      usedBefore.set(decision.resourceId, unit.usedComputeUnits);
+    if (action.direction !== "up") continue;
+    if (!unit) {
+      const why =
+        failure ??
+        (problem !== undefined
+          ? `the unit listing has an item for it that cannot be read (${problem})`
+          : "the unit listing does not show it");
+      refused.set(decision.resourceId, {
+        status: "skipped",
+        message: `could not check the free compute units of ${action.instanceId}: ${why}`,
+      });
+      continue;
     }
-  } catch (error) {
-    if (action.direction === "up") {
-      return skipped(
-        `could not check the free compute units of ${action.instanceId}: ${describeFailure(error).message}`,
-      );
+    const taken = reserved.get(action.instanceId) ?? 0;
+    const room = roomFor(action, unit.totalComputeUnits, unit.usedComputeUnits + taken);
+    if (room) {
+      refused.set(decision.resourceId, {
+        status: "failed",
+        code: "NotEnoughFreeComputeUnits",
+        message: room,
+      });
+      continue;
+    }
+    reserved.set(action.instanceId, taken + (action.to - action.from) * (action.computeUnitsPerReplica ?? 1));
+  }
+  return refused;
+}
+
+/**
+ * The listing that confirms a batch of scales: the `/v2/serviceresources` listing of each scaled
+ * service (its replicas on the unit now), and, beside it, one unit listing for `usedAfter` where a
+ * scale-down's freed compute units are being measured. A service whose units cannot be read gives
+ * an invalid item, which confirms nothing.
+ */
+async function listScaled(
+  api: QianfanApi,
+  keys: readonly string[],
+  known: ReadonlyMap<string, ScaleItem>,
+  usedBefore: ReadonlyMap<string, number>,
+  usedAfter: Map<string, number>,
+): Promise<Inventory<ScaleItem>> {
+  const measuring = keys.filter((key) => usedBefore.has(key));
+  const unitListing =
+    measuring.length > 0 ? api.describeComputeUnitsChecked().catch(() => undefined) : undefined;
+  const byService = new Map<string, ScaleItem[]>();
+  for (const key of keys) {
+    const item = known.get(key);
+    if (item) byService.set(item.serviceId, [...(byService.get(item.serviceId) ?? []), item]);
+  }
+  const items: ScaleItem[] = [];
+  const invalid: InvalidItem[] = [];
+  await Promise.all(
+    [...byService].map(async ([serviceId, scaled]) => {
+      let listing: CheckedList<ServiceUnit>;
+      try {
+        listing = await api.describeServiceUnits(serviceId);
+      } catch (error) {
+        for (const item of scaled)
+          invalid.push({ index: invalid.length, id: item.key, problem: describeFailure(error).message });
+        return;
+      }
+      for (const item of scaled) {
+        try {
+          items.push({ ...item, currentReplicas: replicasOnUnit(listing, serviceId, item.instanceId) });
+        } catch (error) {
+          invalid.push({ index: invalid.length, id: item.key, problem: describeFailure(error).message });
+        }
+      }
+    }),
+  );
+  const units = await unitListing;
+  if (units) {
+    const used = new Map(units.items.map((unit) => [unit.instanceId, unit.usedComputeUnits]));
+    const unreadable = units.invalid.length > 0;
+    for (const key of measuring) {
+      const instanceId = known.get(key)?.instanceId;
+      const after = unreadable || instanceId === undefined ? undefined : used.get(instanceId);
+      if (after === undefined) usedAfter.delete(key);
+      else usedAfter.set(key, after);
     }
   }
-  let requestId: string | undefined;
-  let alreadyDone = false;
-  try {
-    ({ requestId, alreadyDone } = await api.scaleService(action.serviceId, action.instanceId, action.to));
-  } catch (error) {
-    return { result: { status: "failed", ...describeFailure(error) } };
-  }
-  let after: number;
-  try {
-    after = await api.serviceReplicasOn(action.serviceId, action.instanceId);
-  } catch (error) {
-    return {
-      result: {
-        status: "failed",
-        code: "NotConfirmed",
-        message: `scaled, but the service's units could not be looked at: ${describeFailure(error).message}`,
-        requestId,
-      },
-    };
-  }
-  if (after !== action.to) {
-    return {
-      result: {
-        status: "failed",
-        code: "NotConfirmed",
-        message: `the platform accepted the scale but shows ${after} replicas`,
-        requestId,
-      },
-    };
-  }
-  const result: ActionResult = {
-    status: "done",
-    observed: `${after} replicas on ${action.instanceId}`,
-    requestId,
-    alreadyDone,
-  };
-  if (action.direction !== "down" || usedBefore === undefined || alreadyDone) return { result };
-  return { result, computeUnitsPerReplica: await measurePerReplica(api, action, usedBefore) };
+  return { items, invalid, fleetSize: items.length + invalid.length };
 }
 
 /**
@@ -288,21 +362,4 @@ export function roomFor(action: ScaleAction, total: number, used: number): strin
       ? "at least 1 compute unit each (the size per replica is not known)"
       : `${plural(perReplica, "compute unit")} each`;
   return `not enough free compute units on ${action.instanceId} to restore ${action.serviceId} to ${plural(action.to, "replica")}: ${free} of ${total} free, and ${adding} more ${adding === 1 ? "replica needs" : "replicas need"} ${size}, ${needed} in all`;
-}
-
-/** Compute units one replica freed: the unit's usedComputeUnits before and after a scale-down. */
-async function measurePerReplica(
-  api: QianfanApi,
-  action: ScaleAction,
-  usedBefore: number,
-): Promise<number | undefined> {
-  try {
-    const { unit } = await api.describeComputeUnit(action.instanceId);
-    const freed = usedBefore - unit.usedComputeUnits;
-    const removed = action.from - action.to;
-    const perReplica = freed / removed;
-    return Number.isInteger(perReplica) && perReplica > 0 ? perReplica : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -45,6 +45,7 @@ export function stopBatchTasksJob(
   };
   return {
     name: STOP_BATCH_TASKS,
+    touches: ["tasks"],
 
     readInventory: (ctx) => list(ctx, ACTIVE),
 

@@ -54,6 +54,7 @@ export function tpmWindowsJob(
 ): Job<TpmWindowItem, TpmWindowsContext, TpmAction> {
   return {
     name: TPM_WINDOWS,
+    touches: ["tpm"],
     guards: { maxFleetFraction: 1, ...options.guards },
 
     async readInventory(ctx: JobContext): Promise<Inventory<TpmWindowItem>> {
