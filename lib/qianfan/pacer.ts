@@ -25,6 +25,12 @@ const HOLD_MS = 20_000;
 const PROBE_SHARE_PER_SECOND = 0.02;
 /** How far back the rate actually sent is measured. */
 const MEASURE_MS = 1000;
+/**
+ * How much of a timer's lateness the next turn makes up (at most half a turn's spacing): timers
+ * fire a millisecond or so late, which at 5 ms spacing would lose a sixth of the rate, while a
+ * turn given early by this much still keeps any second's count within the rate.
+ */
+const CATCH_UP_MS = 2;
 
 /** Which slow-down a request was sent under: a throttle answer to an older one is the same congestion. */
 export interface PacerTicket {
@@ -155,7 +161,9 @@ export class Pacer {
         return;
       }
       const onTurn = this.#waiters.shift()!;
-      this.#nextSlot = Math.max(now, this.#nextSlot) + 1000 / this.#rate;
+      const spacing = 1000 / this.#rate;
+      // A late timer's turn keeps the schedule it was late for, up to the catch-up allowance.
+      this.#nextSlot = Math.max(now - Math.min(CATCH_UP_MS, spacing / 2), this.#nextSlot) + spacing;
       this.#forget(now);
       this.#starts.push(now);
       onTurn({ epoch: this.#epoch });
