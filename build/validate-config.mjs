@@ -2,7 +2,8 @@
 // validates the stage's `configFile` (lib/config, through tsx), so a config a function would
 // refuse fails `serverless package` / `deploy` instead, naming the file, the lines and every
 // problem; then compiles it to JSON (dist/housekeeping.json, which every function is packaged
-// with and reads at cold start: no YAML parser in the bundles). It also checks the secret
+// with and reads at cold start: no YAML parser in the bundles), with the config's globs compiled
+// to regular expressions beside it (no picomatch in the bundles either). It also checks the secret
 // parameters the IAM policy is built from, and grants kms:Decrypt on `secretKmsKeyArn` only when
 // that parameter is set. `serverless offline` and `invoke local` get the same compiled config
 // (dist/housekeeping.local.json, from any path), pointed to by QFHK_CONFIG.

@@ -11,6 +11,9 @@ import {
   parseDocument,
 } from "yaml";
 import { compiledConfigText } from "./compiled";
+import { type CompiledGlob, useCompiledGlobs, useGlobCompiler } from "./glob";
+import { compileGlob } from "./glob-compiler";
+import { globsUsedBy } from "./protection";
 import type { HousekeepingConfig } from "./schema";
 import {
   ConfigError,
@@ -65,7 +68,14 @@ export function parseConfigWithWarnings(
   source: string,
 ): { config: HousekeepingConfig; warnings: string[] } {
   const { data, lines } = readConfigDocument(text, source);
-  return validateConfigData(data, source, lines);
+  const checked = validateConfigData(data, source, lines);
+  // Every glob compiled at load, so a bad one fails here and not in a run.
+  const globs = compileGlobs(checked.config, source);
+  useCompiledGlobs(
+    new Map(Object.entries(globs).map(([glob, re]) => [glob, new RegExp(re.source, re.flags)])),
+  );
+  useGlobCompiler(compileGlob);
+  return checked;
 }
 
 /**
@@ -78,8 +88,26 @@ export async function compileConfig(
   source: string = path,
 ): Promise<{ text: string; warnings: string[] }> {
   const { data, lines } = readConfigDocument(await readConfigText(path), path);
-  const { warnings } = validateConfigData(data, path, lines);
-  return { text: compiledConfigText(data, source), warnings };
+  const { config, warnings } = validateConfigData(data, path, lines);
+  return { text: compiledConfigText(data, source, compileGlobs(config, path)), warnings };
+}
+
+/** Every glob `config` uses, compiled by picomatch; one it cannot compile names its key path. */
+function compileGlobs(config: HousekeepingConfig, source: string): Record<string, CompiledGlob> {
+  // A Map, then entries: a glob "__proto__" is a key like any other.
+  const globs = new Map<string, CompiledGlob>();
+  const problems: string[] = [];
+  for (const { pattern, path } of globsUsedBy(config)) {
+    if (globs.has(pattern)) continue;
+    try {
+      globs.set(pattern, compileGlob(pattern));
+    } catch (error) {
+      // picomatch refuses a glob over 64 KiB, with a message that does not quote it.
+      problems.push(`${source}: ${path}: not a glob picomatch can compile (${(error as Error).message})`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.fromEntries(globs);
 }
 
 /** The data of a YAML config text and the line of each key path; YAML problems throw. */

@@ -1,6 +1,6 @@
-import picomatch from "picomatch";
 import type { BatchTask, ComputeUnit } from "../qianfan";
-import type { ProtectionRule, TaskProtection } from "./schema";
+import { globMatcher } from "./glob";
+import type { HousekeepingConfig, ProtectionRule, TaskProtection } from "./schema";
 
 /**
  * Protections that are always in force, whatever the config says; user rules are added to these,
@@ -46,7 +46,7 @@ export function compileProtections(
     const words = fields.map(([key, pattern]) => `${key} '${pattern}'`).join(", ");
     return [
       {
-        tests: fields.map(([key, pattern]) => ({ key, isMatch: picomatch(pattern!, { dot: true }) })),
+        tests: fields.map(([key, pattern]) => ({ key, isMatch: globMatcher(pattern!) })),
         describe: `rule ${words}${rule.reason ? ` (${rule.reason})` : ""}`,
       },
     ];
@@ -79,4 +79,39 @@ export function unitProtection(rules: readonly ProtectionRule[]): (unit: Compute
 export function taskProtection(rules: readonly TaskProtection[]): (task: BatchTask) => string | undefined {
   const find = compileProtections(rules);
   return (task) => find({ taskId: task.taskId, name: task.name, model: task.modelId });
+}
+
+/** A glob the config's code matches, and where it is written (a key path, or the built-in rules). */
+export interface GlobUse {
+  pattern: string;
+  path: string;
+}
+
+/**
+ * Every glob a config has matched: its protection rules' fields (the built-in rules' too), the
+ * bound units (release-units protects them as parked), service names and task limits.
+ */
+export function globsUsedBy(config: HousekeepingConfig): GlobUse[] {
+  const uses: GlobUse[] = [];
+  const add = (pattern: string | undefined, path: string) => {
+    if (pattern !== undefined) uses.push({ pattern, path });
+  };
+  const addRules = (rules: readonly Rule[], path: string) =>
+    rules.forEach((rule, i) => {
+      for (const [key, pattern] of Object.entries(rule))
+        if (key !== "reason") add(pattern, `${path}.${i}.${key}`);
+    });
+  const jobs = config.jobs;
+  addRules(BUILTIN_PROTECTIONS, "(built-in protections)");
+  addRules(jobs["release-units"].protect, "jobs.release-units.protect");
+  jobs["scale-services"].services.forEach((binding, i) => {
+    add(binding.name, `jobs.scale-services.services.${i}.name`);
+    add(binding.instanceId, `jobs.scale-services.services.${i}.instanceId`);
+  });
+  jobs["stop-batch-tasks"].limits.forEach((limit, i) => {
+    add(limit.name, `jobs.stop-batch-tasks.limits.${i}.name`);
+    add(limit.model, `jobs.stop-batch-tasks.limits.${i}.model`);
+  });
+  addRules(jobs["stop-batch-tasks"].protect, "jobs.stop-batch-tasks.protect");
+  return uses;
 }

@@ -1,7 +1,8 @@
 // The config module without the YAML reader: what the functions import (through lib/app and
 // lib/chat), so their bundles carry no YAML parser. The CLI imports ./index, which adds it.
-// The protections (./protection, with picomatch) are imported from their file by the jobs' code
-// alone: the chat worker loads them with its jobs, on demand.
+// The protections (./protection) are imported from their file by the jobs' code alone: the chat
+// worker loads them with its jobs, on demand. No glob compiler either: the compiled config brings
+// its globs' regexes (./glob); picomatch is the YAML path's (./glob-compiler, through ./load).
 export { COMPILED_CONFIG_PATH, loadCompiledConfig, parseCompiledConfig } from "./compiled";
 export { Duration, formatDuration, parseDuration } from "./duration";
 export { type HousekeeperEnv, processEnv, readEnv } from "./env";

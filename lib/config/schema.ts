@@ -34,24 +34,19 @@ const Int = (min: number, max?: number) =>
   z.number().check(z.int(), z.gte(min), ...(max === undefined ? [] : [z.lte(max)]));
 /** A boolean that is `value` when absent. */
 const Flag = (value: boolean) => z._default(z.boolean(), value);
-/** A described field. */
-const described = (description: string) => z.meta({ description });
 
 const TimeZone = z
   .string()
-  .check(
-    z.refine(isTimeZone, { message: "expected an IANA time zone such as Asia/Shanghai" }),
-    described("An IANA time zone, e.g. Asia/Shanghai"),
-  );
+  .check(z.refine(isTimeZone, { message: "expected an IANA time zone such as Asia/Shanghai" }));
 
 /** One protection rule: every field given must match (globs for ids and creators). */
 export const ProtectionRule = z
   .strictObject({
-    instanceId: z.optional(NonEmpty()).check(described("Glob over the instance id, e.g. unit-prod-*")),
-    creator: z.optional(NonEmpty()).check(described("Glob over the creator")),
+    instanceId: z.optional(NonEmpty()),
+    creator: z.optional(NonEmpty()),
     region: z.optional(z.enum(REGIONS)),
-    type: z.optional(NonEmpty()).check(described("Unit type, e.g. gpu-6")),
-    reason: z.optional(z.string()).check(described("Shown in reports")),
+    type: z.optional(NonEmpty()),
+    reason: z.optional(z.string()),
   })
   .check(
     z.refine((rule) => Boolean(rule.instanceId || rule.creator || rule.region || rule.type), {
@@ -73,16 +68,12 @@ const Notice = (noticeFor: string) =>
 const ReleaseUnitsJob = z.prefault(
   z.strictObject({
     enabled: Flag(true),
-    minAge: z
-      .prefault(PositiveDuration, "1h")
-      .check(described("Grace for new units: none younger is released")),
-    idleFor: z
-      .prefault(PositiveDuration, "2h")
-      .check(described("How long a unit must be seen unused before release")),
-    maxAge: z.optional(PositiveDuration).check(described("Postpaid units older than this count as expired")),
+    minAge: z.prefault(PositiveDuration, "1h"),
+    idleFor: z.prefault(PositiveDuration, "2h"),
+    maxAge: z.optional(PositiveDuration),
     notice: Notice("1h"),
     regions: z.optional(z.array(z.enum(QUERY_REGIONS)).check(z.minLength(1))),
-    protect: z._default(z.array(ProtectionRule), []).check(described("Added to the built-in protections")),
+    protect: z._default(z.array(ProtectionRule), []),
   }),
   {},
 );
@@ -90,8 +81,8 @@ const ReleaseUnitsJob = z.prefault(
 /** A per-task limit: the first rule whose globs match a task's name and model applies. */
 const TaskLimit = z
   .strictObject({
-    name: z.optional(NonEmpty()).check(described("Glob over the task name, e.g. nightly-*")),
-    model: z.optional(NonEmpty()).check(described("Glob over the task's modelId")),
+    name: z.optional(NonEmpty()),
+    model: z.optional(NonEmpty()),
     maxRuntime: z.optional(PositiveDuration),
     maxQueued: z.optional(PositiveDuration),
   })
@@ -120,12 +111,8 @@ export type TaskProtection = z.infer<typeof TaskProtection>;
 const StopBatchTasksJob = z.prefault(
   z.strictObject({
     enabled: Flag(true),
-    maxRuntime: z
-      .prefault(PositiveDuration, "24h")
-      .check(described("Running longer than this is an overrun")),
-    maxQueued: z
-      .optional(PositiveDuration)
-      .check(described("Queuing longer than this is stuck; absent: never")),
+    maxRuntime: z.prefault(PositiveDuration, "24h"),
+    maxQueued: z.optional(PositiveDuration),
     limits: z._default(z.array(TaskLimit), []),
     notice: Notice("30m"),
     protect: z._default(z.array(TaskProtection), []),
@@ -144,7 +131,6 @@ const ScheduleText = z.string().check(
       ctx.addIssue({ code: "custom", message: (error as Error).message });
     }
   }),
-  described('e.g. "Mon-Fri 08:00-20:00 Asia/Shanghai", "Sun-Thu 09:00-17:00", "always"'),
 );
 
 /** A job's own guard overrides. */
@@ -158,19 +144,13 @@ const JobGuards = z.optional(
 const ServiceBinding = z
   .strictObject({
     serviceId: z.optional(NonEmpty()),
-    name: z.optional(NonEmpty()).check(described("Glob over the service name")),
-    instanceId: NonEmpty().check(described("The compute unit the replicas run on")),
+    name: z.optional(NonEmpty()),
+    instanceId: NonEmpty(),
     uptime: z.optional(ScheduleText),
     downtime: z.optional(ScheduleText),
     downReplicas: z._default(Int(0), 0),
-    upReplicas: z.optional(Int(1)).check(described("Used when no size was remembered")),
-    computeUnitsPerReplica: z
-      .optional(Int(1))
-      .check(
-        described(
-          "Compute units one replica takes, to check a restore fits on the unit (else the size measured at scale-down)",
-        ),
-      ),
+    upReplicas: z.optional(Int(1)),
+    computeUnitsPerReplica: z.optional(Int(1)),
   })
   .check(
     z.refine((b) => (b.serviceId === undefined) !== (b.name === undefined), {
@@ -185,9 +165,7 @@ export type ServiceBinding = z.infer<typeof ServiceBinding>;
 const ScaleServicesJob = z.prefault(
   z.strictObject({
     enabled: Flag(true),
-    grace: z
-      .prefault(Duration, "15m")
-      .check(described("A service deployed or changed this recently is left alone")),
+    grace: z.prefault(Duration, "15m"),
     maxConcurrentRestores: z._default(Int(1, 32), 2),
     guards: JobGuards,
     services: z._default(z.array(ServiceBinding), []),
@@ -227,14 +205,8 @@ const TpmWindowsJob = z.prefault(
   z
     .strictObject({
       enabled: Flag(true),
-      maxLivePurchaseCount: z._default(Int(1), 10).check(described("Budget: purchaseCount live at once")),
-      purchaseSettle: z
-        .prefault(PositiveDuration, "15m")
-        .check(
-          described(
-            "A purchase whose answer was lost is bought again only after it stays unlisted this long (listings lag)",
-          ),
-        ),
+      maxLivePurchaseCount: z._default(Int(1), 10),
+      purchaseSettle: z.prefault(PositiveDuration, "15m"),
       guards: JobGuards,
       windows: z._default(z.array(TpmWindow), []),
     })
@@ -307,86 +279,67 @@ const SecretKey = z
       /^[A-Za-z0-9_.-]{1,100}$/,
       "a key of the stage secret's webhooks: letters, digits, '.', '_' and '-'",
     ),
-    described("The name of a value under `webhooks` in the stage's secret, e.g. slackWebhook"),
   );
 
 /** Which notifications a room gets; absent: both. */
 const NotifyKinds = {
-  runSummaries: Flag(true).check(described("A summary of each run that did or planned something")),
-  notices: Flag(true).check(described("Advance notices before a release or a stop")),
+  runSummaries: Flag(true),
+  notices: Flag(true),
 };
 
 /** A platform's people and rooms: who may look, who may act, and from where. */
 function chatPlatform<N extends z.ZodMiniType>(notify: N) {
   const UserId = z.string().check(z.minLength(1), z.maxLength(256));
   return z.strictObject({
-    viewers: z
-      ._default(z.array(UserId), [])
-      .check(described("User ids that may ask for help, status, plan, history, snoozes")),
-    operators: z._default(z.array(UserId), []).check(described("User ids that may use every command")),
-    rooms: z
-      .optional(z.array(z.string().check(z.minLength(1), z.maxLength(256))).check(z.minLength(1)))
-      .check(
-        described("When given, commands are taken only from these rooms (channel / chat / conversation ids)"),
-      ),
-    notify: z
-      .optional(notify)
-      .check(described("Post run summaries and notices to a room through its incoming webhook (custom bot)")),
+    viewers: z._default(z.array(UserId), []),
+    operators: z._default(z.array(UserId), []),
+    rooms: z.optional(z.array(z.string().check(z.minLength(1), z.maxLength(256))).check(z.minLength(1))),
+    notify: z.optional(notify),
   });
 }
 
 /** Chat-ops and notifications; absent: chat is off. */
-const ChatConfig = z
-  .strictObject({
-    confirmationTtl: z
-      .prefault(
-        PositiveDuration.check(
-          z.refine((ms) => ms <= 3_600_000, { message: "a confirmation lasts at most 1h" }),
-        ),
-        "5m",
-      )
-      .check(described("How long a destructive command waits for its confirmation (at most 1h)")),
-    dedupTtl: z
-      .prefault(PositiveDuration, "24h")
-      .check(described("How long a platform's event id is remembered, so a redelivered event runs once")),
-    maxBodyBytes: z
-      ._default(Int(1024, 1024 * 1024), 64 * 1024)
-      .check(described("Larger webhook requests are refused unread")),
-    publicUrl: z
-      .optional(
-        z.string().check(
-          z.superRefine((text, ctx) => {
-            const url = URL.canParse(text) ? new URL(text) : undefined;
-            if (url?.protocol !== "https:" || url.username !== "" || url.password !== "") {
-              ctx.addIssue({
-                code: "custom",
-                message: "expected an https URL without a user name or password",
-              });
-            }
-          }),
-        ),
-      )
-      .check(
-        z.meta({
-          format: "uri",
-          description:
-            "Where the chat webhook is reachable, e.g. https://abc.execute-api.ap-east-1.amazonaws.com",
+const ChatConfig = z.strictObject({
+  confirmationTtl: z.prefault(
+    PositiveDuration.check(z.refine((ms) => ms <= 3_600_000, { message: "a confirmation lasts at most 1h" })),
+    "5m",
+  ),
+  dedupTtl: z.prefault(PositiveDuration, "24h"),
+  maxBodyBytes: z._default(Int(1024, 1024 * 1024), 64 * 1024),
+  publicUrl: z
+    .optional(
+      z.string().check(
+        z.superRefine((text, ctx) => {
+          const url = URL.canParse(text) ? new URL(text) : undefined;
+          if (url?.protocol !== "https:" || url.username !== "" || url.password !== "") {
+            ctx.addIssue({
+              code: "custom",
+              message: "expected an https URL without a user name or password",
+            });
+          }
         }),
       ),
-    slack: z.optional(chatPlatform(z.strictObject({ webhookSecretKey: SecretKey, ...NotifyKinds }))),
-    feishu: z.optional(
-      chatPlatform(
-        z.strictObject({ webhookSecretKey: SecretKey, signSecretKey: z.optional(SecretKey), ...NotifyKinds }),
-      ),
+    )
+    .check(
+      z.meta({
+        format: "uri",
+        description:
+          "Where the chat webhook is reachable, e.g. https://abc.execute-api.ap-east-1.amazonaws.com",
+      }),
     ),
-    dingtalk: z.optional(
-      chatPlatform(
-        z.strictObject({ webhookSecretKey: SecretKey, signSecretKey: z.optional(SecretKey), ...NotifyKinds }),
-      ),
+  slack: z.optional(chatPlatform(z.strictObject({ webhookSecretKey: SecretKey, ...NotifyKinds }))),
+  feishu: z.optional(
+    chatPlatform(
+      z.strictObject({ webhookSecretKey: SecretKey, signSecretKey: z.optional(SecretKey), ...NotifyKinds }),
     ),
-    wecom: z.optional(chatPlatform(z.strictObject({ webhookSecretKey: SecretKey, ...NotifyKinds }))),
-  })
-  .check(described("Chat-ops and notifications on Slack, Feishu, DingTalk and WeCom; absent: chat is off"));
+  ),
+  dingtalk: z.optional(
+    chatPlatform(
+      z.strictObject({ webhookSecretKey: SecretKey, signSecretKey: z.optional(SecretKey), ...NotifyKinds }),
+    ),
+  ),
+  wecom: z.optional(chatPlatform(z.strictObject({ webhookSecretKey: SecretKey, ...NotifyKinds }))),
+});
 
 /** The whole `housekeeping.yml`. */
 export const HousekeepingConfigSchema = z
@@ -395,29 +348,20 @@ export const HousekeepingConfigSchema = z
     timezone: z._default(TimeZone, "Asia/Shanghai"),
     calendar: z.prefault(
       z.strictObject({
-        holidays: z._default(CalendarDates, []).check(described("Dates or ranges with no scheduled uptime")),
-        workdays: z
-          ._default(CalendarDates, [])
-          .check(described("Make-up working days (调休) that count as Mon–Fri")),
+        holidays: z._default(CalendarDates, []),
+        workdays: z._default(CalendarDates, []),
       }),
       {},
     ),
-    dryRun: z
-      .optional(z.boolean())
-      .check(described("Absent: real endpoints run dry unless --apply; the built-in emulator applies")),
+    dryRun: z.optional(z.boolean()),
     qianfan: z.prefault(
       z.strictObject({
         baseUrl: z.optional(BaseUrl),
-        requestsPerSecond: z
-          ._default(z.number().check(z.positive(), z.lte(10_000)), DEFAULT_PACING.requestsPerSecond)
-          .check(
-            described(
-              "Ceiling of requests per second; below it the rate adapts: it starts moderate, climbs while answers are clean and halves on throttling",
-            ),
-          ),
-        concurrency: z
-          ._default(Int(1, 64), DEFAULT_PACING.concurrency)
-          .check(described("Ceiling of requests in flight at once")),
+        requestsPerSecond: z._default(
+          z.number().check(z.positive(), z.lte(10_000)),
+          DEFAULT_PACING.requestsPerSecond,
+        ),
+        concurrency: z._default(Int(1, 64), DEFAULT_PACING.concurrency),
         timeoutSeconds: z._default(z.number().check(z.positive(), z.lte(600)), 15),
         maxRetries: z._default(Int(0, 20), 6),
       }),

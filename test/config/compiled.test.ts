@@ -19,7 +19,8 @@ const problemsOf = (text: string, path = "dist/housekeeping.json") => {
   }
   return [];
 };
-const compiled = (config: unknown) => JSON.stringify({ compiledFrom: "ops/housekeeping.yml", config });
+const compiled = (config: unknown) =>
+  JSON.stringify({ compiledFrom: "ops/housekeeping.yml", config, globs: {} });
 const SOURCE = "dist/housekeeping.json (compiled from ops/housekeeping.yml)";
 
 describe("the compiled config the functions read", () => {
@@ -67,7 +68,9 @@ describe("the compiled config the functions read", () => {
     ]);
     // JSON.parse makes "__proto__" an own key: refused as any unknown key is.
     expect(
-      problemsOf(`{"compiledFrom": "a.yml", "config": {"version": 1, "__proto__": {"dryRun": false}}}`),
+      problemsOf(
+        `{"compiledFrom": "a.yml", "config": {"version": 1, "__proto__": {"dryRun": false}}, "globs": {}}`,
+      ),
     ).toEqual([
       "dist/housekeeping.json (compiled from a.yml): __proto__: unknown key; check the spelling against housekeeping.schema.json",
     ]);
@@ -77,14 +80,17 @@ describe("the compiled config the functions read", () => {
     expect(problemsOf("version: 1\n")).toEqual([
       "dist/housekeeping.json: not JSON; package the service again to compile it from the YAML config",
     ]);
-    const shape = `dist/housekeeping.json: expected {"compiledFrom": "<the YAML file>", "config": {…}}, as packaging writes it`;
+    const shape = `dist/housekeeping.json: expected {"compiledFrom": "<the YAML file>", "config": {…}, "globs": {…}}, as packaging writes it; package the service again`;
     for (const text of [
       "[]",
       '"text"',
       JSON.stringify({ version: 1 }),
-      JSON.stringify({ compiledFrom: "a.yml", config: [] }),
-      JSON.stringify({ compiledFrom: "a\u001b[2J.yml", config: { version: 1 } }),
-      JSON.stringify({ compiledFrom: "a.yml", config: { version: 1 }, extra: true }),
+      JSON.stringify({ compiledFrom: "a.yml", config: [], globs: {} }),
+      JSON.stringify({ compiledFrom: "a\u001b[2J.yml", config: { version: 1 }, globs: {} }),
+      JSON.stringify({ compiledFrom: "a.yml", config: { version: 1 }, globs: {}, extra: true }),
+      // As an earlier version packaged it: no compiled globs.
+      JSON.stringify({ compiledFrom: "a.yml", config: { version: 1 } }),
+      JSON.stringify({ compiledFrom: "a.yml", config: { version: 1 }, globs: [] }),
     ]) {
       expect(problemsOf(text)).toEqual([shape]);
     }

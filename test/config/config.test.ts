@@ -14,6 +14,8 @@ import {
   parseConfigWithWarnings,
   parseDuration,
 } from "../../lib/config";
+import { useGlobCompiler } from "../../lib/config/glob";
+import { compileGlob } from "../../lib/config/glob-compiler";
 import { configJsonSchema } from "../../lib/config/write-schema";
 import { buildCalendar } from "../../lib/schedule";
 import { calendarEntryProblem } from "../../lib/schedule/calendar";
@@ -190,6 +192,8 @@ describe("parseConfig", () => {
 });
 
 describe("protections", () => {
+  // The rules' globs compiled by picomatch, as loading a YAML config has them compiled.
+  beforeAll(() => useGlobCompiler(compileGlob));
   const unit = { instanceId: "unit-prod-1", creator: "alice@example.com", region: "bj", type: "gpu-1" };
 
   it("matches globs on ids and creators, and exact regions and types", () => {

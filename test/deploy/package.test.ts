@@ -205,9 +205,11 @@ describe("the packaged CloudFormation template", () => {
     }
   });
 
-  it("bundles each function with the compiled config, and without the AWS SDK, a YAML parser or zod's classic API", async () => {
+  it("bundles each function with the compiled config, and without the AWS SDK, a YAML parser, picomatch or zod's classic API", async () => {
     const compiled = readFileSync("dist/housekeeping.json", "utf8");
     expect(JSON.parse(compiled).compiledFrom).toBe("housekeeping.example.yml");
+    // The globs come compiled with the config: the built-in protections' among them.
+    expect(Object.keys(JSON.parse(compiled).globs)).toEqual(expect.arrayContaining(["system*", "*-keep"]));
     for (const fn of FUNCTIONS) {
       const { stdout } = await exec("unzip", ["-l", `.serverless/${fn}.zip`]);
       expect(stdout).toContain(`functions/${fn}.js`);
@@ -225,6 +227,7 @@ describe("the packaged CloudFormation template", () => {
         maxBuffer: 16 * 1024 * 1024,
       });
       expect(bundle).not.toContain("YAMLParseError");
+      expect(bundle).not.toContain("Expected pattern to be a non-empty string");
       expect(bundle).not.toContain('"ZodString"');
       expect(bundle).toContain('"ZodMiniString"');
       // The source maps name the original identifiers of the code bundled: a job's function holds
@@ -232,12 +235,18 @@ describe("the packaged CloudFormation template", () => {
       const maps = zipEntries(stdout).filter((name) => name.endsWith(".js.map"));
       expect(maps).toContain(`functions/${fn}.js.map`);
       const bundled = new Set<string>();
+      const sources = new Set<string>();
       for (const map of maps) {
         const { stdout: mapText } = await exec("unzip", ["-p", `.serverless/${fn}.zip`, map], {
           maxBuffer: 64 * 1024 * 1024,
         });
-        for (const name of namesInCode(JSON.parse(mapText))) bundled.add(name);
+        const parsed = JSON.parse(mapText);
+        for (const name of namesInCode(parsed)) bundled.add(name);
+        for (const source of parsed.sources as string[]) sources.add(source);
       }
+      // Neither in the cold start nor in a chunk loaded on demand: only the YAML path compiles globs.
+      expect([...sources].filter((source) => source.includes("node_modules/picomatch/"))).toEqual([]);
+      expect([...sources].some((source) => source.endsWith("lib/config/glob.ts"))).toBe(true);
       const jobs = JOB_FACTORIES.filter((factory) => bundled.has(factory));
       expect(jobs).toEqual(
         fn === "chatops-worker" ? JOB_FACTORIES : JOBS.includes(fn) ? [JOB_FACTORIES[JOBS.indexOf(fn)]] : [],

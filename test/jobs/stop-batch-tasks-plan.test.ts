@@ -1,10 +1,15 @@
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { useGlobCompiler } from "../../lib/config/glob";
+import { compileGlob } from "../../lib/config/glob-compiler";
 import type { NoticeMark } from "../../lib/engine/notice";
 import { limitsFor, planTaskStops, taskStartTime } from "../../lib/jobs";
 import type { StopBatchTasksContext, StopBatchTasksPolicy } from "../../lib/jobs/stop-batch-tasks/plan";
 import { type BatchTask, parsePlatformTime, TASK_RUN_STATUSES } from "../../lib/qianfan";
 import { PLACEHOLDER_TIMES, placeholderTime } from "./placeholder-times";
+
+// The limits' globs compiled by picomatch, as loading a YAML config has them compiled.
+beforeAll(() => useGlobCompiler(compileGlob));
 
 const NOW = new Date("2026-11-23T06:00:00Z");
 const H = 3_600_000;

@@ -1,5 +1,5 @@
 import pLimit from "p-limit";
-import picomatch from "picomatch";
+import { globMatcher } from "../../config/glob";
 import type { InvalidItem, Inventory, Job, JobContext, Planned } from "../../engine/job";
 import { describeFailure } from "../../engine/runner";
 import type { ActionResult, Decision } from "../../engine/types";
@@ -88,7 +88,7 @@ export function scaleServicesJob(
       for (const s of services) byId.set(s.serviceId, [...(byId.get(s.serviceId) ?? []), s]);
       const matchedBy = options.bindings.map((b) => {
         if (b.serviceId !== undefined) return byId.get(b.serviceId) ?? [];
-        const isMatch = picomatch(b.name!, { dot: true });
+        const isMatch = globMatcher(b.name!);
         return services.filter((s) => isMatch(s.name));
       });
       // Every bound service's units are asked for at once: the client's pacing and concurrency

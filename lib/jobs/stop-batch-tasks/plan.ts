@@ -1,4 +1,4 @@
-import picomatch from "picomatch";
+import { globMatcher } from "../../config/glob";
 import { applyNotice, type NoticeMark } from "../../engine/notice";
 import type { Decision } from "../../engine/types";
 import { type BatchTask, isPlaceholderTime, parsePlatformTime } from "../../qianfan";
@@ -63,10 +63,9 @@ export function limitsFor(task: BatchTask, policy: StopBatchTasksPolicy): TaskLi
     queuedSource: "job limit",
   };
   for (const rule of policy.limits) {
-    const nameOk = rule.name === undefined || picomatch.isMatch(task.name, rule.name, { dot: true });
+    const nameOk = rule.name === undefined || globMatcher(rule.name)(task.name);
     const modelOk =
-      rule.model === undefined ||
-      (task.modelId !== undefined && picomatch.isMatch(task.modelId, rule.model, { dot: true }));
+      rule.model === undefined || (task.modelId !== undefined && globMatcher(rule.model)(task.modelId));
     if (!nameOk || !modelOk) continue;
     const what = [rule.name && `name '${rule.name}'`, rule.model && `model '${rule.model}'`]
       .filter(Boolean)
