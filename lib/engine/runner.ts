@@ -335,7 +335,10 @@ async function executeAll(
     finish();
   };
   const batched: Decision[] = [];
-  const tasks = decisions.map((decision) =>
+  // Only what is acted on or announced is queued: a promise per kept resource of a large fleet
+  // would be held until the last action is done.
+  const queued = decisions.filter((decision) => decision.verdict !== "keep");
+  const tasks = queued.map((decision) =>
     limit(async () => {
       if (decision.verdict === "keep") return;
       if (decision.verdict === "notice") {

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
+import picomatch from "picomatch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   BUILTIN_PROTECTIONS,
@@ -14,6 +15,7 @@ import {
   parseConfigWithWarnings,
   parseDuration,
 } from "../../lib/config";
+import { compileGlob } from "../../lib/config/protection";
 import { configJsonSchema } from "../../lib/config/write-schema";
 import { buildCalendar } from "../../lib/schedule";
 import { calendarEntryProblem } from "../../lib/schedule/calendar";
@@ -216,6 +218,39 @@ describe("protections", () => {
         expect(rules.slice(0, BUILTIN_PROTECTIONS.length)).toEqual(BUILTIN_PROTECTIONS);
         expect(rules.slice(BUILTIN_PROTECTIONS.length)).toEqual(userRules);
       }),
+    );
+  });
+
+  it("matches a glob exactly as picomatch's matcher does", () => {
+    const piece = fc.constantFrom(
+      "*",
+      "?",
+      "**",
+      "-",
+      ".",
+      "/",
+      "a",
+      "b",
+      "unit",
+      "[ab]",
+      "{a,b}",
+      "!",
+      "@",
+      "\\",
+    );
+    const glob = fc.array(piece, { minLength: 1, maxLength: 6 }).map((parts) => parts.join(""));
+    const value = fc.oneof(
+      fc
+        .array(fc.constantFrom("a", "b", "-", ".", "/", "unit", "@", "x", ""), { maxLength: 6 })
+        .map((p) => p.join("")),
+      fc.string(),
+    );
+    fc.assert(
+      fc.property(glob, value, (pattern, candidate) => {
+        expect(compileGlob(pattern)(candidate)).toBe(picomatch(pattern, { dot: true })(candidate));
+        expect(compileGlob(pattern)(pattern)).toBe(picomatch(pattern, { dot: true })(pattern));
+      }),
+      { numRuns: 2000 },
     );
   });
 
