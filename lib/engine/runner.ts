@@ -6,7 +6,7 @@ import { actInBatches } from "./batch";
 import { type Clock, isWhatIf, systemClock, WHAT_IF_TOLERANCE_MS } from "./clock";
 import { describeFailure } from "./failure";
 import { checkBlastRadius, checkListing, type GuardPolicy } from "./guards";
-import type { AnyJob, JobContext, Planned } from "./job";
+import type { AnyJob, Inventory, JobContext, Planned } from "./job";
 import type { ActionResult, Decision, DecisionReport, JobReport, JobTotals, RunReport } from "./types";
 
 export { describeFailure } from "./failure";
@@ -252,7 +252,10 @@ async function planAndExecute(
   scope: RunScope,
   trail: Trail,
 ): Promise<JobReport> {
-  const inventory = await job.readInventory(ctx);
+  // Held only until the plan is made: a large fleet's listing is not kept through the actions.
+  let inventory: Inventory<unknown> | undefined = await job.readInventory(ctx);
+  const listingCount = inventory.items.length + inventory.invalid.length;
+  const inventoryWarnings = inventory.warnings ?? [];
   const memo = await ctx.memory.getRunMemo(job.name);
   const guards = { ...options.guards, ...job.guards };
   const listing = checkListing(inventory, memo?.lastListingCount, guards);
@@ -264,6 +267,7 @@ async function planAndExecute(
   const planned: Planned<unknown> = job.plan(inventory, context, ctx.now);
   const decisions = restrictTo(planned.decisions, options.only);
   const stop = checkBlastRadius(decisions, inventory.fleetSize, guards);
+  inventory = undefined;
   if (stop) {
     await trail.record("guard", "-", stop.message, "skipped");
     return {
@@ -282,7 +286,7 @@ async function planAndExecute(
       await job.remember(ctx, { ...planned, decisions }, results);
       await ctx.memory.putRunMemo(job.name, {
         lastRunAt: ctx.now.toISOString(),
-        lastListingCount: inventory.items.length + inventory.invalid.length,
+        lastListingCount: listingCount,
       });
     } catch (error) {
       trail.failures.push(`remembering this run failed: ${describeFailure(error).message}`);
@@ -297,7 +301,7 @@ async function planAndExecute(
     status: "ok",
     decisions: reports,
     totals: totalsOf(decisions, results),
-    warnings: [...listing.warnings, ...(inventory.warnings ?? [])],
+    warnings: [...listing.warnings, ...inventoryWarnings],
   };
 }
 
