@@ -63,8 +63,19 @@ export function planUnitReleases(
 ): ReleaseUnitsPlan {
   const decisions: Decision<ReleaseUnitAction>[] = [];
   const marks = new Map<string, UnitMark>();
+  // Most units of a listing share their moments (idle since this run, the same snooze): each is
+  // formatted once, and their reasons share the text instead of holding a copy each.
+  const formatted = new Map<number, string>();
+  const at = (date: Date) => {
+    let text = formatted.get(date.getTime());
+    if (text === undefined) {
+      text = formatLocalMoment(date, now, ctx.policy.timeZone);
+      formatted.set(date.getTime(), text);
+    }
+    return text;
+  };
   for (const unit of units) {
-    const { decision, mark } = decideUnit(unit, ctx, now);
+    const { decision, mark } = decideUnit(unit, ctx, now, at);
     decisions.push(decision);
     if (mark && Object.keys(mark).length > 0) marks.set(unit.instanceId, mark);
   }
@@ -75,10 +86,10 @@ function decideUnit(
   unit: ComputeUnit,
   ctx: ReleaseUnitsContext,
   now: Date,
+  at: (date: Date) => string,
 ): { decision: Decision<ReleaseUnitAction>; mark?: UnitMark } {
   const { policy } = ctx;
   const previous = ctx.marks.get(unit.instanceId) ?? {};
-  const at = (date: Date) => formatLocalMoment(date, now, policy.timeZone);
   const label = `${unit.type} ${unit.usedComputeUnits}/${unit.totalComputeUnits} ${unit.paymentTiming} ${unit.region}`;
   const keep = (rule: string, reason: string, mark?: UnitMark) => ({
     decision: { resourceId: unit.instanceId, label, verdict: "keep" as const, rule, reason },
