@@ -53,10 +53,14 @@ export function compileProtections(
   });
   return (resource) => {
     for (const rule of compiled) {
-      const matches = rule.tests.every(({ key, isMatch }) => {
+      let matches = true;
+      for (const { key, isMatch } of rule.tests) {
         const value = resource[key];
-        return value !== undefined && isMatch(value);
-      });
+        if (value === undefined || !isMatch(value)) {
+          matches = false;
+          break;
+        }
+      }
       if (matches) return rule.describe;
     }
     return undefined;

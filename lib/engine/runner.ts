@@ -294,7 +294,11 @@ async function planAndExecute(
 ): Promise<JobReport> {
   const startedMs = performance.now();
   const inventory = await job.readInventory(ctx);
+  // The plan's listing serves as the first batch's last look while it is fresh; it is held no
+  // longer than the actions need it (executeAll lets go of it after its first batch).
   const planned: TimedListing<unknown> = { inventory, startedMs, listedMs: performance.now() };
+  const listingCount = inventory.items.length + inventory.invalid.length;
+  const inventoryWarnings = inventory.warnings ?? [];
   const memo = await ctx.memory.getRunMemo(job.name);
   const guards = { ...options.guards, ...job.guards };
   const listing = checkListing(inventory, memo?.lastListingCount, guards);
@@ -324,7 +328,7 @@ async function planAndExecute(
       await job.remember(ctx, { ...plan, decisions }, results);
       await ctx.memory.putRunMemo(job.name, {
         lastRunAt: ctx.now.toISOString(),
-        lastListingCount: inventory.items.length + inventory.invalid.length,
+        lastListingCount: listingCount,
       });
     } catch (error) {
       trail.failures.push(`remembering this run failed: ${describeFailure(error).message}`);
@@ -339,7 +343,7 @@ async function planAndExecute(
     status: "ok",
     decisions: reports,
     totals: totalsOf(decisions, results),
-    warnings: [...listing.warnings, ...(inventory.warnings ?? [])],
+    warnings: [...listing.warnings, ...inventoryWarnings],
   };
 }
 
@@ -378,7 +382,10 @@ async function executeAll(
     finish();
   };
   const batched: Decision[] = [];
-  const tasks = decisions.map((decision) =>
+  // Only what is acted on or announced is queued: a promise per kept resource of a large fleet
+  // would be held until the last action is done.
+  const queued = decisions.filter((decision) => decision.verdict !== "keep");
+  const tasks = queued.map((decision) =>
     limit(async () => {
       if (decision.verdict === "keep") return;
       if (decision.verdict === "notice") {

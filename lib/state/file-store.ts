@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import { type FileHandle, mkdir, open, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { emptyStateData, type StateData, stateOps } from "./memory-store";
 import type { AuditRecord, StateChange, StateStore } from "./types";
@@ -41,6 +41,12 @@ export class FileStateStore implements StateStore {
   readonly #clock: () => number;
   readonly #retention: number;
   #writes = 0;
+  /**
+   * The data as last read or written, with the id its write left at the head of the file: a read
+   * that finds the same id there reuses it instead of parsing the whole file again (every listing
+   * of marks, every audit batch read it). Any other process's write leaves another id.
+   */
+  #cached: { writeId: string; data: StateData } | undefined;
 
   /** How many times this store has written the file (each change or batch is one write). */
   get fileWrites(): number {
@@ -107,9 +113,12 @@ export class FileStateStore implements StateStore {
     });
     try {
       const data = await this.#read();
+      // Changed in place: until it is written, it is not what the file holds.
+      this.#cached = undefined;
       const result = fn(data);
       if (lost) throw new StateFileError(`lost the lock on ${this.path}; nothing written`, { cause: lost });
-      await this.#write(data);
+      const writeId = await this.#write(data);
+      this.#cached = { writeId, data };
       this.#writes += 1;
       return result;
     } finally {
@@ -118,26 +127,47 @@ export class FileStateStore implements StateStore {
   }
 
   async #read(): Promise<StateData> {
-    let text: string;
+    let handle: FileHandle;
     try {
-      text = await readFile(this.path, "utf8");
+      handle = await open(this.path, "r");
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return emptyStateData();
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+        this.#cached = undefined;
+        return emptyStateData();
+      }
       throw error;
     }
+    let text: string;
     try {
-      const parsed = JSON.parse(text) as Partial<StateData>;
-      return { items: parsed.items ?? {}, locks: parsed.locks ?? {}, audit: parsed.audit ?? [] };
+      const cached = this.#cached;
+      if (cached) {
+        const head = Buffer.alloc(HEAD_BYTES);
+        const { bytesRead } = await handle.read(head, 0, HEAD_BYTES, 0);
+        if (writeIdOf(head.toString("utf8", 0, bytesRead)) === cached.writeId) return cached.data;
+      }
+      text = await handle.readFile("utf8");
+    } finally {
+      await handle.close();
+    }
+    let parsed: Partial<StateData> & { writeId?: unknown };
+    try {
+      parsed = JSON.parse(text) as Partial<StateData>;
     } catch {
       throw new StateFileError(`state file ${this.path} is not valid JSON; move it aside to start afresh`);
     }
+    const data = { items: parsed.items ?? {}, locks: parsed.locks ?? {}, audit: parsed.audit ?? [] };
+    const writeId = writeIdOf(text.slice(0, HEAD_BYTES));
+    this.#cached = writeId ? { writeId, data } : undefined;
+    return data;
   }
 
-  async #write(data: StateData): Promise<void> {
+  /** Writes `data` whole under a fresh write id, which it returns. */
+  async #write(data: StateData): Promise<string> {
     const temp = `${this.path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+    const writeId = randomBytes(8).toString("hex");
     const handle = await open(temp, "w");
     try {
-      await handle.writeFile(JSON.stringify(data));
+      await handle.writeFile(JSON.stringify({ writeId, ...data }));
       await handle.sync();
     } finally {
       await handle.close();
@@ -148,5 +178,14 @@ export class FileStateStore implements StateStore {
       await rm(temp, { force: true });
       throw error;
     }
+    return writeId;
   }
+}
+
+/** The head of a state file read to tell whether it is the one last read or written. */
+const HEAD_BYTES = 64;
+
+/** The write id at the head of a state file (`{"writeId":"…",`), or undefined. */
+function writeIdOf(head: string): string | undefined {
+  return /^\{"writeId":"([0-9a-f]{16})"/.exec(head)?.[1];
 }

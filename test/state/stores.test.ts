@@ -88,6 +88,40 @@ describe("FileStateStore", () => {
     expect(JSON.parse(await readFile(path, "utf8")).items.ns.k.value).toEqual({ v: 1 });
   });
 
+  it("reads what another process wrote since, never what it read or wrote before", async () => {
+    const path = join(dir, "state.json");
+    const mine = new FileStateStore(path);
+    const other = new FileStateStore(path);
+    await mine.put("ns", "k", { v: 1 });
+    expect(await mine.get("ns", "k")).toEqual({ v: 1 });
+    await other.put("ns", "k", { v: 2 });
+    expect(await mine.get("ns", "k")).toEqual({ v: 2 });
+    // A file written by hand (or by an older version), same size as before and without a write id.
+    const text = (await readFile(path, "utf8")).replace(/^\{"writeId":"[0-9a-f]{16}",/, "{");
+    await writeFile(path, text.replace('"v":2', '"v":3'));
+    expect(await mine.get("ns", "k")).toEqual({ v: 3 });
+    await mine.put("ns", "j", 1);
+    expect(await other.list("ns")).toEqual([
+      { key: "j", value: 1 },
+      { key: "k", value: { v: 3 } },
+    ]);
+  });
+
+  it("reads nothing of a change that failed half-way, and wrote nothing", async () => {
+    const path = join(dir, "state.json");
+    const store = new FileStateStore(path);
+    await store.put("ns", "k", 1);
+    const before = await readFile(path, "utf8");
+    // The first change applies, the second cannot be stored (a function): the batch is refused whole.
+    const batch = [
+      { namespace: "ns", key: "a", value: 2 },
+      { namespace: "ns", key: "b", value: () => 3 },
+    ];
+    await expect(store.writeBatch(batch)).rejects.toThrow();
+    expect(await store.get("ns", "a")).toBeUndefined();
+    expect(await readFile(path, "utf8")).toBe(before);
+  });
+
   it("refuses a corrupt file with a message naming it, and changes nothing", async () => {
     const path = join(dir, "state.json");
     await writeFile(path, "{not json");
