@@ -18,6 +18,11 @@ export const MAX_BATCH = 1000;
  */
 export const LISTING_FRESH_MS = 5000;
 
+/** The listing a plan was made on, handed over once: the batches take it out of the holder. */
+export interface PlannedListing<Item = unknown> {
+  listing?: TimedListing<Item>;
+}
+
 export interface BatchOptions<Item, A> {
   job: Job<Item, unknown, A> & { listed: ListedActions<Item, A> };
   ctx: JobContext;
@@ -27,7 +32,7 @@ export interface BatchOptions<Item, A> {
    * The listing the decisions were planned on: the first batch's last look while it is fresh (the
    * plan made again on it with the context loaded again), so a fresh listing is not asked for twice.
    */
-  planned?: TimedListing<Item>;
+  planned?: PlannedListing<Item>;
   concurrency: number;
   maxBatch?: number;
   freshMs?: number;
@@ -66,7 +71,8 @@ export async function actInBatches<Item, A>(options: BatchOptions<Item, A>): Pro
         : job.readInventory(ctx);
   const queue = [...options.decisions];
   // The plan's own listing is the first last look while it is fresh; the first batch lists again otherwise.
-  let listing: TimedListing<Item> | undefined = options.planned;
+  let listing: TimedListing<Item> | undefined = options.planned?.listing;
+  if (options.planned) options.planned.listing = undefined;
   while (queue.length > 0) {
     const stop = options.mustNotStart();
     if (stop) {
@@ -102,14 +108,16 @@ export async function actInBatches<Item, A>(options: BatchOptions<Item, A>): Pro
       for (const decision of batch) await options.onResult(decision, { status: "skipped", message });
       continue;
     }
-    const current = listing;
-    if (age(current) > freshMs && !listedNow) {
+    // Only the listing's time is kept through the batch's actions, not the listing itself.
+    const listedAt = listing.listedMs;
+    const tooOld = () => performance.now() - listedAt > freshMs;
+    if (tooOld() && !listedNow) {
       // A listing kept from before went stale during the last look: list again for this batch.
       queue.unshift(...batch);
       listing = undefined;
       continue;
     }
-    if (age(current) > freshMs) {
+    if (tooOld()) {
       // Making the plan again on it took longer than a listing stays fresh: none could be acted on.
       const message = `the last look took longer than ${Math.round(freshMs / 1000)} s after its listing, too old to act on`;
       for (const decision of batch) await options.onResult(decision, { status: "skipped", message });
@@ -125,7 +133,7 @@ export async function actInBatches<Item, A>(options: BatchOptions<Item, A>): Pro
           if (blocker) return options.onResult(decision, { status: "skipped", message: blocker });
           const refused = prepared.get(decision.resourceId);
           if (refused) return options.onResult(decision, refused);
-          if (age(current) > freshMs) return void later.push(decision);
+          if (tooOld()) return void later.push(decision);
           const stopNow = options.mustNotStart();
           if (stopNow) return options.onResult(decision, { status: "deferred", message: stopNow });
           let sent: ActionOutcome | ActionResult;
@@ -144,6 +152,8 @@ export async function actInBatches<Item, A>(options: BatchOptions<Item, A>): Pro
     later.sort((a, b) => order.get(a.resourceId)! - order.get(b.resourceId)!);
     queue.unshift(...later);
     if (accepted.length === 0) continue;
+    // The listing acted on is done with: not kept beside the one that confirms the batch.
+    listing = undefined;
     const confirmed = await confirmByListing(
       accepted,
       listAfter,

@@ -2,12 +2,11 @@ import { randomUUID } from "node:crypto";
 import pLimit from "p-limit";
 import type { QianfanApi } from "../qianfan";
 import type { AuditRecord, JobMemory, StateStore } from "../state";
-import { actInBatches } from "./batch";
+import { actInBatches, type PlannedListing } from "./batch";
 import { type Clock, isWhatIf, systemClock, WHAT_IF_TOLERANCE_MS } from "./clock";
-import type { TimedListing } from "./confirm";
 import { describeFailure } from "./failure";
 import { checkBlastRadius, checkListing, type GuardPolicy } from "./guards";
-import type { AnyJob, JobContext, Planned } from "./job";
+import type { AnyJob, Inventory, JobContext, Planned } from "./job";
 import type { ActionResult, Decision, DecisionReport, JobReport, JobTotals, RunReport } from "./types";
 
 export { describeFailure } from "./failure";
@@ -293,10 +292,11 @@ async function planAndExecute(
   trail: Trail,
 ): Promise<JobReport> {
   const startedMs = performance.now();
-  const inventory = await job.readInventory(ctx);
-  // The plan's listing serves as the first batch's last look while it is fresh; it is held no
-  // longer than the actions need it (executeAll lets go of it after its first batch).
-  const planned: TimedListing<unknown> = { inventory, startedMs, listedMs: performance.now() };
+  let inventory: Inventory<unknown> | undefined = await job.readInventory(ctx);
+  // The plan's listing serves as the first batch's last look while it is fresh. It is held here
+  // only until then (the batches take it out), so a large fleet's listing is not kept through
+  // every batch beside the listings made for them.
+  const planned: PlannedListing = { listing: { inventory, startedMs, listedMs: performance.now() } };
   const listingCount = inventory.items.length + inventory.invalid.length;
   const inventoryWarnings = inventory.warnings ?? [];
   const memo = await ctx.memory.getRunMemo(job.name);
@@ -310,6 +310,7 @@ async function planAndExecute(
   const plan: Planned<unknown> = job.plan(inventory, context, ctx.now);
   const decisions = restrictTo(plan.decisions, options.only);
   const stop = checkBlastRadius(decisions, inventory.fleetSize, guards);
+  inventory = undefined;
   if (stop) {
     await trail.record("guard", "-", stop.message, "skipped");
     return {
@@ -355,7 +356,7 @@ async function executeAll(
   job: AnyJob,
   ctx: JobContext,
   decisions: Decision[],
-  planned: TimedListing<unknown>,
+  planned: PlannedListing,
   options: RunOptions,
   scope: RunScope,
   trail: Trail,
