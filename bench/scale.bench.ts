@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { buildCliBundle } from "../bin/cli-bundle.mjs";
+import { processEnvironment } from "../build/lambda-bundle";
 import { compileConfig } from "../lib/config";
 import { DEMO_CREDENTIALS, parseFleet, type RunningEmulator, startEmulator } from "../lib/emulator";
 import { ACTIONS, PAGE_MAX_KEYS } from "../lib/qianfan/actions";
@@ -236,6 +237,8 @@ console.log(${JSON.stringify(MARK)} + JSON.stringify(report.jobs?.map((j) => [j.
         const outcome = await runChild(
           [...heap, "--input-type=module", "-e", script],
           childEnv(emulator, {
+            // The process settings the deployed functions get (source maps, malloc arenas).
+            ...processEnvironment(),
             QFHK_CONFIG: compiled,
             QFHK_STATE_PATH: join(dir, "state.json"),
             QFHK_DRY_RUN: "false",

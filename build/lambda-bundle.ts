@@ -7,6 +7,7 @@ import { build, type Metafile, type Plugin } from "esbuild";
 import { parse } from "yaml";
 
 interface ServiceFile {
+  provider?: { environment?: Record<string, unknown> };
   functions: Record<string, { handler: string }>;
   custom: {
     esbuild: Record<string, unknown> & { exclude: string[]; plugins?: string; banner?: { js: string } };
@@ -20,6 +21,19 @@ export function lambdaFunctions(serviceDir = "."): Array<{ fn: string; entry: st
     fn,
     entry: resolve(serviceDir, `${handler.slice(0, handler.lastIndexOf("."))}.ts`),
   }));
+}
+
+/**
+ * The settings of serverless.yml's `provider.environment` that shape the Node.js process itself
+ * (`NODE_OPTIONS`, `MALLOC_ARENA_MAX`), so a function run outside Lambda runs as deployed.
+ */
+export function processEnvironment(serviceDir = "."): Record<string, string> {
+  const env = readService(serviceDir).provider?.environment ?? {};
+  const out: Record<string, string> = {};
+  for (const key of ["NODE_OPTIONS", "MALLOC_ARENA_MAX"]) {
+    if (typeof env[key] === "string" || typeof env[key] === "number") out[key] = String(env[key]);
+  }
+  return out;
 }
 
 function readService(serviceDir: string): ServiceFile {
