@@ -216,6 +216,8 @@ export interface CellResult {
   /** Free once a lease (5 min without a deadline, the time left plus a minute with one) lapsed. */
   lockFreeLater: boolean;
   emulator: RunningEmulator;
+  /** The cell's own state store, under any failing wrapper. */
+  store: MemoryStateStore;
 }
 
 /** How a cell is set up: faults injected, the store, the deadline, and how many runs at once. */
@@ -283,6 +285,7 @@ export async function runCell(job: JobCase, setup: CellSetup): Promise<CellResul
     lockFree: false,
     lockFreeLater: false,
     emulator,
+    store: inner,
   };
 
   const work = async () => {

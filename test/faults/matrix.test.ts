@@ -14,19 +14,28 @@ import {
   spoiledReads,
 } from "./harness";
 
-/** A store whose chosen operation fails from its `after`-th call on (a table throttled mid-run). */
-function failingStore(op: keyof StateStore, after = 0) {
+/** How many times each cell's failing store refused an operation, by the cell's own store. */
+const storeFaults = new WeakMap<MemoryStateStore, number>();
+
+/**
+ * A store whose chosen operations (one at a time and in batches alike) fail from their
+ * `after`-th call on (a table throttled mid-run).
+ */
+function failingStore(ops: ReadonlyArray<keyof StateStore>, after = 0) {
   return (inner: MemoryStateStore): StateStore => {
     let calls = 0;
+    storeFaults.set(inner, 0);
     return new Proxy(inner, {
       get(target, name, receiver) {
         const value = Reflect.get(target, name, receiver);
         if (typeof value !== "function") return value;
-        if (name !== op) return value.bind(target);
+        if (!ops.includes(name as keyof StateStore)) return value.bind(target);
         return (...args: unknown[]) => {
           calls += 1;
-          if (calls > after)
-            return Promise.reject(new Error(`ProvisionedThroughputExceededException: ${op}`));
+          if (calls > after) {
+            storeFaults.set(inner, (storeFaults.get(inner) ?? 0) + 1);
+            return Promise.reject(new Error(`ProvisionedThroughputExceededException: ${String(name)}`));
+          }
           return value.apply(target, args);
         };
       },
@@ -135,10 +144,13 @@ const FAULTS: Fault[] = [
     rules: (job) => everyRead(job, { kind: "placeholder-dates", times: 10_000 }),
   },
   { name: "deadline arrives mid-run", deadlineAfterActions: 2 },
-  { name: "state store fails before actions (lock)", store: failingStore("acquireLock") },
-  { name: "state store fails during actions (audit)", store: failingStore("appendAudit") },
-  { name: "state store fails after actions (remembering)", store: failingStore("put") },
-  { name: "state store fails releasing the lock", store: failingStore("releaseLock") },
+  { name: "state store fails before actions (lock)", store: failingStore(["acquireLock"]) },
+  {
+    name: "state store fails during actions (audit)",
+    store: failingStore(["appendAudit", "appendAuditBatch"]),
+  },
+  { name: "state store fails after actions (remembering)", store: failingStore(["put", "writeBatch"]) },
+  { name: "state store fails releasing the lock", store: failingStore(["releaseLock"]) },
   { name: "two runs at once", concurrentRuns: 2 },
 ];
 
@@ -205,7 +217,9 @@ function judge(job: JobCase, fault: Fault, cell: CellResult, ms: number): Verdic
     job: job.name,
     fault: fault.name,
     faultsInjected:
-      cell.log.filter((e) => e.fault).length + (fault.store ? 1 : 0) + (fault.deadlineAfterActions ? 1 : 0),
+      cell.log.filter((e) => e.fault).length +
+      (storeFaults.get(cell.store) ?? 0) +
+      (fault.deadlineAfterActions ? 1 : 0),
     actions: applied.length,
     duplicates: [...counts.values()].filter((n) => n > 1).length,
     wrong: applied.filter((id) => !allowed.has(id) || job.never.includes(id)).length,
@@ -262,6 +276,11 @@ describe.concurrent.each(JOB_CASES)("fault matrix: $name", (job) => {
       const verdict = judge(job, fault, cell, Math.round(performance.now() - started));
       verdicts.push(verdict);
       expect(verdict.hung, "the run hung").toBe(false);
+      // A store fault that no call met would test nothing: the run must have been refused. (A
+      // chat command holds no run lock, so it has none to release: that cell is not injected.)
+      const noLockToRelease = job.chatCommand && fault.name.includes("releasing the lock");
+      if (fault.store && !noLockToRelease)
+        expect(storeFaults.get(cell.store), "the store fault was never met").toBeGreaterThan(0);
       expect(cell.error, "the run threw instead of reporting").toBeUndefined();
       expect(verdict.duplicates, "a resource acted on twice").toBe(0);
       expect(verdict.wrong, "an action outside the rules").toBe(0);
