@@ -61,9 +61,16 @@ export async function runChatJob(job: ChatJob, deps: WorkerDeps): Promise<ChatJo
   if (!first.acquired) return { outcome: "duplicate", message: { title: "Already handled", lines: [] } };
 
   const finish = async (result: ChatJobResult, command: string, requestIds: string[] = []) => {
-    await record(deps, job, command, result, requestIds).catch(() => {});
-    await deps.reply(job.replyTo, result.message).catch(() => {});
-    return result;
+    // What was done is said even when the audit trail cannot take it, and that it is missing there.
+    let answered = result;
+    try {
+      await record(deps, job, command, result, requestIds);
+    } catch (error) {
+      const line = `Not in the audit trail: the state store refused the record (${describeFailure(error).message})`;
+      answered = { ...result, message: { ...result.message, lines: [...result.message.lines, line] } };
+    }
+    await deps.reply(job.replyTo, answered.message).catch(() => {});
+    return answered;
   };
   const shown =
     job.request.kind === "command"

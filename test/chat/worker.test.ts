@@ -86,4 +86,18 @@ describe("runChatJob", () => {
     expect(replies[0]!.title).toBe("Failed: release unit-1");
     expect(replies[0]!.lines.join()).toContain("ProvisionedThroughputExceededException");
   });
+
+  it("says what it did, and that the audit trail lacks it, when the audit record cannot be written", async () => {
+    const { deps, store, replies } = worker();
+    store.appendAudit = async () => {
+      throw new Error("ProvisionedThroughputExceededException: appendAudit");
+    };
+    const result = await runChatJob(job("snooze unit-1 2h"), deps);
+    expect(result.outcome).toBe("done");
+    expect(await store.list("snoozes")).toHaveLength(1);
+    expect(replies).toHaveLength(1);
+    expect(replies[0]!.lines.at(-1)).toBe(
+      "Not in the audit trail: the state store refused the record (ProvisionedThroughputExceededException: appendAudit)",
+    );
+  });
 });

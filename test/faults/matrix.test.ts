@@ -293,6 +293,9 @@ describe.concurrent.each(JOB_CASES)("fault matrix: $name", (job) => {
         for (const j of report.jobs.filter((j) => j.status === "failed"))
           expect(j.error?.message ?? j.stateErrors?.join()).toBeTruthy();
       }
+      // Through chat the operator is told when what was done could not go to the audit trail.
+      if (job.chatCommand && fault.name.includes("(audit)") && verdict.actions > 0)
+        expect(cell.chatReplies).toContain("Not in the audit trail");
       if (job.chatCommand && fault.concurrentRuns && cell.chatOutcome?.includes("done"))
         expect(cell.chatOutcome.split(" + ").filter((o) => o === "done")).toHaveLength(1);
       if (fault.name.includes("releasing the lock"))
