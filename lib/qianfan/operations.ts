@@ -50,6 +50,11 @@ export function checkItems<T>(
   raw: unknown[],
   schema: z.ZodMiniType<T>,
   idField: string,
+  /**
+   * Empties `raw` as it goes: each raw item is let go once validated, so a large listing is not
+   * held twice (as the answer's items and as the validated ones) at its peak.
+   */
+  consume = false,
 ): { items: T[]; invalid: Array<{ index: number; id?: string; problem: string }> } {
   const items: T[] = [];
   const invalid: Array<{ index: number; id?: string; problem: string }> = [];
@@ -89,7 +94,9 @@ export function checkItems<T>(
     }
     if (problems.length === 0 && parsed?.success) items.push(parsed.data);
     else invalid.push({ index, id, problem: problems.join("; ") });
+    if (consume) raw[index] = undefined;
   });
+  if (consume) raw.length = 0;
   return { items, invalid };
 }
 
@@ -239,7 +246,7 @@ export class QianfanApi {
    */
   async describeComputeUnitsChecked(filter: ComputeUnitFilter = {}): Promise<CheckedList<ComputeUnit>> {
     const { result, requestId } = await this.#call("DescribeComputeUnits", { ...filter }, RawUnitList);
-    return { ...checkItems(result.computeUnitInstanceList, ComputeUnitSchema, "instanceId"), requestId };
+    return { ...checkItems(result.computeUnitInstanceList, ComputeUnitSchema, "instanceId", true), requestId };
   }
 
   /**
@@ -270,7 +277,7 @@ export class QianfanApi {
       { serviceId, ...filter },
       DescribeServiceUnitsResult,
     );
-    return { ...checkItems(result.instances, ServiceUnitSchema, "instanceId"), requestId };
+    return { ...checkItems(result.instances, ServiceUnitSchema, "instanceId", true), requestId };
   }
 
   /** One compute unit as one service uses it (DescribeComputeUnit on `/v2/serviceresources`). */
@@ -410,7 +417,7 @@ export class QianfanApi {
       { model, ...filter },
       DescribeTpmResourceItems,
     );
-    return { ...checkItems(result.instances, TpmInstanceSchema, "instanceId"), requestId };
+    return { ...checkItems(result.instances, TpmInstanceSchema, "instanceId", true), requestId };
   }
 
   /**
@@ -477,7 +484,7 @@ export class QianfanApi {
         "keep",
       ),
     );
-    return checkItems(raw, BatchTaskSchema, "taskId");
+    return checkItems(raw, BatchTaskSchema, "taskId", true);
   }
 
   /** Collects {@link iterateBatchTasks}. */
