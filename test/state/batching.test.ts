@@ -76,9 +76,12 @@ afterEach(async () => {
 
 describe("the file store writes a batch as one file write", () => {
   it("writes N changes or N audit records with one write each, whatever N", async () => {
+    // fast-check may draw the same (n, m) twice: each run gets a file of its own.
+    let run = 0;
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: 600 }), fc.integer({ min: 1, max: 600 }), async (n, m) => {
-        const path = join(dir, `state-${n}-${m}.json`);
+        run += 1;
+        const path = join(dir, `state-${run}.json`);
         const store = new FileStateStore(path, { auditRetention: 500 });
         const changes = Array.from({ length: n }, (_, i) => ({ namespace: "ns", key: `k${i}`, value: i }));
 
