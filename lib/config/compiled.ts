@@ -1,12 +1,16 @@
 // The config as the functions are packaged with it: JSON compiled from the stage's YAML file when
-// packaging (build/validate-config.mjs), so a function needs no YAML parser. It is validated again
-// when a function reads it: a file edited by hand is held to the same schema. Beside the config it
-// holds every glob the config uses compiled to a regular expression (`globs`, pattern → source
-// and flags), so a function needs no glob compiler either.
+// packaging (build/validate-config.mjs), so a function needs no YAML parser. Packaging validates
+// the YAML file against the schema and writes the config as the schema returned it (defaults
+// filled in), its warnings, and a SHA-256 digest of them; a function checks the digest instead of
+// validating again, so it needs neither the schema nor its validator. A file changed after
+// packaging (edited by hand, cut short) no longer matches its digest and is refused: its changes
+// were never validated. Beside the config it holds every glob the config uses compiled to a
+// regular expression (`globs`, pattern → source and flags), so a function needs no glob compiler.
+import { createHash } from "node:crypto";
+import { ConfigError, type LoadedConfig, loadedConfig, readConfigText } from "./file";
 import { type CompiledGlob, useCompiledGlobs } from "./glob";
 import { globsUsedBy } from "./protection";
 import type { HousekeepingConfig } from "./schema";
-import { ConfigError, type LoadedConfig, loadedConfig, readConfigText, validateConfigData } from "./validate";
 
 /** The file name packaging writes, and the functions read by default. */
 export const COMPILED_CONFIG_PATH = "dist/housekeeping.json";
@@ -18,26 +22,47 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 /** Regex flags that keep state between tests (`lastIndex`): never picomatch's. */
 const STATEFUL_FLAGS = /[gy]/;
 
-/** The compiled file's text: the YAML file's data as written, which file it was, and its globs compiled. */
+/** The keys of a compiled file, in the order packaging writes them. */
+const KEYS = ["compiledFrom", "digest", "config", "warnings", "globs"];
+
+/** What the digest covers: everything in the file but the digest, in one fixed order. */
+function digestOf(
+  compiledFrom: string,
+  config: unknown,
+  warnings: unknown,
+  globs: Readonly<Record<string, unknown>>,
+): string {
+  const body = JSON.stringify([compiledFrom, config, warnings, globs]);
+  return `sha256:${createHash("sha256").update(body).digest("hex")}`;
+}
+
+/**
+ * The compiled file's text: the config as validation returned it, its warnings, which file it was
+ * compiled from, its globs compiled, and the digest of them all.
+ */
 export function compiledConfigText(
-  data: unknown,
+  config: HousekeepingConfig,
+  warnings: readonly string[],
   compiledFrom: string,
   globs: Readonly<Record<string, CompiledGlob>>,
 ): string {
-  return `${JSON.stringify({ compiledFrom, config: data, globs }, null, 2)}\n`;
+  const digest = digestOf(compiledFrom, config, warnings, globs);
+  return `${JSON.stringify({ compiledFrom, digest, config, warnings, globs }, null, 2)}\n`;
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === "object" && !Array.isArray(value);
 
 /**
- * Reads and validates a compiled config's text. Problems name the file, the YAML file it was
- * compiled from and the key path (the lines are the YAML file's business: packaging checked them).
+ * Reads a compiled config's text and checks it is the file packaging wrote: its shape, its digest,
+ * and its globs' regexes. Problems name the file and the YAML file it was compiled from.
  */
 export function parseCompiledConfig(
   text: string,
   path: string,
-): ReturnType<typeof validateConfigData> & {
+): {
+  config: HousekeepingConfig;
+  warnings: string[];
   source: string;
   compiledFrom: string;
   /** Every glob the config uses, with its regex. */
@@ -60,22 +85,32 @@ export function parseCompiledConfig(
     from === "" ||
     from.length > 1024 ||
     CONTROL.test(from) ||
+    typeof value.digest !== "string" ||
     !isRecord(value.config) ||
+    !Array.isArray(value.warnings) ||
+    !value.warnings.every((warning) => typeof warning === "string") ||
     !isRecord(value.globs) ||
-    Object.keys(value).some((key) => key !== "compiledFrom" && key !== "config" && key !== "globs")
+    Object.keys(value).some((key) => !KEYS.includes(key))
   ) {
     throw new ConfigError([
-      `${path}: expected {"compiledFrom": "<the YAML file>", "config": {…}, "globs": {…}}, as packaging writes it; package the service again`,
+      `${path}: expected {"compiledFrom": "<the YAML file>", "digest": "sha256:…", "config": {…}, "warnings": […], "globs": {…}}, as packaging writes it; package the service again`,
     ]);
   }
   const source = `${path} (compiled from ${from})`;
-  const checked = validateConfigData(value.config, source);
-  return { ...checked, source, compiledFrom: from, globs: readGlobs(value.globs, checked.config, source) };
+  if (digestOf(from, value.config, value.warnings, value.globs) !== value.digest) {
+    throw new ConfigError([
+      `${source}: changed since it was packaged (its digest does not match), so its changes were never validated; edit ${from} and package the service again`,
+    ]);
+  }
+  // Validated by the schema when it was packaged, and unchanged since.
+  const config = value.config as unknown as HousekeepingConfig;
+  const warnings = value.warnings as string[];
+  return { config, warnings, source, compiledFrom: from, globs: readGlobs(value.globs, config, source) };
 }
 
 /**
  * The regex of every glob `config` uses, from the file's `globs`: a glob missing from it, or a
- * regex that does not compile, is a file packaged by another version or edited by hand.
+ * regex that does not compile, is a file packaged by another version.
  */
 function readGlobs(
   globs: Record<string, unknown>,

@@ -3,7 +3,7 @@
 // (packaging compiles them with picomatch, ./glob-compiler.ts), so they carry no glob compiler;
 // the CLI, which reads the YAML file, injects picomatch's. Either way a glob matches exactly what
 // `picomatch.isMatch(name, glob, { dot: true })` matches on POSIX.
-import { ConfigError } from "./validate";
+import { ConfigError } from "./file";
 
 /** A glob compiled to a regular expression, as the compiled config stores it. */
 export interface CompiledGlob {

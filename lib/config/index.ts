@@ -7,3 +7,4 @@ export {
   unitProtection,
 } from "./protection";
 export * from "./runtime";
+export { HousekeepingConfigSchema, isTimeZone } from "./schema";

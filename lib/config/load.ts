@@ -11,10 +11,6 @@ import {
   parseDocument,
 } from "yaml";
 import { compiledConfigText } from "./compiled";
-import { type CompiledGlob, useCompiledGlobs, useGlobCompiler } from "./glob";
-import { compileGlob } from "./glob-compiler";
-import { globsUsedBy } from "./protection";
-import type { HousekeepingConfig } from "./schema";
 import {
   ConfigError,
   capped,
@@ -23,10 +19,14 @@ import {
   MAX_CONFIG_BYTES,
   readConfigText,
   tooLarge,
-  validateConfigData,
-} from "./validate";
+} from "./file";
+import { type CompiledGlob, useCompiledGlobs, useGlobCompiler } from "./glob";
+import { compileGlob } from "./glob-compiler";
+import { globsUsedBy } from "./protection";
+import type { HousekeepingConfig } from "./schema";
+import { validateConfigData } from "./validate";
 
-export { ConfigError, type LoadedConfig } from "./validate";
+export { ConfigError, type LoadedConfig } from "./file";
 
 /** How deep collections may nest: the schema nests them 5 deep; anything near 32 is not a housekeeping config. */
 const MAX_DEPTH = 32;
@@ -79,9 +79,10 @@ export function parseConfigWithWarnings(
 }
 
 /**
- * The YAML config file as the functions are packaged with it (lib/config/compiled.ts): JSON, its
- * data as written (validated here first, so a file the functions would refuse fails packaging,
- * naming its lines), and `source` as the file it was compiled from.
+ * The YAML config file as the functions are packaged with it (lib/config/compiled.ts): JSON, the
+ * config as validation returned it (so a file the functions could not use fails packaging, naming
+ * its lines), its warnings, and `source` as the file it was compiled from. The functions read at
+ * most 1 MiB, as the CLI does: a file whose aliases and defaults grow it past that is refused here.
  */
 export async function compileConfig(
   path: string,
@@ -89,7 +90,14 @@ export async function compileConfig(
 ): Promise<{ text: string; warnings: string[] }> {
   const { data, lines } = readConfigDocument(await readConfigText(path), path);
   const { config, warnings } = validateConfigData(data, path, lines);
-  return { text: compiledConfigText(data, source, compileGlobs(config, path)), warnings };
+  const text = compiledConfigText(config, warnings, source, compileGlobs(config, path));
+  const bytes = Buffer.byteLength(text);
+  if (bytes > MAX_CONFIG_BYTES) {
+    throw new ConfigError([
+      `${path}: compiled to JSON it is ${bytes} bytes, over the 1 MiB (${MAX_CONFIG_BYTES} bytes) a function reads; share less through aliases`,
+    ]);
+  }
+  return { text, warnings };
 }
 
 /** Every glob `config` uses, compiled by picomatch; one it cannot compile names its key path. */

@@ -246,7 +246,10 @@ export class QianfanApi {
    */
   async describeComputeUnitsChecked(filter: ComputeUnitFilter = {}): Promise<CheckedList<ComputeUnit>> {
     const { result, requestId } = await this.#call("DescribeComputeUnits", { ...filter }, RawUnitList);
-    return { ...checkItems(result.computeUnitInstanceList, ComputeUnitSchema, "instanceId", true), requestId };
+    return {
+      ...checkItems(result.computeUnitInstanceList, ComputeUnitSchema, "instanceId", true),
+      requestId,
+    };
   }
 
   /**

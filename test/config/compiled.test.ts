@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
   ConfigError,
   compileConfig,
+  type HousekeepingConfig,
   loadCompiledConfig,
   loadConfig,
   parseCompiledConfig,
@@ -22,6 +23,15 @@ const problemsOf = (text: string, path = "dist/housekeeping.json") => {
 const compiled = (config: unknown) =>
   JSON.stringify({ compiledFrom: "ops/housekeeping.yml", config, globs: {} });
 const SOURCE = "dist/housekeeping.json (compiled from ops/housekeeping.yml)";
+
+/** A compiled file as packaging writes it. */
+interface CompiledFile {
+  compiledFrom: string;
+  digest: string;
+  config: HousekeepingConfig;
+  warnings: string[];
+  globs: Record<string, { source: string; flags: string }>;
+}
 
 describe("the compiled config the functions read", () => {
   let temp: TempConfig | undefined;
@@ -53,34 +63,75 @@ describe("the compiled config the functions read", () => {
     );
   });
 
-  it("holds a hand-edited file to the schema, naming the file, its YAML source and the key path", () => {
-    expect(
-      problemsOf(compiled({ version: 1, jobs: { "release-units": { minAge: "0s", idelFor: "2h" } } })),
-    ).toEqual([
-      `${SOURCE}: jobs.release-units.minAge: "0s" is zero; this duration must be longer than that`,
-      `${SOURCE}: jobs.release-units.idelFor: unknown key; check the spelling against housekeeping.schema.json`,
+  it("refuses a file changed after packaging, whatever changed, naming the file and its YAML source", async () => {
+    const { text } = await compileConfig("housekeeping.example.yml", "ops/housekeeping.yml");
+    const edited = (edit: (file: CompiledFile) => void) => {
+      const file = JSON.parse(text);
+      edit(file);
+      return problemsOf(JSON.stringify(file, null, 2));
+    };
+    const refused = [
+      `${SOURCE}: changed since it was packaged (its digest does not match), so its changes were never validated; edit ops/housekeeping.yml and package the service again`,
+    ];
+    // Unchanged, or only laid out differently: the same values, so it loads.
+    expect(edited(() => {})).toEqual([]);
+    expect(problemsOf(JSON.stringify(JSON.parse(text)))).toEqual([]);
+    expect(edited((f) => (f.config.dryRun = !f.config.dryRun))).toEqual(refused);
+    // A value the schema would have refused never reaches a function.
+    expect(edited((f) => (f.config.jobs["release-units"].minAge = 0))).toEqual(refused);
+    expect(edited((f) => (f.config.guards.maxFleetFraction = 2))).toEqual(refused);
+    expect(edited((f) => delete (f.config as Partial<HousekeepingConfig>).version)).toEqual(refused);
+    expect(edited((f) => Object.assign(f.config.jobs["release-units"], { idelFor: "2h" }))).toEqual(refused);
+    expect(edited((f) => (f.warnings = [...f.warnings, "added"]))).toEqual(refused);
+    expect(edited((f) => (f.globs["system*"] = { source: "^.*$", flags: "" }))).toEqual(refused);
+    expect(edited((f) => (f.digest = `sha256:${"0".repeat(64)}`))).toEqual(refused);
+    // The file it names is part of what was packaged too.
+    expect(edited((f) => (f.compiledFrom = "other.yml"))).toEqual([
+      refused[0]!.replaceAll("ops/housekeeping.yml", "other.yml"),
     ]);
-    expect(problemsOf(compiled({ jobs: {} }))).toEqual([
-      `${SOURCE}: version: required key is missing (expected 1)`,
+  });
+
+  it("refuses a key added by hand, __proto__ as any other", async () => {
+    const { text } = await compileConfig("housekeeping.example.yml", "ops/housekeeping.yml");
+    const withProto = text.replace('"config": {', '"config": {"__proto__": {"dryRun": false},');
+    expect(withProto).not.toBe(text);
+    expect(problemsOf(withProto)).toEqual([
+      `${SOURCE}: changed since it was packaged (its digest does not match), so its changes were never validated; edit ops/housekeeping.yml and package the service again`,
     ]);
-    expect(problemsOf(compiled({ version: 1, guards: { maxFleetFraction: 2 } }))).toEqual([
-      `${SOURCE}: guards.maxFleetFraction: Too big: expected number to be <=1`,
+  });
+
+  it("carries the config as validation returned it, defaults filled in, with its warnings", async () => {
+    temp = await tempConfig("compiled", [
+      "version: 1",
+      "jobs:",
+      "  tpm-windows:",
+      "    windows:",
+      "      - { name: peak, model: not-a-listed-model, count: 1, schedule: 'Mon-Fri 09:00-12:00' }",
     ]);
-    // JSON.parse makes "__proto__" an own key: refused as any unknown key is.
-    expect(
-      problemsOf(
-        `{"compiledFrom": "a.yml", "config": {"version": 1, "__proto__": {"dryRun": false}}, "globs": {}}`,
-      ),
-    ).toEqual([
-      "dist/housekeeping.json (compiled from a.yml): __proto__: unknown key; check the spelling against housekeeping.schema.json",
-    ]);
+    const { text, warnings } = await compileConfig(temp.config);
+    const file = JSON.parse(text);
+    const fromYaml = await loadConfig(temp.config);
+    expect(file.config).toEqual(fromYaml.config);
+    expect(file.config.dryRun).toBe(fromYaml.config.dryRun);
+    expect(file.config.jobs["tpm-windows"].maxLivePurchaseCount).toBe(10);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain("not-a-listed-model");
+    expect(file.warnings).toEqual(warnings);
+    expect(parseCompiledConfig(text, "dist/housekeeping.json").warnings).toEqual(fromYaml.warnings);
   });
 
   it("refuses a file that is not JSON or not what packaging writes", () => {
     expect(problemsOf("version: 1\n")).toEqual([
       "dist/housekeeping.json: not JSON; package the service again to compile it from the YAML config",
     ]);
-    const shape = `dist/housekeeping.json: expected {"compiledFrom": "<the YAML file>", "config": {…}, "globs": {…}}, as packaging writes it; package the service again`;
+    const shape = `dist/housekeeping.json: expected {"compiledFrom": "<the YAML file>", "digest": "sha256:…", "config": {…}, "warnings": […], "globs": {…}}, as packaging writes it; package the service again`;
+    const whole = {
+      compiledFrom: "a.yml",
+      digest: "sha256:0",
+      config: { version: 1 },
+      warnings: [],
+      globs: {},
+    };
     for (const text of [
       "[]",
       '"text"',
@@ -91,6 +142,12 @@ describe("the compiled config the functions read", () => {
       // As an earlier version packaged it: no compiled globs.
       JSON.stringify({ compiledFrom: "a.yml", config: { version: 1 } }),
       JSON.stringify({ compiledFrom: "a.yml", config: { version: 1 }, globs: [] }),
+      // As an earlier version packaged it: the data as written, validated again at cold start.
+      JSON.stringify({ compiledFrom: "a.yml", config: { version: 1 }, globs: {} }),
+      JSON.stringify({ ...whole, digest: 7 }),
+      JSON.stringify({ ...whole, warnings: "none" }),
+      JSON.stringify({ ...whole, warnings: [1] }),
+      JSON.stringify({ ...whole, extra: true }),
     ]) {
       expect(problemsOf(text)).toEqual([shape]);
     }

@@ -23,7 +23,7 @@ describe("error names in the Lambda bundles", () => {
   it("keeps every error class's name and constructor name when minified with the functions' settings", async () => {
     const modules = errorModules();
     expect(modules.map((m) => relative(".", m.file))).toEqual(
-      expect.arrayContaining(["lib/app/lambda.ts", "lib/config/validate.ts", "lib/qianfan/errors.ts"]),
+      expect.arrayContaining(["lib/app/lambda.ts", "lib/config/file.ts", "lib/qianfan/errors.ts"]),
     );
     const dir = await mkdtemp(join(tmpdir(), "qfhk-names-"));
     try {
