@@ -82,7 +82,8 @@ export function parseConfigWithWarnings(
  * The YAML config file as the functions are packaged with it (lib/config/compiled.ts): JSON, the
  * config as validation returned it (so a file the functions could not use fails packaging, naming
  * its lines), its warnings, and `source` as the file it was compiled from. The functions read at
- * most 1 MiB, as the CLI does: a file whose aliases and defaults grow it past that is refused here.
+ * most 1 MiB, as the CLI does: a file that JSON grows past that (aliases expanded, defaults filled
+ * in, characters escaped) is refused here.
  */
 export async function compileConfig(
   path: string,
@@ -94,7 +95,7 @@ export async function compileConfig(
   const bytes = Buffer.byteLength(text);
   if (bytes > MAX_CONFIG_BYTES) {
     throw new ConfigError([
-      `${path}: compiled to JSON it is ${bytes} bytes, over the 1 MiB (${MAX_CONFIG_BYTES} bytes) a function reads; share less through aliases`,
+      `${path}: compiled to JSON it is ${bytes} bytes, over the 1 MiB (${MAX_CONFIG_BYTES} bytes) a function reads, so nothing was packaged; make the file smaller`,
     ]);
   }
   return { text, warnings };

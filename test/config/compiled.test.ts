@@ -63,6 +63,26 @@ describe("the compiled config the functions read", () => {
     );
   });
 
+  it("refuses to compile a file that JSON grows past the 1 MiB a function reads", async () => {
+    // 700 KB of quotes: valid YAML under the limit, twice that once JSON escapes each one.
+    temp = await tempConfig("compiled", [
+      "version: 1",
+      "jobs:",
+      "  release-units:",
+      "    protect:",
+      `      - { instanceId: unit-x, reason: '${'"'.repeat(700_000)}' }`,
+    ]);
+    expect((await loadConfig(temp.config)).config.jobs["release-units"].protect).toHaveLength(1);
+    const error = await compileConfig(temp.config).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ConfigError);
+    const [problem, ...rest] = (error as ConfigError).problems;
+    expect(rest).toEqual([]);
+    expect(problem!.startsWith(`${temp.config}: compiled to JSON it is `)).toBe(true);
+    expect(problem).toMatch(
+      / is \d{7} bytes, over the 1 MiB \(1048576 bytes\) a function reads, so nothing was packaged; make the file smaller$/,
+    );
+  });
+
   it("refuses a file changed after packaging, whatever changed, naming the file and its YAML source", async () => {
     const { text } = await compileConfig("housekeeping.example.yml", "ops/housekeeping.yml");
     const edited = (edit: (file: CompiledFile) => void) => {
