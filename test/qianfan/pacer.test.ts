@@ -151,7 +151,9 @@ describe("pacing defaults", () => {
 describe("adaptive pacing against the emulator's rate limit", () => {
   let emulator: RunningEmulator | undefined;
   const sentAt: number[] = [];
+  let onThrottled: (() => void) | undefined;
   afterEach(async () => {
+    onThrottled = undefined;
     await emulator?.close();
     emulator = undefined;
     sentAt.length = 0;
@@ -165,7 +167,9 @@ describe("adaptive pacing against the emulator's rate limit", () => {
         retry: { retries: 8, minDelayMs: 5, maxDelayMs: 50, maxRetryTimeMs: 30_000 },
         pacing,
         onEvent: (event) => {
-          if (event.type === "response") sentAt.push(event.signedAtMs);
+          if (event.type !== "response") return;
+          sentAt.push(event.signedAtMs);
+          if (event.status === 429) onThrottled?.();
         },
       }),
     );
@@ -178,14 +182,25 @@ describe("adaptive pacing against the emulator's rate limit", () => {
     return most;
   };
 
-  it("slows down on the emulator's throttling: every call succeeds and few are throttled", async () => {
-    emulator = await emulatorWith({ computeUnits: [postpaidUnit("unit-1")] }, { faults: { qps: 20 } });
+  it("halves its rate on the emulator's throttling: every call succeeds and few are throttled", async () => {
+    // A limit of 10/s against a start of 50/s and 8 in flight: the first second sends more than
+    // 10 however slow the machine is, so the emulator throttles at least once.
+    emulator = await emulatorWith({ computeUnits: [postpaidUnit("unit-1")] }, { faults: { qps: 10 } });
     const client = api(emulator.url, { requestsPerSecond: 1000, concurrency: 8, startRequestsPerSecond: 50 });
-    const calls = Array.from({ length: 40 }, () => client.describeComputeUnits());
-    await Promise.all(calls);
+    const rates: { before: number; after: number }[] = [];
+    onThrottled = () => {
+      // The client hands the answer to its pacer right after this event, in the same turn.
+      const before = client.client.currentRequestsPerSecond;
+      queueMicrotask(() => rates.push({ before, after: client.client.currentRequestsPerSecond }));
+    };
+    const answers = await Promise.all(Array.from({ length: 30 }, () => client.describeComputeUnits()));
+    expect(answers).toHaveLength(30);
     const throttled = emulator.requestLog.filter((e) => e.fault === "qps-limit").length;
+    expect(throttled).toBeGreaterThan(0);
     expect(throttled).toBeLessThan(10);
-    expect(client.client.currentRequestsPerSecond).toBeLessThan(50);
+    expect(rates).toHaveLength(throttled);
+    // Halved once per congestion: the first throttle of a run always is one.
+    expect(rates[0]!.after).toBeLessThan(0.6 * rates[0]!.before);
   });
 
   it("never sends more requests per second than its ceiling, though the emulator allows more", async () => {
