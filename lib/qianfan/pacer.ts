@@ -15,6 +15,13 @@ export const DEFAULT_PACING = {
   startRequestsPerSecond: 50,
 } as const;
 
+/**
+ * The share of the ceiling the rate goes up to. Requests started evenly still reach the platform
+ * a little unevenly (timers, the event loop, the network), so a platform counting arrivals
+ * against a limit equal to the ceiling would throttle the few that bunch, and each throttle costs
+ * a `Retry-After` pause and a halved rate. The margin keeps clear of that.
+ */
+export const CEILING_SHARE = 0.975;
 /** The rate never falls below this, whatever the platform answers (one request every 2 s). */
 const FLOOR_PER_SECOND = 0.5;
 /** After a throttle the rate climbs back quickly to this share of the rate that was throttled... */
@@ -53,12 +60,13 @@ export interface PacerOptions {
 /**
  * Client-side pacing shared by every call of one client, adaptive like the AWS SDKs' "adaptive"
  * retry mode: requests start evenly spaced (a burst never trips the platform's limit) at a rate
- * that starts moderate, climbs while answers are clean and callers are waiting for it (doubling
- * per second until the first throttle), and is halved on a throttling answer — measured against
+ * that starts moderate, climbs while answers are clean and callers are waiting for it (fourfold
+ * per second until the first throttle, to at most four times what was really sent in the last
+ * second), and is halved on a throttling answer — measured against
  * what was really sent in the last second, so one congestion halves it once, not once per request
  * in flight. After a throttle the rate returns quickly to just under the rate that was throttled,
- * holds there, then probes upwards additively. It never passes `ceilingPerSecond` (the user's
- * `requestsPerSecond`). All callers also wait out a `Retry-After` that a retried call waits out
+ * holds there, then probes upwards additively. It never passes {@link CEILING_SHARE} of
+ * `ceilingPerSecond` (the user's `requestsPerSecond`). All callers also wait out a `Retry-After` that a retried call waits out
  * ({@link pause}) — never longer than `maxPauseMs`, so one absurd answer (`Retry-After: 3600`)
  * cannot stall every call of the client.
  */
@@ -92,12 +100,12 @@ export class Pacer {
     if (!(maxPauseMs >= 0)) throw new RangeError("maxPauseMs must not be negative");
     const start = options.startPerSecond ?? ceilingPerSecond;
     if (!(start > 0)) throw new RangeError("the starting rate must be positive");
-    this.#ceiling = ceilingPerSecond;
+    this.#ceiling = ceilingPerSecond * CEILING_SHARE;
     this.#adaptive = options.adaptive ?? true;
     this.#maxPauseMs = maxPauseMs;
     this.#now = options.now ?? (() => performance.now());
     this.#setTimer = options.setTimer ?? ((run, ms) => setTimeout(run, ms));
-    this.#rate = Math.min(start, ceilingPerSecond);
+    this.#rate = Math.min(start, this.#ceiling);
     this.#createdMs = this.#now();
     this.#lastUpdateMs = this.#createdMs;
   }
@@ -179,13 +187,13 @@ export class Pacer {
     this.#held = false;
     let rate = this.#rate;
     const throttledAt = this.#throttledAt;
-    if (throttledAt === undefined) rate *= 2 ** dt;
+    if (throttledAt === undefined) rate *= 4 ** dt;
     else if (rate < RECOVERY_SHARE * throttledAt)
       rate = Math.min(RECOVERY_SHARE * throttledAt, rate * 4 ** dt);
     else if (now - this.#lastThrottleMs >= HOLD_MS) rate += PROBE_SHARE_PER_SECOND * throttledAt * dt;
     // A rate far above what is really sent (the callers or the machine are slower) is untested.
     const sent = this.#sentPerSecond(now);
-    this.#rate = Math.min(this.#ceiling, Math.max(this.#rate, Math.min(rate, 2 * sent)));
+    this.#rate = Math.min(this.#ceiling, Math.max(this.#rate, Math.min(rate, 4 * sent)));
   }
 
   /** A throttling answer to a request sent with `ticket`: the rate is halved, once per congestion. */
