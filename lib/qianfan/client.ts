@@ -654,7 +654,10 @@ async function readBody(
   }
   if (!response.body) return "";
   const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
+  // Decoded as it arrives, so a large listing is never held as bytes a second time (joined into
+  // one buffer) beside its text. A byte order mark stays in the text, as it was sent.
+  const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+  const parts: string[] = [];
   let size = 0;
   const onAbort = () => {
     reader.cancel(signal.reason).catch(() => {});
@@ -671,12 +674,13 @@ async function readBody(
         reader.cancel().catch(() => {});
         throw tooLarge();
       }
-      chunks.push(value);
+      parts.push(decoder.decode(value, { stream: true }));
     }
   } finally {
     signal.removeEventListener("abort", onAbort);
   }
-  return Buffer.concat(chunks, size).toString("utf8");
+  parts.push(decoder.decode());
+  return parts.join("");
 }
 
 function formatBytes(bytes: number): string {

@@ -294,6 +294,34 @@ describe("answer size from a real HTTP server", () => {
   });
 });
 
+describe("answer text from a real HTTP server", () => {
+  let server: Server | undefined;
+  afterEach(async () => {
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    server = undefined;
+  });
+
+  it("reads characters whose bytes arrive in separate chunks", async () => {
+    const body = Buffer.from(JSON.stringify({ requestId: "r-1", result: { name: "千帆 😀 推理" } }));
+    server = createServer((_request, response) => {
+      response.writeHead(200, { "content-type": "application/json" });
+      // One byte per write, each after the last has gone: every multi-byte character is split.
+      let at = 0;
+      const next = () => {
+        if (at === body.length) return void response.end();
+        response.write(body.subarray(at, at + 1), () => setTimeout(next, 0));
+        at += 1;
+      };
+      next();
+    });
+    await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
+    const { port } = server!.address() as AddressInfo;
+    const c = new QianfanClient({ credentials, baseUrl: `http://127.0.0.1:${port}`, retry: { retries: 0 } });
+    const { result } = await c.call("DescribeComputeUnits", {}, z.object({ name: z.string() }));
+    expect(result.name).toBe("千帆 😀 推理");
+  });
+});
+
 describe("answer shape", () => {
   it.each([
     ["JSON null", "null", "NotJson", "JSON null"],
