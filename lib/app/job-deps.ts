@@ -40,6 +40,8 @@ export interface JobHandlerDeps {
   responses?: ResponseDates;
   /** Posts a run's summary and notices to the config's chat rooms; never throws. */
   notify?: (report: RunReport) => Promise<void>;
+  /** The largest answer, as JSON, the handler returns (default `MAX_ANSWER_BYTES`, ./response-size). */
+  maxAnswerBytes?: number;
 }
 
 /**

@@ -7,6 +7,7 @@ import { checkResourceId } from "../state/resource-id";
 import * as z from "../validation";
 import type { JobHandlerDeps } from "./job-deps";
 import { logRunReport, publishRunMetrics } from "./observability";
+import { fitAnswer } from "./response-size";
 import { runSelectedJobs } from "./run-jobs";
 
 export { buildJobHandlerDeps, type JobHandlerDeps } from "./job-deps";
@@ -172,7 +173,7 @@ export async function handleJobEvent(
     if (deps.logger) logRunReport(report, deps.logger);
     if (deps.metrics) publishRunMetrics(report, deps.metrics);
     if (deps.notify) await deps.notify(report);
-    return report;
+    return fitAnswer(report, deps.maxAnswerBytes);
   } finally {
     deps.logger?.removeKeys(RUN_LOG_KEYS);
   }

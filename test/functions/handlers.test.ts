@@ -163,6 +163,21 @@ describe("job handlers against the emulator", () => {
     expect(releases()).toEqual([]);
   });
 
+  it("answers a report too large to return without its decisions, saying so, its totals kept", async () => {
+    const deps = await jobDeps({ ...env, QFHK_DRY_RUN: "false" });
+    const dry = await handleJobEvent("release-units", { dryRun: true }, deps);
+    expect(dry.jobs[0]!.decisions).toHaveLength(2);
+    // The dry report is smaller than the real one, whose decisions carry their outcomes.
+    expect(Buffer.byteLength(JSON.stringify(dry))).toBeGreaterThan(900);
+    const report = await handleJobEvent("release-units", { dryRun: false }, { ...deps, maxAnswerBytes: 900 });
+    expect(Buffer.byteLength(JSON.stringify(report))).toBeLessThanOrEqual(900);
+    const job = report.jobs[0]!;
+    expect(job.totals.done).toBe(2);
+    expect(job.decisions).toEqual([]);
+    expect(job.warnings.at(-1)).toMatch(/^2 of 2 decisions are left out of this answer/);
+    expect(releases()).toHaveLength(2);
+  });
+
   it("lets an event make an applying stage's run dry", async () => {
     const deps = await jobDeps({ ...env, QFHK_DRY_RUN: "false" });
     const report = await handleJobEvent("release-units", event("dry-run"), deps);
