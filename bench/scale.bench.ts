@@ -21,8 +21,9 @@ import {
 } from "./scale/fleet";
 
 /**
- * `npm run bench:scale -- --size 1k|10k|50k [--only cli-default,cli-tuned,naive,lambda,lambda-semi2] [--limit-s N]`
- * (`--chart-only` redraws the chart from the kept results).
+ * `npm run bench:scale -- --size 1k|10k|50k [--only cli-default,cli-tuned,naive,lambda,lambda-semi2] [--limit-s N]
+ * [--lambda-memory MB]` (`--chart-only` redraws the chart from the kept results; `--lambda-memory`
+ * gives the `lambda` runner another function size's heap flags, and its figures are printed, not kept).
  *
  * One seeded fleet, then on a fresh emulator each (HTTP on 127.0.0.1, 25 ms latency, 200
  * requests/s, 429 with Retry-After beyond): `qfhk run all --apply` with the default and a tuned
@@ -38,7 +39,7 @@ const LATENCY_MS = 25;
 const RUNNERS = ["cli-default", "cli-tuned", "naive", "lambda", "lambda-semi2"] as const;
 type Runner = (typeof RUNNERS)[number];
 const LAMBDA_JOBS = ["scale-services", "release-units", "stop-batch-tasks"] as const;
-/** The memory the `lambda` runner gives each function, as a function's `memorySize`. */
+/** The memory the `lambda` runner gives each function by default, as a function's `memorySize`. */
 const LAMBDA_MEMORY_MB = 128;
 
 /**
@@ -185,6 +186,7 @@ async function runOne(
   size: SizeName,
   generated: GeneratedFleet,
   limitMs: number,
+  lambdaMemoryMb = LAMBDA_MEMORY_MB,
 ): Promise<ScaleResult> {
   const tally: Tally = { requests: 0, actions: 0, throttled: 0, errors: 0 };
   const emulator = await freshEmulator(generated, tally);
@@ -233,7 +235,7 @@ console.log(${JSON.stringify(MARK)} + JSON.stringify(report.jobs?.map((j) => [j.
         const heap =
           runner === "lambda-semi2"
             ? ["--max-old-space-size=128", "--max-semi-space-size=2"]
-            : lambdaHeapFlags(LAMBDA_MEMORY_MB);
+            : lambdaHeapFlags(lambdaMemoryMb);
         const outcome = await runChild(
           [...heap, "--input-type=module", "-e", script],
           childEnv(emulator, {
@@ -313,6 +315,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       "chart-only": { type: "boolean" },
       only: { type: "string" },
       "limit-s": { type: "string" },
+      "lambda-memory": { type: "string" },
     },
   });
   if (values["chart-only"]) {
@@ -324,6 +327,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const runners = (values.only?.split(",") ?? [...RUNNERS]) as Runner[];
   for (const r of runners) if (!RUNNERS.includes(r)) throw new Error(`--only takes ${RUNNERS.join(", ")}`);
   const limitMs = Number(values["limit-s"] ?? { "1k": 300, "10k": 1200, "50k": 2400 }[size]) * 1000;
+  const lambdaMemoryMb = Number(values["lambda-memory"] ?? LAMBDA_MEMORY_MB);
+  if (!Number.isInteger(lambdaMemoryMb) || lambdaMemoryMb < 128 || lambdaMemoryMb > 10_240)
+    throw new Error(
+      `--lambda-memory takes a function size in MB (128–10240), got ${values["lambda-memory"]}`,
+    );
   const generated = generateFleet(SIZES[size]);
   const expected = expectedActions(generated);
   console.log(
@@ -331,11 +339,15 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   );
   const results: ScaleResult[] = [];
   for (const runner of runners) {
-    const result = await runOne(runner, size, generated, limitMs);
+    const result = await runOne(runner, size, generated, limitMs, lambdaMemoryMb);
     results.push(result);
     process.stderr.write(`${runner}: ${seconds(result.wallMs)}\n`);
   }
   console.log(formatTable(results));
+  if (lambdaMemoryMb !== LAMBDA_MEMORY_MB) {
+    console.log(`\n(lambda at ${lambdaMemoryMb} MB: not kept in ${RESULTS})`);
+    process.exit(0);
+  }
   await mkdir(RESULTS, { recursive: true });
   // A run of some runners replaces theirs and keeps the others' last figures.
   const file = join(RESULTS, `scale-${size}.json`);
