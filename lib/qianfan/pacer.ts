@@ -22,6 +22,12 @@ export const DEFAULT_PACING = {
  * a `Retry-After` pause and a halved rate. The margin keeps clear of that.
  */
 export const CEILING_SHARE = 0.975;
+/**
+ * How fast the rate climbs while answers are clean, per second: before the first throttle, and
+ * back to just under a throttled rate after one. Nor does it climb past this many times what was
+ * really sent in the last second (a rate far above that is untested).
+ */
+const CLIMB_PER_SECOND = 4;
 /** The rate never falls below this, whatever the platform answers (one request every 2 s). */
 const FLOOR_PER_SECOND = 0.5;
 /** After a throttle the rate climbs back quickly to this share of the rate that was throttled... */
@@ -60,14 +66,13 @@ export interface PacerOptions {
 /**
  * Client-side pacing shared by every call of one client, adaptive like the AWS SDKs' "adaptive"
  * retry mode: requests start evenly spaced (a burst never trips the platform's limit) at a rate
- * that starts moderate, climbs while answers are clean and callers are waiting for it (fourfold
- * per second until the first throttle, to at most four times what was really sent in the last
- * second), and is halved on a throttling answer — measured against
- * what was really sent in the last second, so one congestion halves it once, not once per request
- * in flight. After a throttle the rate returns quickly to just under the rate that was throttled,
- * holds there, then probes upwards additively. It never passes {@link CEILING_SHARE} of
- * `ceilingPerSecond` (the user's `requestsPerSecond`). All callers also wait out a `Retry-After` that a retried call waits out
- * ({@link pause}) — never longer than `maxPauseMs`, so one absurd answer (`Retry-After: 3600`)
+ * that starts moderate, climbs while answers are clean and callers are waiting for it
+ * ({@link CLIMB_PER_SECOND} until the first throttle), and is halved on a throttling answer —
+ * measured against what was really sent in the last second, so one congestion halves it once, not
+ * once per request in flight. After a throttle the rate returns quickly to just under the rate
+ * that was throttled, holds there, then probes upwards additively. It never passes
+ * {@link CEILING_SHARE} of `ceilingPerSecond` (the user's `requestsPerSecond`). All callers also
+ * wait out a `Retry-After` that a retried call waits out ({@link pause}) — never longer than `maxPauseMs`, so one absurd answer (`Retry-After: 3600`)
  * cannot stall every call of the client.
  */
 export class Pacer {
@@ -187,13 +192,13 @@ export class Pacer {
     this.#held = false;
     let rate = this.#rate;
     const throttledAt = this.#throttledAt;
-    if (throttledAt === undefined) rate *= 4 ** dt;
+    if (throttledAt === undefined) rate *= CLIMB_PER_SECOND ** dt;
     else if (rate < RECOVERY_SHARE * throttledAt)
-      rate = Math.min(RECOVERY_SHARE * throttledAt, rate * 4 ** dt);
+      rate = Math.min(RECOVERY_SHARE * throttledAt, rate * CLIMB_PER_SECOND ** dt);
     else if (now - this.#lastThrottleMs >= HOLD_MS) rate += PROBE_SHARE_PER_SECOND * throttledAt * dt;
     // A rate far above what is really sent (the callers or the machine are slower) is untested.
     const sent = this.#sentPerSecond(now);
-    this.#rate = Math.min(this.#ceiling, Math.max(this.#rate, Math.min(rate, 4 * sent)));
+    this.#rate = Math.min(this.#ceiling, Math.max(this.#rate, Math.min(rate, CLIMB_PER_SECOND * sent)));
   }
 
   /** A throttling answer to a request sent with `ticket`: the rate is halved, once per congestion. */
