@@ -1,6 +1,7 @@
 export { compileConfig, loadConfig, parseConfig, parseConfigWithWarnings } from "./load";
 export {
   BUILTIN_PROTECTIONS,
+  compileProtections,
   effectiveProtections,
   findProtection,
   taskProtection,

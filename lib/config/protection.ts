@@ -34,25 +34,48 @@ export function findProtection(
 }
 
 /**
+ * A glob of plain characters only (letters, digits, `_`, `-`, `.`; not starting with `.` or `-`):
+ * picomatch matches such a glob to the one name equal to it, so it can be looked up instead of
+ * tested (test/config/config.test.ts holds this to picomatch).
+ */
+const PLAIN_GLOB = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+
+/**
  * {@link findProtection} with every glob compiled once, for the many resources of one listing: a
- * rule per bound service times a fleet of units is too many compilations to make per unit.
+ * rule per bound service times a fleet of units is too many compilations to make per unit. A rule
+ * of one plain field (a bound unit's id, a region) is looked up by its value, so a resource is
+ * tested against the rules with globs only; the first rule that matches still wins.
  */
 export function compileProtections(
   rules: readonly Rule[],
 ): (resource: Record<string, string | undefined>) => string | undefined {
-  const compiled = rules.flatMap((rule) => {
+  /** Per field, the first plain single-field rule of each value, by its place in `rules`. */
+  const plain = new Map<string, Map<string, number>>();
+  const globbed: { at: number; tests: { key: string; isMatch: (value: string) => boolean }[] }[] = [];
+  const describe: string[] = [];
+  for (const rule of rules) {
     const fields = Object.entries(rule).filter(([key, pattern]) => key !== "reason" && pattern !== undefined);
-    if (fields.length === 0) return [];
+    if (fields.length === 0) continue;
     const words = fields.map(([key, pattern]) => `${key} '${pattern}'`).join(", ");
-    return [
-      {
-        tests: fields.map(([key, pattern]) => ({ key, isMatch: globMatcher(pattern!) })),
-        describe: `rule ${words}${rule.reason ? ` (${rule.reason})` : ""}`,
-      },
-    ];
-  });
+    const at = describe.push(`rule ${words}${rule.reason ? ` (${rule.reason})` : ""}`) - 1;
+    const [key, pattern] = fields[0]!;
+    if (fields.length === 1 && PLAIN_GLOB.test(pattern!)) {
+      const values = plain.get(key) ?? new Map<string, number>();
+      if (!values.has(pattern!)) values.set(pattern!, at);
+      plain.set(key, values);
+      continue;
+    }
+    globbed.push({ at, tests: fields.map(([k, p]) => ({ key: k, isMatch: globMatcher(p!) })) });
+  }
   return (resource) => {
-    for (const rule of compiled) {
+    let first = Number.POSITIVE_INFINITY;
+    for (const [key, values] of plain) {
+      const value = resource[key];
+      const at = value === undefined ? undefined : values.get(value);
+      if (at !== undefined && at < first) first = at;
+    }
+    for (const rule of globbed) {
+      if (rule.at > first) break;
       let matches = true;
       for (const { key, isMatch } of rule.tests) {
         const value = resource[key];
@@ -61,9 +84,9 @@ export function compileProtections(
           break;
         }
       }
-      if (matches) return rule.describe;
+      if (matches) return describe[rule.at];
     }
-    return undefined;
+    return Number.isFinite(first) ? describe[first] : undefined;
   };
 }
 

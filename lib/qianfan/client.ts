@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import pLimit, { type LimitFunction } from "p-limit";
 import pRetry from "p-retry";
 import type * as z from "../validation";
 import { ACTIONS, type ActionName } from "./actions";
@@ -11,7 +10,7 @@ import {
   QianfanNetworkError,
   QianfanResponseError,
 } from "./errors";
-import { DEFAULT_PACING as PACING_DEFAULTS, Pacer, type PacerTicket, sleep } from "./pacer";
+import { ConcurrencyGate, DEFAULT_PACING as PACING_DEFAULTS, Pacer, type PacerTicket, sleep } from "./pacer";
 import {
   backoffMs,
   isRetryableAnswer,
@@ -114,6 +113,11 @@ export interface CallDefaults {
 
 export interface CallOptions extends CallDefaults {
   retry?: RetryMode;
+  /**
+   * Served before the calls waiting without it, for a place in flight and a turn of the rate: the
+   * next page of a listing, which its job waits for page by page, not the actions queued beside it.
+   */
+  urgent?: boolean;
 }
 
 export interface CallResult<T> {
@@ -159,7 +163,7 @@ export class QianfanClient {
   readonly #fetch: typeof globalThis.fetch;
   readonly #now: () => Date;
   readonly #onEvent: ((event: ClientEvent) => void) | undefined;
-  readonly #limit: LimitFunction;
+  readonly #gate: ConcurrencyGate;
   readonly #pacer: Pacer;
 
   constructor(options: QianfanClientOptions) {
@@ -174,7 +178,7 @@ export class QianfanClient {
     this.#fetch = options.fetch ?? globalThis.fetch;
     this.#now = options.now ?? (() => new Date());
     this.#onEvent = options.onEvent;
-    this.#limit = pLimit(this.pacing.concurrency);
+    this.#gate = new ConcurrencyGate(this.pacing.concurrency);
     // A Retry-After longer than any call may wait would only stall the calls that cannot use it.
     this.#pacer = new Pacer(this.pacing.requestsPerSecond, {
       startPerSecond: this.pacing.adaptive ? this.pacing.startRequestsPerSecond : undefined,
@@ -228,7 +232,7 @@ export class QianfanClient {
     let attempts = 0;
     let refreshedKeys = false;
     const send = async (): Promise<CallResult<z.infer<S>>> => {
-      const { result, requestId } = await this.#attempt(action, body, attempts, options.signal, budget);
+      const { result, requestId } = await this.#attempt(action, body, attempts, options, budget);
       return { result: parseResult(action, schema, result, requestId), requestId, attempts };
     };
     const run = async (): Promise<CallResult<z.infer<S>>> => {
@@ -294,19 +298,19 @@ export class QianfanClient {
     action: ActionName,
     body: Record<string, unknown>,
     attempt: number,
-    signal: AbortSignal | undefined,
+    { signal, urgent = false }: CallOptions,
     budget: CallBudget,
   ): Promise<{ result: unknown; requestId: string | undefined }> {
-    return this.#limit(async () => {
+    return this.#gate.run(async () => {
       if (signal?.aborted) throw cancelled(action, budget.outcome);
       budget.checkAttempt();
-      const pacingMs = this.#pacer.waitMs();
+      const pacingMs = this.#pacer.waitMs(urgent);
       if (pacingMs > 0) {
         // The first attempt is not held to the retry budget: it has not been tried at all yet.
         const limit = budget.waitLimit(attempt > 1);
         if (pacingMs > limit.ms) throw budget.refusal(pacingMs, limit, "pacing");
       }
-      const ticket: PacerTicket = await this.#pacer.take(signal).catch(() => {
+      const ticket: PacerTicket = await this.#pacer.take(signal, urgent).catch(() => {
         throw cancelled(action, budget.outcome);
       });
       const timeoutMs = budget.checkAttempt(this.#timeoutMs);
@@ -387,7 +391,7 @@ export class QianfanClient {
       }
       if (outcome.error) throw outcome.error;
       return { result: outcome.result, requestId: outcome.requestId };
-    });
+    }, urgent);
   }
 }
 

@@ -576,7 +576,8 @@ export class QianfanApi {
         marker === undefined
           ? { ...filter, maxKeys: PAGE_MAX_KEYS }
           : { ...filter, marker, maxKeys: PAGE_MAX_KEYS };
-      const { result, requestId } = await this.#call(action, body, schema);
+      // The walk waits for each page in turn: a page does not queue behind the actions in line.
+      const { result, requestId } = await this.#call(action, body, schema, { urgent: true });
       pages += 1;
       const picked = pick(result);
       const { pageInfo, idField, idOf } = picked;

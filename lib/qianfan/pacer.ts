@@ -82,6 +82,8 @@ export class Pacer {
   readonly #now: () => number;
   readonly #setTimer: (run: () => void, ms: number) => unknown;
   readonly #waiters: Array<(ticket: PacerTicket) => void> = [];
+  /** Callers served before `#waiters`: each the next page of a listing that waits for it. */
+  readonly #urgent: Array<(ticket: PacerTicket) => void> = [];
   /** Whether a timer will give out the next turn. */
   #armed = false;
   #rate: number;
@@ -121,29 +123,32 @@ export class Pacer {
   }
 
   /** How long a caller that asked for its turn now would wait (behind the callers already waiting). */
-  waitMs(): number {
+  waitMs(urgent = false): number {
     const now = this.#now();
     const first = Math.max(0, this.#nextSlot - now, this.#pausedUntil - now);
-    return first + (this.#waiters.length * 1000) / this.#rate;
+    const ahead = this.#urgent.length + (urgent ? 0 : this.#waiters.length);
+    return first + (ahead * 1000) / this.#rate;
   }
 
   /**
    * Queues a caller: `onTurn` is called, in order, when its turn comes, with the ticket to report
    * the answer with. Turns are given out one at a time at the rate of the moment, so a change of
-   * rate or a pause applies at once to every caller still waiting. Returns a function that leaves
-   * the queue.
+   * rate or a pause applies at once to every caller still waiting. An urgent caller is served
+   * before every caller waiting without it (the rate is the same for both). Returns a function that
+   * leaves the queue.
    */
-  request(onTurn: (ticket: PacerTicket) => void): () => void {
-    this.#waiters.push(onTurn);
+  request(onTurn: (ticket: PacerTicket) => void, urgent = false): () => void {
+    const queue = urgent ? this.#urgent : this.#waiters;
+    queue.push(onTurn);
     this.#pump();
     return () => {
-      const i = this.#waiters.indexOf(onTurn);
-      if (i >= 0) this.#waiters.splice(i, 1);
+      const i = queue.indexOf(onTurn);
+      if (i >= 0) queue.splice(i, 1);
     };
   }
 
-  /** Waits for this caller's turn. */
-  take(signal?: AbortSignal): Promise<PacerTicket> {
+  /** Waits for this caller's turn (before the callers waiting without urgency, when `urgent`). */
+  take(signal?: AbortSignal, urgent = false): Promise<PacerTicket> {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
       const onAbort = () => {
@@ -153,14 +158,14 @@ export class Pacer {
       const leave = this.request((ticket) => {
         signal?.removeEventListener("abort", onAbort);
         resolve(ticket);
-      });
+      }, urgent);
       signal?.addEventListener("abort", onAbort, { once: true });
     });
   }
 
   #pump(): void {
     if (this.#armed) return;
-    while (this.#waiters.length > 0) {
+    while (this.#urgent.length + this.#waiters.length > 0) {
       const now = this.#now();
       const at = Math.max(this.#nextSlot, this.#pausedUntil);
       // (A microsecond early is on time: timers and float sums are not exact.)
@@ -173,7 +178,7 @@ export class Pacer {
         }, at - now);
         return;
       }
-      const onTurn = this.#waiters.shift()!;
+      const onTurn = (this.#urgent.length > 0 ? this.#urgent : this.#waiters).shift()!;
       const spacing = 1000 / this.#rate;
       // A late timer's turn keeps the schedule it was late for, up to the catch-up allowance.
       this.#nextSlot = Math.max(now - Math.min(CATCH_UP_MS, spacing / 2), this.#nextSlot) + spacing;
@@ -243,6 +248,47 @@ export class Pacer {
     let sent = 0;
     for (let i = this.#starts.length - 1; i >= this.#head && this.#starts[i]! > now - span; i -= 1) sent += 1;
     return (sent * 1000) / span;
+  }
+}
+
+/**
+ * At most `limit` tasks at once, started in the order they came, except that a waiting urgent task
+ * starts before every waiting task without urgency — the next page of a listing that a job waits
+ * for, not the actions queued behind it. (p-limit's queue has one lane.)
+ */
+export class ConcurrencyGate {
+  readonly limit: number;
+  #active = 0;
+  readonly #urgent: Array<() => void> = [];
+  readonly #others: Array<() => void> = [];
+
+  constructor(limit: number) {
+    if (!((Number.isInteger(limit) || limit === Number.POSITIVE_INFINITY) && limit >= 1))
+      throw new RangeError("concurrency must be a positive integer");
+    this.limit = limit;
+  }
+
+  /** Tasks running now. */
+  get activeCount(): number {
+    return this.#active;
+  }
+
+  /** Tasks waiting to start. */
+  get pendingCount(): number {
+    return this.#urgent.length + this.#others.length;
+  }
+
+  async run<T>(task: () => Promise<T>, urgent = false): Promise<T> {
+    if (this.#active < this.limit) this.#active += 1;
+    // A finished task hands its place over: #active stays as it is for the one it wakes.
+    else await new Promise<void>((resolve) => (urgent ? this.#urgent : this.#others).push(resolve));
+    try {
+      return await task();
+    } finally {
+      const next = this.#urgent.shift() ?? this.#others.shift();
+      if (next) next();
+      else this.#active -= 1;
+    }
   }
 }
 

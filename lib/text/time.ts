@@ -29,15 +29,23 @@ export function formatSpan(ms: number): string {
 export function formatMoment(at: Date, now: Date, timeZone: string): string {
   const local = new TZDate(at, timeZone);
   const ref = new TZDate(now, timeZone);
-  if (lightFormat(local, "yyyy-MM-dd") === lightFormat(ref, "yyyy-MM-dd")) return lightFormat(local, "HH:mm");
-  if (local.getFullYear() === ref.getFullYear()) return lightFormat(local, "MM-dd HH:mm");
-  return lightFormat(local, "yyyy-MM-dd HH:mm");
+  return lightFormat(local, momentPattern(local, lightFormat(ref, "yyyy-MM-dd"), ref.getFullYear()));
+}
+
+/** How much of a moment {@link formatMoment} writes, against `now`'s local day and year. */
+function momentPattern(local: TZDate, today: string, year: number): string {
+  if (lightFormat(local, "yyyy-MM-dd") === today) return "HH:mm";
+  return local.getFullYear() === year ? "MM-dd HH:mm" : "yyyy-MM-dd HH:mm";
 }
 
 /** The zone's offset from UTC at `at`, as ISO 8601 writes it: "+08:00", "-05:00", "+00:00". */
 export function formatOffset(at: Date, timeZone: string): string {
+  return offsetOf(new TZDate(at, timeZone));
+}
+
+function offsetOf(local: TZDate): string {
   // formatISO writes a zero offset as "Z"; people read "+00:00" beside the other zones' offsets.
-  const iso = formatISO(new TZDate(at, timeZone));
+  const iso = formatISO(local);
   return iso.endsWith("Z") ? "+00:00" : iso.slice(-6);
 }
 
@@ -46,11 +54,33 @@ export function formatOffset(at: Date, timeZone: string): string {
  * "11-21 14:00 +08:00" (see {@link formatMoment}).
  */
 export function formatLocalMoment(at: Date, now: Date, timeZone: string): string {
-  return `${formatMoment(at, now, timeZone)} ${formatOffset(at, timeZone)}`;
+  return momentWriter(now, timeZone)(at);
+}
+
+/**
+ * {@link formatLocalMoment} for many moments against one `now`, as a planner writes them: `now`'s
+ * local day is found once, each moment is put in the zone once, and a moment written before is
+ * not written again (many units share one: idle since now, the same auto-release time).
+ */
+export function momentWriter(now: Date, timeZone: string): (at: Date) => string {
+  const ref = new TZDate(now, timeZone);
+  const today = lightFormat(ref, "yyyy-MM-dd");
+  const year = ref.getFullYear();
+  const written = new Map<number, string>();
+  return (at) => {
+    const ms = at.getTime();
+    let text = written.get(ms);
+    if (text === undefined) {
+      const local = new TZDate(ms, timeZone);
+      text = `${lightFormat(local, momentPattern(local, today, year))} ${offsetOf(local)}`;
+      written.set(ms, text);
+    }
+    return text;
+  };
 }
 
 /** An instant in full for people, in the zone with its offset: "2026-11-23 14:00:05 +08:00". */
 export function formatInstant(at: Date, timeZone: string, seconds = true): string {
-  const local = lightFormat(new TZDate(at, timeZone), seconds ? "yyyy-MM-dd HH:mm:ss" : "yyyy-MM-dd HH:mm");
-  return `${local} ${formatOffset(at, timeZone)}`;
+  const local = new TZDate(at, timeZone);
+  return `${lightFormat(local, seconds ? "yyyy-MM-dd HH:mm:ss" : "yyyy-MM-dd HH:mm")} ${offsetOf(local)}`;
 }

@@ -2,10 +2,12 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
+import picomatch from "picomatch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   BUILTIN_PROTECTIONS,
   ConfigError,
+  compileProtections,
   effectiveProtections,
   findProtection,
   formatDuration,
@@ -203,6 +205,75 @@ describe("protections", () => {
     );
     expect(findProtection([{ creator: "alice@*", region: "bd" }], unit)).toBeUndefined();
     expect(findProtection([{ type: "gpu-2" }], unit)).toBeUndefined();
+  });
+
+  it("finds the first rule that picomatch matches, plain ids looked up or globs tested", () => {
+    // Plain values (looked up), near-plain ones and globs (tested), over a few fields.
+    const CHARS = [..."ab1._-*?[]{},!"];
+    const value = fc.oneof(
+      fc.constantFrom("a", "b", "a1", "ab", "a.b", "a-b", "_a", ".a", "-a", "A", "a "),
+      fc.string({ unit: fc.constantFrom(...CHARS), minLength: 1, maxLength: 5 }),
+    );
+    const rule = fc.record(
+      { instanceId: value, creator: value, region: value, reason: fc.constantFrom("x", "y") },
+      { requiredKeys: [] },
+    );
+    const resource = fc.record(
+      { instanceId: value, creator: value, region: value },
+      { requiredKeys: ["instanceId"] },
+    );
+    const reference = (
+      rules: Record<string, string | undefined>[],
+      r: Record<string, string | undefined>,
+    ) => {
+      const first = rules.find((candidate) => {
+        const fields = Object.entries(candidate).filter(([key, p]) => key !== "reason" && p !== undefined);
+        return (
+          fields.length > 0 &&
+          fields.every(([key, p]) => r[key] !== undefined && picomatch.isMatch(r[key]!, p!, { dot: true }))
+        );
+      });
+      if (!first) return undefined;
+      const words = Object.entries(first)
+        .filter(([key, p]) => key !== "reason" && p !== undefined)
+        .map(([key, p]) => `${key} '${p}'`);
+      return `rule ${words.join(", ")}${first.reason ? ` (${first.reason})` : ""}`;
+    };
+    fc.assert(
+      fc.property(
+        fc.array(rule, { maxLength: 8 }),
+        fc.array(resource, { maxLength: 8 }),
+        (rules, resources) => {
+          const find = compileProtections(rules);
+          for (const r of resources) expect(find(r)).toBe(reference(rules, r));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("names the earlier of a plain rule and a glob rule that both match", () => {
+    const rules = [
+      { instanceId: "unit-*", reason: "glob first" },
+      { instanceId: "unit-1", reason: "plain second" },
+      { creator: "alice", reason: "plain third" },
+    ];
+    expect(findProtection(rules, { instanceId: "unit-1", creator: "alice" })).toBe(
+      "rule instanceId 'unit-*' (glob first)",
+    );
+    expect(findProtection(rules.slice(1), { instanceId: "unit-1", creator: "alice" })).toBe(
+      "rule instanceId 'unit-1' (plain second)",
+    );
+    expect(findProtection(rules.slice(2), { instanceId: "unit-1", creator: "alice" })).toBe(
+      "rule creator 'alice' (plain third)",
+    );
+    expect(findProtection([rules[2]!, rules[0]!], { instanceId: "unit-1", creator: "alice" })).toBe(
+      "rule creator 'alice' (plain third)",
+    );
+    expect(findProtection(rules, { instanceId: "unit-10", creator: "bob" })).toBe(
+      "rule instanceId 'unit-*' (glob first)",
+    );
+    expect(findProtection(rules.slice(1), { instanceId: "unit-10", creator: "alicex" })).toBeUndefined();
   });
 
   it("keeps every built-in protection first, whatever rules the user lists", () => {

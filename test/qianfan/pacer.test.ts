@@ -1,9 +1,10 @@
+import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../../lib/config";
 import { DEMO_CREDENTIALS, type RunningEmulator } from "../../lib/emulator";
 import { DEFAULT_PACING, QianfanApi, QianfanClient, staticCredentials } from "../../lib/qianfan";
-import { CEILING_SHARE, Pacer, type PacerTicket } from "../../lib/qianfan/pacer";
-import { emulatorWith, postpaidUnit } from "../support/emulator";
+import { CEILING_SHARE, ConcurrencyGate, Pacer, type PacerTicket } from "../../lib/qianfan/pacer";
+import { emulatorWith, postpaidUnit, task } from "../support/emulator";
 import { simulatePacing } from "../support/pacing-simulation";
 
 const settle = { startPerSecond: 50, concurrency: 64, latencyMs: 25, seconds: 90, settleSeconds: 60 };
@@ -112,6 +113,27 @@ describe("adaptive pacing on a simulated clock", () => {
     expect(reachedAt!).toBeLessThanOrEqual(1300);
   });
 
+  it("serves an urgent caller before the callers waiting without urgency, at the same rate", () => {
+    const clock = manualClock();
+    const pacer = new Pacer(10, { adaptive: false, ...clock.options });
+    const order: string[] = [];
+    const turns: number[] = [];
+    const turn = (name: string) => () => {
+      order.push(name);
+      turns.push(clock.now());
+    };
+    for (const name of ["a", "b", "c", "d"]) pacer.request(turn(name));
+    expect(pacer.waitMs(true)).toBeLessThan(pacer.waitMs());
+    pacer.request(turn("urgent-1"), true);
+    const leave = pacer.request(() => order.push("left"), true);
+    pacer.request(turn("urgent-2"), true);
+    leave();
+    clock.advance(2000);
+    // "a" had its turn at once; the urgent ones come next, in their order; one left the queue.
+    expect(order).toEqual(["a", "urgent-1", "urgent-2", "b", "c", "d"]);
+    for (let i = 1; i < turns.length; i += 1) expect(turns[i]! - turns[i - 1]!).toBeGreaterThanOrEqual(99);
+  });
+
   it("keeps a fixed rate when adaptive pacing is off", () => {
     const clock = manualClock();
     const pacer = new Pacer(100, { adaptive: false, ...clock.options });
@@ -121,6 +143,65 @@ describe("adaptive pacing on a simulated clock", () => {
     expect(pacer.ratePerSecond).toBe(100 * CEILING_SHARE);
     pacer.throttled(turns[0]!);
     expect(pacer.ratePerSecond).toBe(100 * CEILING_SHARE);
+  });
+});
+
+describe("the client's concurrency gate", () => {
+  it("never runs more than its limit, runs every task, and starts waiting urgent tasks first", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(fc.record({ urgent: fc.boolean(), ticks: fc.integer({ min: 0, max: 3 }) }), {
+          maxLength: 30,
+        }),
+        async (limit, tasks) => {
+          const gate = new ConcurrencyGate(limit);
+          let running = 0;
+          let most = 0;
+          const started: number[] = [];
+          const runs = tasks.map(({ urgent, ticks }, i) =>
+            gate.run(async () => {
+              running += 1;
+              most = Math.max(most, running);
+              started.push(i);
+              for (let t = 0; t < ticks; t += 1) await Promise.resolve();
+              running -= 1;
+              return i;
+            }, urgent),
+          );
+          expect(await Promise.all(runs)).toEqual(tasks.map((_, i) => i));
+          expect(most).toBeLessThanOrEqual(limit);
+          expect(gate.activeCount).toBe(0);
+          expect(gate.pendingCount).toBe(0);
+          // Those that had to wait (all queued at once, beyond the first `limit`) start urgent
+          // first, each lane in its order.
+          const waited = started.slice(limit);
+          const rest = tasks.map((t, i) => ({ ...t, i })).slice(limit);
+          const expected = [...rest.filter((t) => t.urgent), ...rest.filter((t) => !t.urgent)].map(
+            (t) => t.i,
+          );
+          expect(waited).toEqual(expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("refuses a limit that is not a positive whole number", () => {
+    expect(() => new ConcurrencyGate(0)).toThrow(RangeError);
+    expect(() => new ConcurrencyGate(1.5)).toThrow(RangeError);
+    expect(() => new ConcurrencyGate(Number.NaN)).toThrow(RangeError);
+    expect(new ConcurrencyGate(Number.POSITIVE_INFINITY).limit).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it("lets a failed task hand its place on", async () => {
+    const gate = new ConcurrencyGate(1);
+    const failed = gate.run(async () => {
+      throw new Error("boom");
+    });
+    const next = gate.run(async () => "next");
+    await expect(failed).rejects.toThrow("boom");
+    await expect(next).resolves.toBe("next");
   });
 });
 
@@ -218,6 +299,27 @@ describe("adaptive pacing against the emulator's rate limit", () => {
     expect(rates).toHaveLength(throttled);
     // Halved once per congestion: the first throttle of a run always is one.
     expect(rates[0]!.after).toBeLessThan(0.6 * rates[0]!.before);
+  });
+
+  it("asks for a listing's next page before the calls queued behind its first", async () => {
+    // 250 tasks: three pages of 100. 40 calls are queued before the walk starts, at 20 a second.
+    const tasks = Array.from({ length: 250 }, (_, i) => task(`task-${String(i).padStart(3, "0")}`));
+    emulator = await emulatorWith({ computeUnits: [postpaidUnit("unit-1")], batchTasks: tasks });
+    const client = api(emulator.url, {
+      requestsPerSecond: 20 / CEILING_SHARE,
+      concurrency: 4,
+      adaptive: false,
+    });
+    const queued = Array.from({ length: 40 }, () => client.describeComputeUnit("unit-1"));
+    const listed = await client.describeBatchTasks();
+    await Promise.all(queued);
+    expect(listed).toHaveLength(250);
+    const order = [...emulator.requestLog].sort((a, b) => a.seq - b.seq).map((e) => e.action);
+    const pages = order.flatMap((action, i) => (action === "DescribeBatchInferenceTasks" ? [i] : []));
+    expect(pages).toHaveLength(3);
+    // In one queue the pages would come after the 40 calls (places 41–43): each page waited for
+    // its turn behind them. Served first, each page costs the calls at most a few turns.
+    expect(pages.at(-1)!).toBeLessThan(20);
   });
 
   it("never sends more requests per second than its ceiling, though the emulator allows more", async () => {

@@ -1,7 +1,7 @@
 import { applyNotice } from "../../engine/notice";
 import type { Decision } from "../../engine/types";
 import { type ComputeUnit, isPlaceholderTime, parsePlatformTime } from "../../qianfan";
-import { formatLocalMoment, formatSpan } from "../../text";
+import { formatSpan, momentWriter } from "../../text";
 
 /** The release-units settings the planner applies (from `jobs.release-units`). */
 export interface ReleaseUnitsPolicy {
@@ -63,18 +63,8 @@ export function planUnitReleases(
 ): ReleaseUnitsPlan {
   const decisions: Decision<ReleaseUnitAction>[] = [];
   const marks = new Map<string, UnitMark>();
-  // Many units share a moment (idle since now, the same auto-release time): each is written once,
-  // as writing one in a time zone is what planning a large fleet spends most of its time on.
-  const written = new Map<number, string>();
-  const at = (date: Date) => {
-    const ms = date.getTime();
-    let text = written.get(ms);
-    if (text === undefined) {
-      text = formatLocalMoment(date, now, ctx.policy.timeZone);
-      written.set(ms, text);
-    }
-    return text;
-  };
+  // Many units share a moment (idle since now, the same auto-release time): the writer writes each once.
+  const at = momentWriter(now, ctx.policy.timeZone);
   for (const unit of units) {
     const { decision, mark } = decideUnit(unit, ctx, now, at);
     decisions.push(decision);

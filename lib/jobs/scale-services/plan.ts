@@ -2,7 +2,7 @@ import type { Decision } from "../../engine/types";
 import { parsePlatformTime } from "../../qianfan";
 import { type Calendar, isActive, type Schedule } from "../../schedule";
 import type { RestoreTarget } from "../../state";
-import { formatLocalMoment, formatSpan, plural } from "../../text";
+import { formatSpan, momentWriter, plural } from "../../text";
 
 /** One configured binding of a service on a compute unit to a schedule. */
 export interface ScaleBinding {
@@ -79,7 +79,7 @@ export function planScaling(
   ctx: ScaleServicesContext,
   now: Date,
 ): Decision<ScaleAction>[] {
-  const at = (d: Date) => formatLocalMoment(d, now, ctx.policy.timeZone);
+  const at = momentWriter(now, ctx.policy.timeZone);
   const decisions = items.map((item) => decide(item, ctx, now, at));
   const order = (d: Decision<ScaleAction>) => (d.action?.direction === "up" ? 0 : 1);
   return decisions

@@ -2,7 +2,7 @@ import { globMatcher } from "../../config/glob";
 import { applyNotice, type NoticeMark } from "../../engine/notice";
 import type { Decision } from "../../engine/types";
 import { type BatchTask, isPlaceholderTime, parsePlatformTime } from "../../qianfan";
-import { formatLocalMoment, formatSpan } from "../../text";
+import { formatSpan, momentWriter } from "../../text";
 
 /** A per-task limit (config `limits`): the first rule whose globs match applies. */
 export interface TaskLimitRule {
@@ -99,7 +99,7 @@ export function planTaskStops(
 ): StopBatchTasksPlan {
   const decisions: Decision<StopTaskAction>[] = [];
   const marks = new Map<string, NoticeMark>();
-  const at = (date: Date) => formatLocalMoment(date, now, ctx.policy.timeZone);
+  const at = momentWriter(now, ctx.policy.timeZone);
   for (const task of tasks) {
     const label = `${task.name} (${task.modelId ?? "model ?"})`;
     const keep = (rule: string, reason: string): Decision<StopTaskAction> => ({

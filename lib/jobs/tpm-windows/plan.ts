@@ -4,7 +4,7 @@ import type { InvalidItem } from "../../engine/job";
 import type { Decision } from "../../engine/types";
 import { isPlaceholderTime, parsePlatformTime, type TpmInstance } from "../../qianfan";
 import { type Calendar, currentStretchEnd, isActive, type Schedule } from "../../schedule";
-import { formatLocalMoment, formatSpan } from "../../text";
+import { formatSpan, momentWriter } from "../../text";
 
 /** A peak window: TPM quota of `model` bought while `schedule` is on. */
 export interface TpmWindow {
@@ -120,7 +120,7 @@ export function planTpmWindows(
 ): TpmWindowsPlan {
   const decisions: Decision<TpmAction>[] = [];
   const adopted = new Map<string, TpmPurchase>();
-  const at = (d: Date) => formatLocalMoment(d, now, ctx.timeZone);
+  const at = momentWriter(now, ctx.timeZone);
   const listedById = new Map(items.flatMap((i) => i.instances.map((x) => [x.instanceId, x] as const)));
   const unreadableById = new Map(
     items.flatMap((i) => (i.invalid ?? []).flatMap((x) => (x.id === undefined ? [] : [[x.id, x] as const]))),
