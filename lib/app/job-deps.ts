@@ -5,6 +5,7 @@ import { secretsManagerCredentials } from "../aws/secrets";
 import { CHAT_PLATFORMS } from "../chat/types";
 import {
   COMPILED_CONFIG_PATH,
+  clientPacing,
   type LoadedConfig,
   loadCompiledConfig,
   processEnv,
@@ -80,7 +81,7 @@ export async function buildJobHandlerDeps(
     onEvent: responses.record,
     credentials,
     baseUrl: settings.baseUrl ?? q.baseUrl,
-    pacing: { requestsPerSecond: q.requestsPerSecond, concurrency: q.concurrency },
+    pacing: clientPacing(q),
     retry: { retries: q.maxRetries },
     timeoutMs: q.timeoutSeconds * 1000,
   });

@@ -13,8 +13,8 @@ const DESCRIPTIONS: ReadonlyArray<readonly [string, string]> = [
   ["dryRun", "Absent: real endpoints run dry unless --apply; the built-in emulator applies"],
   ["qianfan.~.baseUrl.~", "The console endpoint, e.g. https://qianfan.baidubce.com"],
   [
-    "qianfan.~.requestsPerSecond",
-    "Ceiling of requests per second; below it the rate adapts: it starts moderate, climbs while answers are clean and halves on throttling",
+    "qianfan.~.requestsPerSecond.~",
+    "The account's limit of requests per second: the rate starts just under it and halves on throttling. Absent: it starts at 50/s and climbs towards 1000/s while answers are clean",
   ],
   ["qianfan.~.concurrency", "Ceiling of requests in flight at once"],
   ["jobs.~.release-units.~.minAge", "Grace for new units: none younger is released"],

@@ -8,5 +8,6 @@ export { COMPILED_CONFIG_PATH, loadCompiledConfig, parseCompiledConfig } from ".
 export { Duration, formatDuration, parseDuration } from "./duration";
 export { type HousekeeperEnv, processEnv, readEnv } from "./env";
 export { ConfigError, type LoadedConfig } from "./file";
+export { clientPacing } from "./pacing";
 export type { HousekeepingConfig } from "./schema";
 export { TpmModelId } from "./tpm-model";

@@ -338,10 +338,8 @@ export const HousekeepingConfigSchema = z
     qianfan: z.prefault(
       z.strictObject({
         baseUrl: z.optional(BaseUrl),
-        requestsPerSecond: z._default(
-          z.number().check(z.positive(), z.lte(10_000)),
-          DEFAULT_PACING.requestsPerSecond,
-        ),
+        // Absent: the default ceiling, which the rate climbs towards from a moderate start (./pacing).
+        requestsPerSecond: z.optional(z.number().check(z.positive(), z.lte(10_000))),
         concurrency: z._default(Int(1, 64), DEFAULT_PACING.concurrency),
         timeoutSeconds: z._default(z.number().check(z.positive(), z.lte(600)), 15),
         maxRetries: z._default(Int(0, 20), 6),

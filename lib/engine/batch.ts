@@ -182,7 +182,9 @@ export async function lastLookFromListing<Item, A>(
   decisions: readonly Decision<A>[],
 ): Promise<Map<string, string | undefined>> {
   const context = await job.loadContext(ctx, inventory);
-  const fresh = new Map(job.plan(inventory, context, ctx.now).decisions.map((d) => [d.resourceId, d]));
+  const fresh = new Map(
+    (await job.plan(inventory, context, ctx.now)).decisions.map((d) => [d.resourceId, d]),
+  );
   const unreadable = new Map(inventory.invalid.map((item) => [item.id, item.problem]));
   const blockers = new Map<string, string | undefined>();
   for (const decision of decisions) {

@@ -50,8 +50,11 @@ export interface Job<Item, Context, A> {
   readInventory(ctx: JobContext): Promise<Inventory<Item>>;
   /** Loads what the planner needs from remembered state. */
   loadContext(ctx: JobContext, inventory: Inventory<Item>): Promise<Context>;
-  /** Pure: decides from the inventory, the remembered context and `now`. */
-  plan(inventory: Inventory<Item>, context: Context, now: Date): Planned<A>;
+  /**
+   * Pure: decides from the inventory, the remembered context and `now`. A planner of thousands may
+   * answer later, giving the event loop turns as it goes; the plan is the same.
+   */
+  plan(inventory: Inventory<Item>, context: Context, now: Date): Planned<A> | Promise<Planned<A>>;
   /**
    * Re-checks the resource, acts and reports what the platform then shows. Never throws: a failure
    * is a result. A job with {@link Job.listed} acts through that instead.

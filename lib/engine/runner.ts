@@ -307,7 +307,7 @@ async function planAndExecute(
     return emptyReport(job.name, "stopped", { stoppedBy: listing.stop, warnings: listing.warnings });
   }
   const context = await job.loadContext(ctx, inventory);
-  const plan: Planned<unknown> = job.plan(inventory, context, ctx.now);
+  const plan: Planned<unknown> = await job.plan(inventory, context, ctx.now);
   const decisions = restrictTo(plan.decisions, options.only);
   const stop = checkBlastRadius(decisions, inventory.fleetSize, guards);
   inventory = undefined;

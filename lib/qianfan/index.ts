@@ -13,3 +13,4 @@ export {
   type SignInput,
   signRequest,
 } from "./signer";
+export { eachInTurns, ITEMS_PER_TURN } from "./turns";

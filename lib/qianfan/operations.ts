@@ -30,6 +30,7 @@ import {
   TpmInstanceSchema,
   TrueResult,
 } from "./schemas";
+import { eachInTurns, ITEMS_PER_TURN } from "./turns";
 
 /** A listing validated item by item. */
 export interface CheckedList<T> {
@@ -40,6 +41,8 @@ export interface CheckedList<T> {
 
 const RawUnitList = z.looseObject({ computeUnitInstanceList: z.array(z.unknown()) });
 const RawTaskPage = z.looseObject({ taskList: z.array(z.unknown()), pageInfo: PageInfoSchema });
+
+type CheckedItems<T> = { items: T[]; invalid: Array<{ index: number; id?: string; problem: string }> };
 
 /**
  * Validates each item of a list on its own; an invalid one is described by its id and field. An id
@@ -55,7 +58,29 @@ export function checkItems<T>(
    * held twice (as the answer's items and as the validated ones) at its peak.
    */
   consume = false,
-): { items: T[]; invalid: Array<{ index: number; id?: string; problem: string }> } {
+): CheckedItems<T> {
+  const checker = itemChecker(raw, schema, idField, consume);
+  for (let index = 0; index < raw.length; index += 1) checker.check(index);
+  return checker.done();
+}
+
+/**
+ * {@link checkItems} for a listing of thousands, a turn of the event loop every
+ * {@link ITEMS_PER_TURN} items ({@link eachInTurns}): the same result, while the other calls of
+ * the run go on.
+ */
+export async function checkItemsInTurns<T>(
+  raw: unknown[],
+  schema: z.ZodMiniType<T>,
+  idField: string,
+  consume = false,
+): Promise<CheckedItems<T>> {
+  const checker = itemChecker(raw, schema, idField, consume);
+  await eachInTurns(raw, (_, index) => checker.check(index));
+  return checker.done();
+}
+
+function itemChecker<T>(raw: unknown[], schema: z.ZodMiniType<T>, idField: string, consume: boolean) {
   const items: T[] = [];
   const invalid: Array<{ index: number; id?: string; problem: string }> = [];
   const idOf = (item: unknown): string | undefined => {
@@ -68,7 +93,8 @@ export function checkItems<T>(
     const id = idOf(item);
     if (id !== undefined) times.set(id, (times.get(id) ?? 0) + 1);
   }
-  raw.forEach((item, index) => {
+  const check = (index: number) => {
+    const item = raw[index];
     const id = idOf(item);
     const problems: string[] = [];
     const listed = id === undefined ? 0 : (times.get(id) ?? 0);
@@ -95,9 +121,12 @@ export function checkItems<T>(
     if (problems.length === 0 && parsed?.success) items.push(parsed.data);
     else invalid.push({ index, id, problem: problems.join("; ") });
     if (consume) raw[index] = undefined;
-  });
-  if (consume) raw.length = 0;
-  return { items, invalid };
+  };
+  const done = (): CheckedItems<T> => {
+    if (consume) raw.length = 0;
+    return { items, invalid };
+  };
+  return { check, done };
 }
 
 /** What a mutating call achieved, as the platform confirmed it. */
@@ -247,7 +276,7 @@ export class QianfanApi {
   async describeComputeUnitsChecked(filter: ComputeUnitFilter = {}): Promise<CheckedList<ComputeUnit>> {
     const { result, requestId } = await this.#call("DescribeComputeUnits", { ...filter }, RawUnitList);
     return {
-      ...checkItems(result.computeUnitInstanceList, ComputeUnitSchema, "instanceId", true),
+      ...(await checkItemsInTurns(result.computeUnitInstanceList, ComputeUnitSchema, "instanceId", true)),
       requestId,
     };
   }
@@ -487,7 +516,7 @@ export class QianfanApi {
         "keep",
       ),
     );
-    return checkItems(raw, BatchTaskSchema, "taskId", true);
+    return checkItemsInTurns(raw, BatchTaskSchema, "taskId", true);
   }
 
   /** Collects {@link iterateBatchTasks}. */

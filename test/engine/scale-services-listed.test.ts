@@ -36,14 +36,9 @@ const fleet = (): Fleet => ({
 });
 const binding = (id: string, unit: string) =>
   `{ serviceId: ${id}, instanceId: ${unit}, uptime: "Mon-Fri 09:00-18:00" }`;
-const config = parseConfig(
-  `version: 1\njobs:\n  scale-services:\n    services: [${[
-    binding("svc-1", "unit-a"),
-    binding("svc-2", "unit-b"),
-    binding("svc-3", "unit-b"),
-  ].join(", ")}]\n`,
-  "test.yml",
-);
+const configWith = (...bindings: string[]) =>
+  parseConfig(`version: 1\njobs:\n  scale-services:\n    services: [${bindings.join(", ")}]\n`, "test.yml");
+const config = configWith(binding("svc-1", "unit-a"), binding("svc-2", "unit-b"), binding("svc-3", "unit-b"));
 
 /** One applying scale-services run at Monday night; its job report. */
 async function scaleRun(api: QianfanApi, store: StateStore = new MemoryStateStore(), memoryStore = store) {
@@ -250,5 +245,48 @@ describe("scale-services between two listings", () => {
       message: expect.stringContaining("2 of 8 free"),
     });
     expect(calls("ScaleService").map((e) => (e.body as { serviceId: string }).serviceId)).toEqual(["svc-x"]);
+  });
+
+  it("asks for a bound service's units while the services are listed, and a binding to no service only warns", async () => {
+    // 250 services: three pages. Bindings by id: svc-1 and svc-2 exist, svc-gone does not.
+    const others = Array.from({ length: 247 }, (_, i) => onUnit(`svc-other-${i}`, "unit-b", 0));
+    emulator = await emulatorWith({ ...fleet(), services: [...fleet().services!, ...others] });
+    const byId = configWith(
+      binding("svc-1", "unit-a"),
+      binding("svc-gone", "unit-a"),
+      binding("svc-2", "unit-b"),
+    );
+    emulator.clock.set(MONDAY_NIGHT);
+    const report = (
+      await runJobs({
+        jobs: [scaleServices.build(byId)],
+        api: apiFor(emulator),
+        store: new MemoryStateStore(),
+        memory: new JobMemory(new MemoryStateStore()),
+        guards: byId.guards,
+        now: MONDAY_NIGHT,
+        clock: () => MONDAY_NIGHT,
+        dryRun: false,
+        target: "emulator",
+        listingFreshMs: FRESH_MS,
+      })
+    ).jobs[0]!;
+    expect(outcomes(report.decisions)).toEqual({
+      "svc-1/unit-a": expect.objectContaining({ status: "done" }),
+      "svc-2/unit-b": expect.objectContaining({ status: "done" }),
+    });
+    expect(report.warnings).toContainEqual(expect.stringContaining("(svc-gone) matches no service"));
+    const log = [...emulator.requestLog].sort((a, b) => a.seq - b.seq);
+    const pages = log.flatMap((e, i) => (e.action === "DescribeServices" ? [i] : []));
+    const firstUnits = log.findIndex((e) => e.route === "/v2/serviceresources");
+    // The inventory's three pages come first (the batch's last look lists again later).
+    expect(pages.length).toBeGreaterThanOrEqual(3);
+    // Asked for at the start, beside the first page, not after the inventory's last one.
+    expect(firstUnits).toBeLessThan(pages[2]!);
+    expect(
+      calls("ScaleService")
+        .map((e) => (e.body as { serviceId: string }).serviceId)
+        .sort(),
+    ).toEqual(["svc-1", "svc-2"]);
   });
 });

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { planUnitReleases, type UnitMark } from "../../lib/jobs/release-units/plan";
+import { planUnitReleases, planUnitReleasesInTurns, type UnitMark } from "../../lib/jobs/release-units/plan";
 import { isPlaceholderTime, parsePlatformTime } from "../../lib/qianfan";
 import { placeholderTime } from "./placeholder-times";
 import { computeUnitArb } from "./unit-arbitrary";
@@ -30,24 +30,25 @@ const scenario = fc.record({
 
 type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
 
+function contextOf(s: Scenario) {
+  return {
+    policy: {
+      minAgeMs: s.minAgeMs,
+      idleForMs: s.idleForMs,
+      maxAgeMs: s.maxAgeMs,
+      noticeForMs: s.noticeForMs,
+      timeZone: "Asia/Shanghai",
+    },
+    marks: new Map(Object.entries(s.marks)),
+    snoozedUntil: new Map(Object.entries(s.snoozed)),
+    protectedBy: (u: { creator: string }) =>
+      s.protectedCreators.includes(u.creator) ? `creator ${u.creator}` : undefined,
+  };
+}
+
 function run(s: Scenario) {
   const unitsById = new Map(s.units.map((u) => [u.instanceId, u]));
-  const plan = planUnitReleases(
-    s.units,
-    {
-      policy: {
-        minAgeMs: s.minAgeMs,
-        idleForMs: s.idleForMs,
-        maxAgeMs: s.maxAgeMs,
-        noticeForMs: s.noticeForMs,
-        timeZone: "Asia/Shanghai",
-      },
-      marks: new Map(Object.entries(s.marks)),
-      snoozedUntil: new Map(Object.entries(s.snoozed)),
-      protectedBy: (u) => (s.protectedCreators.includes(u.creator) ? `creator ${u.creator}` : undefined),
-    },
-    new Date(NOW),
-  );
+  const plan = planUnitReleases(s.units, contextOf(s), new Date(NOW));
   return { plan, unitsById };
 }
 
@@ -217,6 +218,26 @@ describe("release-units planner, with placeholder dates", () => {
         },
       ),
       { numRuns: 400 },
+    );
+  });
+
+  it("makes the same plan a thousand units at a time as in one go", async () => {
+    // Fleets larger than a turn's thousand units: the same few units, repeated under other ids.
+    const large = scenario.chain((s) =>
+      fc.integer({ min: 1001, max: 2600 }).map((size) => ({
+        ...s,
+        units: Array.from({ length: s.units.length === 0 ? 0 : size }, (_, i) => ({
+          ...s.units[i % s.units.length]!,
+          instanceId: `unit-${i}`,
+        })),
+      })),
+    );
+    await fc.assert(
+      fc.asyncProperty(large, async (s) => {
+        const inTurns = await planUnitReleasesInTurns(s.units, contextOf(s), new Date(NOW));
+        expect(inTurns).toEqual(planUnitReleases(s.units, contextOf(s), new Date(NOW)));
+      }),
+      { numRuns: 20 },
     );
   });
 });

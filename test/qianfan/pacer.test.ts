@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
-import { parseConfig } from "../../lib/config";
+import { clientPacing, parseConfig } from "../../lib/config";
 import { DEMO_CREDENTIALS, type RunningEmulator } from "../../lib/emulator";
 import { DEFAULT_PACING, QianfanApi, QianfanClient, staticCredentials } from "../../lib/qianfan";
 import { CEILING_SHARE, ConcurrencyGate, Pacer, type PacerTicket } from "../../lib/qianfan/pacer";
@@ -234,15 +234,32 @@ function manualClock(lateMs = 0) {
 describe("pacing defaults", () => {
   it("are one set, shared by the config and the client", () => {
     const config = parseConfig("version: 1\n", "test.yml");
-    expect(config.qianfan.requestsPerSecond).toBe(DEFAULT_PACING.requestsPerSecond);
-    expect(config.qianfan.concurrency).toBe(DEFAULT_PACING.concurrency);
-    const client = new QianfanClient({ credentials: staticCredentials(DEMO_CREDENTIALS) });
-    expect(client.pacing).toMatchObject({
-      requestsPerSecond: config.qianfan.requestsPerSecond,
-      concurrency: config.qianfan.concurrency,
-      adaptive: true,
+    expect(clientPacing(config.qianfan)).toEqual({
+      requestsPerSecond: DEFAULT_PACING.requestsPerSecond,
+      startRequestsPerSecond: DEFAULT_PACING.startRequestsPerSecond,
+      concurrency: DEFAULT_PACING.concurrency,
     });
+    const client = new QianfanClient({ credentials: staticCredentials(DEMO_CREDENTIALS) });
+    expect(client.pacing).toMatchObject({ ...clientPacing(config.qianfan), adaptive: true });
     expect(client.currentRequestsPerSecond).toBe(DEFAULT_PACING.startRequestsPerSecond);
+  });
+
+  it("start at the limit a config sets, and climb from a moderate start to the default ceiling without one", () => {
+    const set = parseConfig("version: 1\nqianfan: { requestsPerSecond: 200, concurrency: 16 }\n", "test.yml");
+    const client = new QianfanClient({
+      credentials: staticCredentials(DEMO_CREDENTIALS),
+      pacing: clientPacing(set.qianfan),
+    });
+    expect(client.pacing).toMatchObject({ requestsPerSecond: 200, concurrency: 16, adaptive: true });
+    expect(client.currentRequestsPerSecond).toBe(200 * CEILING_SHARE);
+    // Below the moderate start, a set limit is where the rate starts all the same.
+    const slow = parseConfig("version: 1\nqianfan: { requestsPerSecond: 5 }\n", "test.yml");
+    expect(clientPacing(slow.qianfan)).toMatchObject({ requestsPerSecond: 5, startRequestsPerSecond: 5 });
+    const unset = parseConfig("version: 1\nqianfan: { concurrency: 16 }\n", "test.yml");
+    expect(clientPacing(unset.qianfan)).toMatchObject({
+      requestsPerSecond: DEFAULT_PACING.requestsPerSecond,
+      startRequestsPerSecond: DEFAULT_PACING.startRequestsPerSecond,
+    });
   });
 });
 

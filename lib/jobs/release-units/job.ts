@@ -6,7 +6,7 @@ import type { ActionResult } from "../../engine/types";
 import type { ComputeUnit, QianfanApi } from "../../qianfan";
 import { RELEASE_UNITS } from "../names";
 import {
-  planUnitReleases,
+  planUnitReleasesInTurns,
   type ReleaseUnitAction,
   type ReleaseUnitsContext,
   type ReleaseUnitsPolicy,
@@ -58,8 +58,9 @@ export function releaseUnitsJob(
       };
     },
 
-    plan(inventory: Inventory<ComputeUnit>, context: ReleaseUnitsContext, now: Date) {
-      const { decisions, marks } = planUnitReleases(inventory.items, context, now);
+    // Ten thousand units are planned a thousand at a time: the other jobs' calls go on meanwhile.
+    async plan(inventory: Inventory<ComputeUnit>, context: ReleaseUnitsContext, now: Date) {
+      const { decisions, marks } = await planUnitReleasesInTurns(inventory.items, context, now);
       return { decisions, memory: marks };
     },
 

@@ -1,6 +1,6 @@
 import { applyNotice } from "../../engine/notice";
 import type { Decision } from "../../engine/types";
-import { type ComputeUnit, isPlaceholderTime, parsePlatformTime } from "../../qianfan";
+import { type ComputeUnit, eachInTurns, isPlaceholderTime, parsePlatformTime } from "../../qianfan";
 import { formatSpan, momentWriter } from "../../text";
 
 /** The release-units settings the planner applies (from `jobs.release-units`). */
@@ -61,16 +61,35 @@ export function planUnitReleases(
   ctx: ReleaseUnitsContext,
   now: Date,
 ): ReleaseUnitsPlan {
-  const decisions: Decision<ReleaseUnitAction>[] = [];
-  const marks = new Map<string, UnitMark>();
+  const planner = unitPlanner(ctx, now);
+  for (const unit of units) planner.decide(unit);
+  return planner.plan;
+}
+
+/**
+ * {@link planUnitReleases} with a turn of the event loop every 1,000 units (`ITEMS_PER_TURN`): the
+ * same plan, while the other jobs of a run go on calling the platform.
+ */
+export async function planUnitReleasesInTurns(
+  units: readonly ComputeUnit[],
+  ctx: ReleaseUnitsContext,
+  now: Date,
+): Promise<ReleaseUnitsPlan> {
+  const planner = unitPlanner(ctx, now);
+  await eachInTurns(units, planner.decide);
+  return planner.plan;
+}
+
+function unitPlanner(ctx: ReleaseUnitsContext, now: Date) {
+  const plan: ReleaseUnitsPlan = { decisions: [], marks: new Map() };
   // Many units share a moment (idle since now, the same auto-release time): the writer writes each once.
   const at = momentWriter(now, ctx.policy.timeZone);
-  for (const unit of units) {
+  const decide = (unit: ComputeUnit) => {
     const { decision, mark } = decideUnit(unit, ctx, now, at);
-    decisions.push(decision);
-    if (mark && Object.keys(mark).length > 0) marks.set(unit.instanceId, mark);
-  }
-  return { decisions, marks };
+    plan.decisions.push(decision);
+    if (mark && Object.keys(mark).length > 0) plan.marks.set(unit.instanceId, mark);
+  };
+  return { plan, decide };
 }
 
 function decideUnit(

@@ -73,7 +73,6 @@ export function scaleServicesJob(
     guards: { maxFleetFraction: 1, ...options.guards },
 
     async readInventory(ctx: JobContext): Promise<Inventory<ScaleItem>> {
-      const services = await ctx.api.describeServices();
       // One /v2/serviceresources listing per bound service: the documented source of its replicas.
       const unitsByService = new Map<string, Promise<CheckedList<ServiceUnit>>>();
       const unitsOf = (serviceId: string) => {
@@ -81,6 +80,11 @@ export function scaleServicesJob(
           unitsByService.set(serviceId, ctx.api.describeServiceUnits(serviceId));
         return unitsByService.get(serviceId)!;
       };
+      // A binding by id names its service already: its units are asked for while the services are
+      // listed (the listing's pages go first all the same). A failure is met where the listing is
+      // awaited, below, or not at all when no listed service has the id.
+      for (const b of options.bindings) if (b.serviceId !== undefined) unitsOf(b.serviceId).catch(() => {});
+      const services = await ctx.api.describeServices();
       const items = new Map<string, ScaleItem>();
       const invalid: InvalidItem[] = [];
       const warnings: string[] = [];
