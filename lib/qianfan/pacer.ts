@@ -1,3 +1,5 @@
+import Queue from "yocto-queue";
+
 /**
  * The pacing every client starts with when nothing else is configured (and the defaults of the
  * config's `qianfan` block): a ceiling of requests per second and in flight that the adaptive rate
@@ -259,8 +261,10 @@ export class Pacer {
 export class ConcurrencyGate {
   readonly limit: number;
   #active = 0;
-  readonly #urgent: Array<() => void> = [];
-  readonly #others: Array<() => void> = [];
+  // Queues, not arrays: tens of thousands may wait at once (a glob binding every service of a
+  // large fleet), and an array's shift copies them all each time.
+  readonly #urgent = new Queue<() => void>();
+  readonly #others = new Queue<() => void>();
 
   constructor(limit: number) {
     if (!((Number.isInteger(limit) || limit === Number.POSITIVE_INFINITY) && limit >= 1))
@@ -275,17 +279,17 @@ export class ConcurrencyGate {
 
   /** Tasks waiting to start. */
   get pendingCount(): number {
-    return this.#urgent.length + this.#others.length;
+    return this.#urgent.size + this.#others.size;
   }
 
   async run<T>(task: () => Promise<T>, urgent = false): Promise<T> {
     if (this.#active < this.limit) this.#active += 1;
     // A finished task hands its place over: #active stays as it is for the one it wakes.
-    else await new Promise<void>((resolve) => (urgent ? this.#urgent : this.#others).push(resolve));
+    else await new Promise<void>((resolve) => (urgent ? this.#urgent : this.#others).enqueue(resolve));
     try {
       return await task();
     } finally {
-      const next = this.#urgent.shift() ?? this.#others.shift();
+      const next = this.#urgent.dequeue() ?? this.#others.dequeue();
       if (next) next();
       else this.#active -= 1;
     }
