@@ -3,7 +3,7 @@ import { type LocalExchange, startLocalChat } from "../chat/local-session";
 import { checkRepliesUrl } from "../chat/outbound/replies-url";
 import { chatSecretsFromJson } from "../chat/secrets";
 import { CHAT_PLATFORMS, type ChatPlatform } from "../chat/types";
-import { type HousekeepingConfig, loadConfig, readEnv } from "../config";
+import { clientPacing, type HousekeepingConfig, loadConfig, readEnv } from "../config";
 import { type Clock, systemClock } from "../engine/clock";
 import { resolveConfigPath } from "./config-path";
 import { connectQianfan } from "./connect";
@@ -82,7 +82,11 @@ export async function runChatCommand(
       await chat.close();
     }
   }
-  const connection = await connectQianfan({ env, baseUrl: loaded.config.qianfan.baseUrl });
+  const connection = await connectQianfan({
+    env,
+    baseUrl: loaded.config.qianfan.baseUrl,
+    pacing: clientPacing(loaded.config.qianfan),
+  });
   try {
     const config = withChat(loaded.config, connection.emulated);
     const opened = await openStore(loaded, env, {

@@ -273,7 +273,12 @@ async function checkListed(
 ): Promise<string | undefined> {
   let connection: Awaited<ReturnType<typeof connectQianfan>> | undefined;
   try {
-    connection = await connectQianfan({ env, baseUrl: loaded.config.qianfan.baseUrl, retry: { retries: 1 } });
+    connection = await connectQianfan({
+      env,
+      baseUrl: loaded.config.qianfan.baseUrl,
+      pacing: clientPacing(loaded.config.qianfan),
+      retry: { retries: 1 },
+    });
     const { api } = connection;
     const [units, services, tasks] = await Promise.all([
       api.describeComputeUnits(),

@@ -11,7 +11,7 @@ import { main } from "../../lib/cli/main";
 import { runEmulatorCommand } from "../../lib/emulator";
 import { FileStateStore, JobMemory } from "../../lib/state";
 import { capture } from "../support/cli";
-import { emulatorWith, postpaidUnit } from "../support/emulator";
+import { emulatorWith, postpaidUnit, task } from "../support/emulator";
 
 const exec = promisify(execFile);
 /** Monday 2026-11-23 14:00 in Shanghai, 01:00 in New York. */
@@ -309,5 +309,39 @@ describe("AWS errors in the CLI's words", () => {
     expect(failed?.stderr.trim()).toBe(
       "qfhk: no AWS region for the DynamoDB state table: set AWS_REGION (e.g. cn-north-1) or AWS_PROFILE with a region (or --state FILE for a local state file)",
     );
+  });
+});
+
+describe("the configured pace", () => {
+  it("holds for every command that reads the platform: listings and snoozes, not only runs", async () => {
+    // 250 tasks: three pages. At 2 requests/s every request starts at least 0.5 s after the last;
+    // at the default pace they would follow each other within tens of milliseconds.
+    const arrivals: number[] = [];
+    const emulator = await emulatorWith(
+      {
+        computeUnits: [postpaidUnit("unit-3fj9v0ke")],
+        batchTasks: Array.from({ length: 250 }, (_, i) => task(`task-${String(i).padStart(3, "0")}`)),
+      },
+      { onRequest: () => arrivals.push(performance.now()) },
+    );
+    const paced = join(dir, "paced.yml");
+    await writeFile(paced, "version: 1\nqianfan: { requestsPerSecond: 2 }\n");
+    try {
+      const env = {
+        QFHK_STATE_PATH: join(dir, "paced-state.json"),
+        QIANFAN_CONSOLE_API_BASE_URL: emulator.url,
+      };
+      for (const args of [["tasks"], ["snooze", "task-001", "1h"]]) {
+        arrivals.length = 0;
+        const c = terminal();
+        expect(await main([...args, "--config", paced], c.io, env, clock), c.err.join("\n")).toBe(0);
+        expect(arrivals.length, args.join(" ")).toBeGreaterThanOrEqual(3);
+        const gaps = arrivals.slice(1).map((t, i) => t - arrivals[i]!);
+        // 2 × 0.975 a second: 513 ms apart as sent, less a little for how answers arrive.
+        expect(Math.min(...gaps), args.join(" ")).toBeGreaterThan(400);
+      }
+    } finally {
+      await emulator.close();
+    }
   });
 });
