@@ -14,7 +14,7 @@ const DESCRIPTIONS: ReadonlyArray<readonly [string, string]> = [
   ["qianfan.~.baseUrl.~", "The console endpoint, e.g. https://qianfan.baidubce.com"],
   [
     "qianfan.~.requestsPerSecond.~",
-    "The account's limit of requests per second: the rate starts just under it and halves on throttling. Absent: it starts at 50/s and climbs towards 1000/s while answers are clean",
+    "Requests per second the account allows this process (its share, where other clients call at the same time): the rate starts just under it and halves on throttling. Absent: it starts at 50/s and climbs towards 1000/s while answers are clean",
   ],
   ["qianfan.~.concurrency", "Ceiling of requests in flight at once"],
   ["jobs.~.release-units.~.minAge", "Grace for new units: none younger is released"],
