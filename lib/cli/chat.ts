@@ -3,7 +3,7 @@ import { type LocalExchange, startLocalChat } from "../chat/local-session";
 import { checkRepliesUrl } from "../chat/outbound/replies-url";
 import { chatSecretsFromJson } from "../chat/secrets";
 import { CHAT_PLATFORMS, type ChatPlatform } from "../chat/types";
-import { clientPacing, type HousekeepingConfig, loadConfig, readEnv } from "../config";
+import { type HousekeepingConfig, loadConfig, readEnv } from "../config";
 import { type Clock, systemClock } from "../engine/clock";
 import { resolveConfigPath } from "./config-path";
 import { connectQianfan } from "./connect";
@@ -85,7 +85,7 @@ export async function runChatCommand(
   const connection = await connectQianfan({
     env,
     baseUrl: loaded.config.qianfan.baseUrl,
-    pacing: clientPacing(loaded.config.qianfan),
+    qianfan: loaded.config.qianfan,
   });
   try {
     const config = withChat(loaded.config, connection.emulated);

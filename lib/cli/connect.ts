@@ -1,10 +1,9 @@
 import { fileURLToPath } from "node:url";
-import { readEnv } from "../config";
+import { clientPacing, type HousekeepingConfig, readEnv } from "../config";
 import {
   type ClientEvent,
   type Credentials,
   checkBaseUrl,
-  type PacingOptions,
   QianfanApi,
   QianfanClient,
   QianfanConfigError,
@@ -24,7 +23,8 @@ export interface ConnectOptions {
   fleetFile?: string;
   /** The in-process emulator's clock starts here (a run `--now` elsewhere in time). */
   emulatorStart?: Date;
-  pacing?: Partial<PacingOptions>;
+  /** The config's `qianfan` block: every connection keeps its pace ({@link clientPacing}). */
+  qianfan: Pick<HousekeepingConfig["qianfan"], "requestsPerSecond" | "concurrency">;
   retry?: Partial<RetryOptions>;
   timeoutMs?: number;
   onEvent?: (event: ClientEvent) => void;
@@ -111,7 +111,7 @@ function makeApi(credentials: Credentials, baseUrl: string | undefined, options:
   const client = new QianfanClient({
     credentials: staticCredentials(credentials),
     baseUrl,
-    pacing: options.pacing,
+    pacing: clientPacing(options.qianfan),
     retry: options.retry,
     timeoutMs: options.timeoutMs,
     onEvent: options.onEvent,

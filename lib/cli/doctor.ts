@@ -1,4 +1,4 @@
-import { clientPacing, loadConfig, TpmModelId } from "../config";
+import { loadConfig, TpmModelId } from "../config";
 import { DOCTOR_DEFAULT_MODEL, formatDoctorReport, ResponseDates, runDoctor } from "../doctor";
 import type { Clock } from "../engine/clock";
 import { COMMANDS, parseCommand } from "./commands";
@@ -32,7 +32,7 @@ export async function runDoctorCommand(
     env,
     baseUrl: values["base-url"] ?? loaded.config.qianfan.baseUrl,
     fleetFile: values.fleet,
-    pacing: clientPacing(loaded.config.qianfan),
+    qianfan: loaded.config.qianfan,
     // A first contact should answer quickly: a few retries, not a scheduled run's patience.
     retry: { retries: Math.min(2, loaded.config.qianfan.maxRetries) },
     timeoutMs: loaded.config.qianfan.timeoutSeconds * 1000,

@@ -1,4 +1,4 @@
-import { clientPacing, loadConfig } from "../config";
+import { loadConfig } from "../config";
 import { type Clock, systemClock } from "../engine/clock";
 import {
   type BatchTask,
@@ -87,7 +87,7 @@ export async function runInventoryCommand(
     env,
     baseUrl: values["base-url"] ?? loaded.config.qianfan.baseUrl,
     fleetFile: values.fleet,
-    pacing: clientPacing(loaded.config.qianfan),
+    qianfan: loaded.config.qianfan,
     // The built-in emulator's fleet times are relative: they start at the clock the table is read by.
     emulatorStart: clock(),
   });

@@ -1,6 +1,6 @@
 import { exitCodeOf, runHousekeeping } from "../app/housekeeping";
 import { demoStatePath } from "../app/state-store";
-import { clientPacing, type LoadedConfig, loadConfig, parseDuration } from "../config";
+import { type LoadedConfig, loadConfig, parseDuration } from "../config";
 import { type Clock, isWhatIf, simulatedClock, systemClock } from "../engine/clock";
 import { renderRunReport } from "../engine/report";
 import { type AuditRecord, checkResourceId, JobMemory } from "../state";
@@ -71,7 +71,7 @@ export async function runRunCommand(
     fleetFile: values.fleet,
     // The in-process emulator's clock starts at the evaluation instant, so its relative fleet times agree with it.
     emulatorStart: time.now,
-    pacing: clientPacing(loaded.config.qianfan),
+    qianfan: loaded.config.qianfan,
     retry: { retries: loaded.config.qianfan.maxRetries },
     timeoutMs: loaded.config.qianfan.timeoutSeconds * 1000,
   });
@@ -276,7 +276,7 @@ async function checkListed(
     connection = await connectQianfan({
       env,
       baseUrl: loaded.config.qianfan.baseUrl,
-      pacing: clientPacing(loaded.config.qianfan),
+      qianfan: loaded.config.qianfan,
       retry: { retries: 1 },
     });
     const { api } = connection;
