@@ -23,6 +23,8 @@ const problemsOf = (text: string, path = "dist/housekeeping.json") => {
 const compiled = (config: unknown) =>
   JSON.stringify({ compiledFrom: "ops/housekeeping.yml", config, globs: {} });
 const SOURCE = "dist/housekeeping.json (compiled from ops/housekeeping.yml)";
+/** The refusal of a compiled file whose digest does not match what it holds. */
+const CHANGED = `${SOURCE}: changed since it was packaged (its digest does not match), so its changes were never validated; edit ops/housekeeping.yml and package the service again`;
 
 /** A compiled file as packaging writes it. */
 interface CompiledFile {
@@ -90,9 +92,7 @@ describe("the compiled config the functions read", () => {
       edit(file);
       return problemsOf(JSON.stringify(file, null, 2));
     };
-    const refused = [
-      `${SOURCE}: changed since it was packaged (its digest does not match), so its changes were never validated; edit ops/housekeeping.yml and package the service again`,
-    ];
+    const refused = [CHANGED];
     // Unchanged, or only laid out differently: the same values, so it loads.
     expect(edited(() => {})).toEqual([]);
     expect(problemsOf(JSON.stringify(JSON.parse(text)))).toEqual([]);
@@ -115,9 +115,7 @@ describe("the compiled config the functions read", () => {
     const { text } = await compileConfig("housekeeping.example.yml", "ops/housekeeping.yml");
     const withProto = text.replace('"config": {', '"config": {"__proto__": {"dryRun": false},');
     expect(withProto).not.toBe(text);
-    expect(problemsOf(withProto)).toEqual([
-      `${SOURCE}: changed since it was packaged (its digest does not match), so its changes were never validated; edit ops/housekeeping.yml and package the service again`,
-    ]);
+    expect(problemsOf(withProto)).toEqual([CHANGED]);
   });
 
   it("carries the config as validation returned it, defaults filled in, with its warnings", async () => {
