@@ -26,68 +26,131 @@ export const TimeString = z.string().check(
   }),
 );
 
-const BEIJING_LOCAL = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:(Z)|([+-])(\d{2}):(\d{2}))$/i;
 const BEIJING_OFFSET_MINUTES = 8 * 60;
 const PLACEHOLDER_WORDS = new Set(["", "-", "--", "null", "n/a"]);
 const DAY_MS = 86_400_000;
 /** 0001-01-01T00:00:00Z, what Go services send for a time never set. */
 const GO_ZERO_MS = Date.parse("0001-01-01T00:00:00Z");
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const code = (character: string) => character.charCodeAt(0);
+const [ZERO, NINE, DASH, COLON, DOT, PLUS] = [
+  code("0"),
+  code("9"),
+  code("-"),
+  code(":"),
+  code("."),
+  code("+"),
+];
 
-/** The fields of a time string of either form, with the time of day and offset in range. */
-interface TimeFields {
-  year: number;
-  month: number;
-  day: number;
-  /** Milliseconds since local midnight. */
-  timeOfDayMs: number;
-  offsetMinutes: number;
+/** The number written by `count` ASCII digits at `at`, or -1 where one is not a digit. */
+function digitsAt(value: string, at: number, count: number): number {
+  let number = 0;
+  for (let index = at; index < at + count; index += 1) {
+    const code = value.charCodeAt(index);
+    if (!(code >= ZERO && code <= NINE)) return -1;
+    number = number * 10 + (code - ZERO);
+  }
+  return number;
 }
 
-function readTimeFields(value: string): TimeFields | undefined {
-  let offsetMinutes = BEIJING_OFFSET_MINUTES;
-  let fraction = "";
-  let fields = BEIJING_LOCAL.exec(value);
-  if (!fields) {
-    fields = RFC3339.exec(value);
-    if (!fields) return undefined;
-    fraction = fields[7] ?? "";
-    if (fields[8]) offsetMinutes = 0;
-    else {
-      const [oh, om] = [Number(fields[10]), Number(fields[11])];
-      if (oh > 23 || om > 59) return undefined;
-      offsetMinutes = (fields[9] === "-" ? -1 : 1) * (oh * 60 + om);
-    }
+function isDigitAt(value: string, index: number): boolean {
+  const code = value.charCodeAt(index);
+  return code >= ZERO && code <= NINE;
+}
+
+/** Where the optional fraction after an RFC 3339 time's seconds ends: 19 for none, -1 for a bare dot. */
+function fractionEnd(value: string): number {
+  if (value.charCodeAt(19) !== DOT) return 19;
+  let index = 20;
+  while (isDigitAt(value, index)) index += 1;
+  return index === 20 ? -1 : index;
+}
+
+/** The fraction's first three digits as milliseconds (an RFC 3339 time's, read past the rest). */
+function fractionMs(value: string, end: number): number {
+  let ms = 0;
+  for (let index = 20; index < 23; index += 1) {
+    ms = ms * 10 + (index < end ? value.charCodeAt(index) - ZERO : 0);
   }
-  const [year, month, day, hour, minute, second] = fields.slice(1, 7).map(Number) as number[];
-  if (hour! > 23 || minute! > 59 || second! > 59) return undefined;
-  const ms = Number(fraction.slice(0, 3).padEnd(3, "0"));
-  const timeOfDayMs = ((hour! * 60 + minute!) * 60 + second!) * 1000 + ms;
-  return { year: year!, month: month!, day: day!, timeOfDayMs, offsetMinutes };
+  return ms;
+}
+
+/** The zone offset in minutes written at `index` to the end: `Z`, `±hh:mm`, or undefined. */
+function zoneAt(value: string, index: number): number | undefined {
+  const zone = value[index];
+  if ((zone === "Z" || zone === "z") && index + 1 === value.length) return 0;
+  if ((zone === "+" || zone === "-") && index + 6 === value.length && value.charCodeAt(index + 3) === COLON) {
+    const hours = digitsAt(value, index + 1, 2);
+    const minutes = digitsAt(value, index + 4, 2);
+    if (hours < 0 || minutes < 0 || hours > 23 || minutes > 59) return undefined;
+    return (value.charCodeAt(index) === PLUS ? 1 : -1) * (hours * 60 + minutes);
+  }
+  return undefined;
+}
+
+/**
+ * A time string of either form read: `YYYY-MM-DD hh:mm:ss` (Beijing time), or RFC 3339
+ * `YYYY-MM-DDThh:mm:ss[.fraction](Z|±hh:mm)` with `T` and `Z` in either case. The instant in ms,
+ * "placeholder" for a zero year, month or day, or undefined for anything else. Read by character
+ * codes into numbers, because every unit and task of every listing carries such times.
+ */
+function readTimeString(value: string): number | "placeholder" | undefined {
+  if (value.length < 19) return undefined;
+  const year = digitsAt(value, 0, 4);
+  const month = digitsAt(value, 5, 2);
+  const day = digitsAt(value, 8, 2);
+  const hour = digitsAt(value, 11, 2);
+  const minute = digitsAt(value, 14, 2);
+  const second = digitsAt(value, 17, 2);
+  if (year < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0) return undefined;
+  if (value.charCodeAt(4) !== DASH || value.charCodeAt(7) !== DASH) return undefined;
+  if (value.charCodeAt(13) !== COLON || value.charCodeAt(16) !== COLON) return undefined;
+  let offsetMinutes: number | undefined = BEIJING_OFFSET_MINUTES;
+  let ms = 0;
+  const separator = value[10];
+  if (separator === " ") {
+    if (value.length !== 19) return undefined;
+  } else if (separator === "T" || separator === "t") {
+    const end = fractionEnd(value);
+    offsetMinutes = end < 0 ? undefined : zoneAt(value, end);
+    if (offsetMinutes === undefined) return undefined;
+    ms = fractionMs(value, end);
+  } else return undefined;
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
+  if (year === 0 || month === 0 || day === 0) return "placeholder";
+  if (month > 12 || day > daysInMonth(year, month)) return undefined;
+  const timeOfDayMs = ((hour * 60 + minute) * 60 + second) * 1000 + ms;
+  return daysFromEpoch(year, month, day) * DAY_MS + timeOfDayMs - offsetMinutes * 60_000;
 }
 
 function daysInMonth(year: number, month: number): number {
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  return [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]!;
+  return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!;
 }
 
-/** The instant of a real calendar date, or undefined for a zero or impossible month or day. */
-function instantOf(t: TimeFields): number | undefined {
-  if (t.month < 1 || t.month > 12 || t.day < 1 || t.day > daysInMonth(t.year, t.month)) return undefined;
-  // setUTCFullYear, not Date.UTC: Date.UTC reads years 0–99 as 1900–1999.
-  const date = new Date(0);
-  date.setUTCFullYear(t.year, t.month - 1, t.day);
-  return date.getTime() + t.timeOfDayMs - t.offsetMinutes * 60_000;
+/**
+ * Days from 1970-01-01 to a date of the proleptic Gregorian calendar (the one `Date` uses), by
+ * whole 400-year eras; years 0–99 included, which `Date.UTC` would read as 1900–1999.
+ */
+function daysFromEpoch(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146_097 + dayOfEra - 719_468;
+}
+
+/** Whether a value could be one of PLACEHOLDER_WORDS once trimmed: a time begins with a digit. */
+function mayBePlaceholderWord(value: string): boolean {
+  return value.length <= 5 || !isDigitAt(value, 0);
 }
 
 /** A time string read: its instant in ms, "placeholder" for "no time", or undefined for neither. */
 function readPlatformTime(value: string): number | "placeholder" | undefined {
-  if (PLACEHOLDER_WORDS.has(value.trim().toLowerCase())) return "placeholder";
-  const fields = readTimeFields(value);
-  if (!fields) return undefined;
-  if (fields.year === 0 || fields.month === 0 || fields.day === 0) return "placeholder";
-  const at = instantOf(fields);
-  if (at === undefined) return undefined;
+  if (mayBePlaceholderWord(value) && PLACEHOLDER_WORDS.has(value.trim().toLowerCase())) return "placeholder";
+  const at = readTimeString(value);
+  if (at === undefined || at === "placeholder") return at;
   if (Math.abs(at) <= DAY_MS || Math.abs(at - GO_ZERO_MS) <= DAY_MS) return "placeholder";
   // Nothing on the platform happened before 1970: an older date is some other zero value, refused
   // rather than read as expired long ago.

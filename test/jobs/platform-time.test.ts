@@ -116,4 +116,87 @@ describe("isPlaceholderTime and parsePlatformTime", () => {
       { numRuns: 2000 },
     );
   });
+
+  /**
+   * The grammar as regular expressions and the calendar as `Date`: a reading by other means, which
+   * the character-code reader must match on every string, valid or not.
+   */
+  function referenceReading(value: string): number | "placeholder" | undefined {
+    if (["", "-", "--", "null", "n/a"].includes(value.trim().toLowerCase())) return "placeholder";
+    let offset = 8 * 60;
+    let fraction = "";
+    let fields = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/.exec(value);
+    if (!fields) {
+      fields =
+        /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:(Z)|([+-])(\d{2}):(\d{2}))$/i.exec(
+          value,
+        );
+      if (!fields) return undefined;
+      fraction = fields[7] ?? "";
+      if (!fields[8]) {
+        if (Number(fields[10]) > 23 || Number(fields[11]) > 59) return undefined;
+        offset = (fields[9] === "-" ? -1 : 1) * (Number(fields[10]) * 60 + Number(fields[11]));
+      } else offset = 0;
+    }
+    const [y, mo, d, h, mi, s] = fields.slice(1, 7).map(Number) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    if (h > 23 || mi > 59 || s > 59) return undefined;
+    if (y === 0 || mo === 0 || d === 0) return "placeholder";
+    const date = new Date(0);
+    date.setUTCFullYear(y, mo - 1, d);
+    if (date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) return undefined;
+    const ms = Number(fraction.slice(0, 3).padEnd(3, "0"));
+    const at = date.getTime() + ((h * 60 + mi) * 60 + s) * 1000 + ms - offset * 60_000;
+    if (Math.abs(at) <= 86_400_000 || Math.abs(at - Date.parse("0001-01-01T00:00:00Z")) <= 86_400_000) {
+      return "placeholder";
+    }
+    return at < 0 ? undefined : at;
+  }
+
+  const reading = (value: string) =>
+    isPlaceholderTime(value) ? "placeholder" : parsePlatformTime(value)?.getTime();
+
+  it("reads every string as the grammar and the calendar do, near-valid or not", () => {
+    const field = (max: number, width = 2) => fc.integer({ min: 0, max }).map((n) => pad(n, width));
+    const nearTime = fc
+      .tuple(
+        fc.oneof(field(9999, 4), fc.constantFrom("0000", "0001", "1969", "1970", "2026", "0099")),
+        field(13),
+        field(32),
+        fc.constantFrom(" ", "T", "t", "x", "", "  "),
+        field(25),
+        field(61),
+        field(61),
+        fc.oneof(fc.constant(""), fc.stringMatching(/^\.\d{0,6}$/)),
+        fc.constantFrom("", "Z", "z", "+08:00", "-05:30", "+24:00", "+08:60", "+8:00", "+0800", " ", "Z "),
+      )
+      .map(
+        ([y, mo, d, sep, h, mi, s, fraction, zone]) =>
+          `${y}-${mo}-${d}${sep}${h}:${mi}:${s}${fraction}${zone}`,
+      );
+    const mutated = fc
+      .tuple(nearTime, fc.nat(), fc.constantFrom("", "0", "9", "-", ":", ".", " ", "a", "\n", "٣"))
+      .map(([value, at, put]) => {
+        const index = at % (value.length + 1);
+        return value.slice(0, index) + put + value.slice(index + 1);
+      });
+    const anything = fc.oneof(
+      nearTime,
+      mutated,
+      fc.constantFrom("", "-", "--", " null ", "N/A", "n/a\t", "NULL", "none"),
+      fc.string({ maxLength: 30 }),
+    );
+    fc.assert(
+      fc.property(anything, (value) => {
+        expect(reading(value)).toBe(referenceReading(value));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
 });
