@@ -223,17 +223,28 @@ export class EmulatorState {
       });
     }
     for (const u of fleet.computeUnits) {
-      const { usedComputeUnits, startTime, expiredTime, releaseTime, ...rest } = u;
+      // Field by field, not by spreading the fleet's unit over the times: records made that way
+      // are slow-mode objects, and a listing of 10k of them took 30 ms instead of 2.
       const unit = this.addUnit({
-        ...rest,
-        startTime: time(startTime),
-        expiredTime: optionalTime(expiredTime),
-        releaseTime: optionalTime(releaseTime),
+        instanceId: u.instanceId,
+        region: u.region,
+        status: u.status,
+        type: u.type,
+        totalComputeUnits: u.totalComputeUnits,
         baselineUsed: 0,
+        paymentTiming: u.paymentTiming,
+        startTime: time(u.startTime),
+        expiredTime: optionalTime(u.expiredTime),
+        releaseTime: optionalTime(u.releaseTime),
+        reservationLength: u.reservationLength,
+        reservationTimeUnit: u.reservationTimeUnit,
+        creator: u.creator,
+        autoRenew: u.autoRenew,
+        autoReleaseSkipped: u.autoReleaseSkipped,
         since: loadedAt,
       });
       // The fleet states the total in use; what the services do not account for is the baseline.
-      unit.baselineUsed = usedComputeUnits - this.usedComputeUnits(unit);
+      unit.baselineUsed = u.usedComputeUnits - this.usedComputeUnits(unit);
     }
     for (const r of fleet.tpmResources) {
       this.tpm.push({

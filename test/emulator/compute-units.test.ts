@@ -15,6 +15,24 @@ const describeUnit = async (instanceId: string) =>
   (await ok(emulator, "DescribeComputeUnit", { instanceId }, DescribeComputeUnitResult)).computeUnitInstance;
 
 describe("DescribeComputeUnits", () => {
+  it("writes a listing of many pieces whole, multi-byte names across the pieces' edges", async () => {
+    // 3,000 units are several 64 KB pieces; each creator's name is three-byte and four-byte
+    // characters, so some piece edges fall inside a character.
+    const creator = (i: number) => `运维-${i}-🚀`;
+    emulator = await startAt({
+      computeUnits: Array.from({ length: 3000 }, (_, i) => unit(`unit-${i}`, { creator: creator(i) })),
+    });
+    const answer = await call(emulator, "DescribeComputeUnits", {});
+    expect(answer.status).toBe(200);
+    const length = Number(answer.headers.get("content-length"));
+    expect(length).toBe(Buffer.byteLength(JSON.stringify(answer.body)));
+    expect(length).toBeGreaterThan(4 * 64 * 1024);
+    const units = DescribeComputeUnitsResult.parse(answer.body.result).computeUnitInstanceList;
+    expect(units.map((u) => [u.instanceId, u.creator])).toEqual(
+      Array.from({ length: 3000 }, (_, i) => [`unit-${i}`, creator(i)]),
+    );
+  });
+
   it("lists every unit, released ones too, in the shape of seed 001", async () => {
     emulator = await startAt({
       computeUnits: [

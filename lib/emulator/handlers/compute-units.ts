@@ -6,7 +6,7 @@ import { defineHandler, formatTime, Id, PlatformTime } from "./request";
 
 /** A compute unit as DescribeComputeUnits lists it (seed 001). */
 export function viewUnit(state: EmulatorState, u: UnitRecord): Record<string, unknown> {
-  return {
+  const view: Record<string, unknown> = {
     instanceId: u.instanceId,
     region: u.region,
     status: u.status,
@@ -15,14 +15,16 @@ export function viewUnit(state: EmulatorState, u: UnitRecord): Record<string, un
     usedComputeUnits: state.usedComputeUnits(u),
     paymentTiming: u.paymentTiming,
     startTime: formatTime(u.startTime),
-    ...(u.expiredTime ? { expiredTime: formatTime(u.expiredTime) } : {}),
-    ...(u.paymentTiming === "Postpaid" && u.releaseTime ? { releaseTime: formatTime(u.releaseTime) } : {}),
-    ...(u.paymentTiming === "Prepaid"
-      ? { reservationLength: u.reservationLength ?? 1, reservationTimeUnit: u.reservationTimeUnit ?? "MONTH" }
-      : {}),
-    creator: u.creator,
-    ...(u.autoRenew ? { autoRenew: u.autoRenew } : {}),
   };
+  if (u.expiredTime) view.expiredTime = formatTime(u.expiredTime);
+  if (u.paymentTiming === "Postpaid" && u.releaseTime) view.releaseTime = formatTime(u.releaseTime);
+  if (u.paymentTiming === "Prepaid") {
+    view.reservationLength = u.reservationLength ?? 1;
+    view.reservationTimeUnit = u.reservationTimeUnit ?? "MONTH";
+  }
+  view.creator = u.creator;
+  if (u.autoRenew) view.autoRenew = u.autoRenew;
+  return view;
 }
 
 /** Only a postpaid unit can be released or given a release time; a prepaid one runs out its term. */

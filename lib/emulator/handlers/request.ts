@@ -100,9 +100,18 @@ export function pageOf<T>(
   };
 }
 
+/** Each record's times as last written, so a listing of 50k units does not write 150k of them again. */
+const written = new WeakMap<Date, { ms: number; text: string }>();
+
 /** An instant as the platform writes it: UTC, whole seconds. */
 export function formatTime(date: Date): string;
 export function formatTime(date: Date | undefined): string | undefined;
 export function formatTime(date: Date | undefined): string | undefined {
-  return date?.toISOString().replace(/\.\d{3}Z$/, "Z");
+  if (date === undefined) return undefined;
+  const ms = date.getTime();
+  const seen = written.get(date);
+  if (seen?.ms === ms) return seen.text;
+  const text = date.toISOString().replace(/\.\d{3}Z$/, "Z");
+  written.set(date, { ms, text });
+  return text;
 }
