@@ -361,6 +361,10 @@ export class QianfanClient {
           headers: { ...withoutHost(headers), authorization },
           body: payload,
           signal: attemptSignal,
+          // A console API answers where it is asked; a redirect (a proxy, an http:// base URL) is
+          // refused, never followed with the signed request. (Nor is the request then copied in
+          // case one came.)
+          redirect: "error",
         });
       } catch (error) {
         throw failed(error);
@@ -608,6 +612,15 @@ function toNetworkError(
   }
   if (error instanceof Error && error.name === "AbortError") return cancelled(action, "unknown");
   const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
+  if (cause?.message === "unexpected redirect") {
+    return new QianfanNetworkError({
+      action,
+      code: "REDIRECT",
+      detail: `'${host}' answered with a redirect, which was not followed; check the base URL`,
+      outcome: "unknown",
+      retryable: false,
+    });
+  }
   const code = typeof cause?.code === "string" ? cause.code : "NETWORK";
   if (!isRetryableNetworkError(code)) {
     return new QianfanNetworkError({

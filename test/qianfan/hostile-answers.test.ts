@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
@@ -451,4 +451,52 @@ describe("deadline and cancellation", () => {
     expect(once.worstCaseCallMs()).toBe(1000);
     expect(rotating.worstCaseCallMs()).toBe(2000);
   });
+});
+
+describe("redirects from a real HTTP server", () => {
+  const servers: Server[] = [];
+  afterEach(async () => {
+    for (const s of servers.splice(0)) {
+      s.closeAllConnections();
+      await new Promise<void>((resolve) => s.close(() => resolve()));
+    }
+  });
+
+  /** A server that counts its requests and answers each with `answer`. */
+  async function serve(answer: (response: ServerResponse) => void) {
+    const seen = { requests: 0 };
+    const s = createServer((_request, response) => {
+      seen.requests += 1;
+      answer(response);
+    });
+    servers.push(s);
+    await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
+    return { seen, url: `http://127.0.0.1:${(s.address() as AddressInfo).port}` };
+  }
+
+  it.each([301, 302, 307, 308])(
+    "refuses a %i once, naming the host, and sends the signed request nowhere else",
+    async (status) => {
+      const elsewhere = await serve((response) => {
+        response.writeHead(200, { "content-type": "application/json" });
+        response.end(JSON.stringify({ requestId: "r-elsewhere", result: true }));
+      });
+      const proxy = await serve((response) => {
+        response.writeHead(status, { location: `${elsewhere.url}/v2/computeunit` });
+        response.end();
+      });
+      const c = new QianfanClient({
+        credentials,
+        baseUrl: proxy.url,
+        retry: { retries: 3, minDelayMs: 1, maxDelayMs: 2 },
+      });
+      const error = await c.call("ReleaseComputeUnit", { instanceId: "unit-a" }, Bool).catch((e) => e);
+      expect(error).toBeInstanceOf(QianfanNetworkError);
+      expect(error).toMatchObject({ code: "REDIRECT", retryable: false, outcome: "unknown" });
+      expect(error.message).toContain("127.0.0.1");
+      expect(error.message).toContain("ReleaseComputeUnit");
+      expect(proxy.seen.requests).toBe(1);
+      expect(elsewhere.seen.requests).toBe(0);
+    },
+  );
 });
